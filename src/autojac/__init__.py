@@ -1,0 +1,71 @@
+"""autojac: automatic differentiation of NumPy array code with PyTorch's autograd API.
+
+>>> import autojac as torch
+>>> x = torch.tensor([2.0, 3.0], requires_grad=True)
+>>> y = (x ** 2).sum()
+>>> y.backward(); x.grad
+tensor([4., 6.])
+"""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._core.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                              no_grad, set_grad_enabled)
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
+                     float64, get_default_dtype, half, int, int8, int16, int32, int64, long, set_default_dtype,
+                     short, uint8)
+from ._format import set_printoptions
+from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                      set_rng_state)
+from ._tensor import Size, Tensor, is_tensor
+from . import ops  # noqa: F401  (attaches Tensor methods)
+from .ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
+                           linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
+                           randn, randn_like, randperm, scalar_tensor, tensor, zeros, zeros_like)
+from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_or, bitwise_xor, ceil, clamp,
+                              clamp_max, clamp_min, clip, cos, div, divide, eq, equal, exp, exp2, expm1, floor,
+                              fmax, fmin, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le,
+                              less, less_equal, log, log1p, log2, log10, logical_and, logical_not, logical_or,
+                              logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative, not_equal,
+                              pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
+                              sub, subtract, tan, tanh, true_divide, trunc, where)
+from .ops.index import index_select, masked_fill, masked_select, nonzero
+from .ops.matmul import bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace, tril, triu
+from .ops.reduce import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, logsumexp, log_softmax,
+                         max, mean, min, norm, prod, softmax, std, std_mean, sum, var, var_mean)
+from .ops.shape import (broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, clone, concat,
+                        concatenate, flatten, hstack, movedim, moveaxis, narrow, permute, ravel, reshape,
+                        split, squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze,
+                        vstack)
+from . import autograd  # noqa: E402
+
+__version__ = "0.1.0"
+FloatTensor = DoubleTensor = LongTensor = Tensor  # isinstance checks in old tutorials
+
+
+def numel(input: Tensor) -> int:
+    """Number of elements of a tensor."""
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype PyTorch's promotion gives for two operands."""
+    def info(x):
+        if isinstance(x, Tensor):
+            return x.dtype, (2 if x.ndim else 1)
+        return _dtype.scalar_dtype(x), 0
+    (a, la), (b, lb) = info(tensor1), info(tensor2)
+    return _dtype.result_type(a, la, b, lb)
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    return _dtype.result_type(type1, 2, type2, 2)

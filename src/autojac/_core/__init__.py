@@ -1,0 +1,1 @@
+"""Core: graph nodes, the backward engine, grad mode and broadcasting adjoints."""

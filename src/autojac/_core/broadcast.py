@@ -1,0 +1,61 @@
+"""``sum_to`` and ``expand``: the adjoint pair the engine uses to unbroadcast gradients.
+
+Both keep ``nb`` leading batch dimensions untouched (DESIGN.md decision 3), so the
+engine can unbroadcast a whole batch of cotangents at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .node import defop
+
+
+def _sum_to_forward(x: np.ndarray, shape: tuple, nb: int) -> np.ndarray:
+    lead = x.ndim - nb - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"cannot sum a tensor of shape {list(x.shape)} to shape {list(shape)}")
+    tail = x.shape[nb + lead:]
+    axes = tuple(range(nb, nb + lead)) + tuple(
+        nb + lead + i for i, s in enumerate(shape) if s == 1 and tail[i] != 1
+    )
+    r = x.sum(axis=axes, keepdims=True) if axes else x
+    return r.reshape(x.shape[:nb] + tuple(shape))
+
+
+def _expand_rows(g, keep: int, shape: tuple, target: tuple):
+    """Broadcast ``g`` (``keep`` leading dims + ``shape``) to those dims + ``target``.
+
+    ``shape`` aligns with the right of ``target``; the dims ``target`` has in front are new.
+    """
+    batch = tuple(g.shape[:keep])
+    lead = len(target) - len(shape)
+    if lead:
+        g = g.reshape(batch + (1,) * lead + tuple(shape))
+    return expand(g, batch + tuple(target))
+
+
+def _sum_to_vjp(g, ans, x, shape, nb):
+    return _expand_rows(g, g.ndim - ans.ndim + nb, tuple(shape), tuple(x.shape[nb:]))
+
+
+def _sum_to_jvp(t, ans, x, shape, nb):
+    return sum_to(t, shape, nb + t.ndim - x.ndim)
+
+
+def _expand_forward(x: np.ndarray, shape: tuple) -> np.ndarray:
+    return np.broadcast_to(x, shape)
+
+
+def _expand_vjp(g, ans, x, shape):
+    return sum_to(g, tuple(x.shape), g.ndim - len(shape))
+
+
+def _expand_jvp(t, ans, x, shape):
+    return _expand_rows(t, t.ndim - x.ndim, tuple(x.shape), tuple(shape))
+
+
+sum_to = defop("sum_to", _sum_to_forward, vjp=(_sum_to_vjp,), jvp=(_sum_to_jvp,),
+               saves_inputs=False, grad_name="SumToBackward0")
+expand = defop("expand", _expand_forward, vjp=(_expand_vjp,), jvp=(_expand_jvp,),
+               saves_inputs=False, grad_name="ExpandBackward0")

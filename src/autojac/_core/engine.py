@@ -1,0 +1,298 @@
+"""The backward engine: iterative, in dependency order, with one unbroadcast for all rules.
+
+Cotangents may carry ``nb`` extra leading (batch) dimensions; every rule passes them
+through, and the engine sums each gradient to ``batch + input.shape`` and casts it to
+the input's dtype (DESIGN.md decisions 3-5).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from .broadcast import sum_to
+from .grad_mode import STATE
+from .node import Node, OutputMeta
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+def _modified_error(node: Node, t: Tensor, expected: int, which: str) -> RuntimeError:
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} {list(t._data.shape)}], which is {which} of {node.op.grad_name}, "
+        f"is at version {t._vc[0]}; expected version {expected} instead. Hint: the operation that "
+        "failed was its backward; clone the tensor before modifying it in place."
+    )
+
+
+def _saved(node: Node, create_graph: bool):
+    """Unpack the saved inputs and output of ``node``, checking their versions."""
+    inputs = node.inputs
+    if inputs is None:
+        raise RuntimeError(FREED_MSG)
+    if node.versions is not None:
+        for x, v in zip(inputs, node.versions):
+            if type(x) is Tensor and x._vc[0] != v:
+                raise _modified_error(node, x, v, "an input")
+    if not node.op.saves_ans:
+        ans = OutputMeta(node.ans)
+    else:
+        if node.op.n_out == 1:
+            ans = _unpack_output(node, node.ans, node.ans_vc, 0, create_graph)
+        else:
+            ans = tuple(_unpack_output(node, a, vc, i, create_graph)
+                        for i, (a, vc) in enumerate(zip(node.ans, node.ans_vc)))
+    return inputs, ans
+
+
+def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
+    if vc[0] != 0:
+        t = _wrap(data)
+        t._vc = vc
+        raise _modified_error(node, t, 0, f"output {nr}")
+    t = _wrap(data)
+    t._vc = vc
+    if create_graph:
+        t._requires_grad = True
+        t.grad_fn = node
+        t._output_nr = nr
+    return t
+
+
+def _fit(g: Tensor, x, nb: int, node: Node, i: int) -> Tensor:
+    """Sum ``g`` to ``batch + x.shape`` and cast it to ``x``'s dtype."""
+    shape = x._data.shape
+    gs = g._data.shape
+    if gs[nb:] != shape or len(gs) != nb + len(shape):
+        try:
+            g = sum_to(g, shape, nb)
+        except (RuntimeError, ValueError):
+            raise RuntimeError(
+                f"Function {node.op.grad_name} returned an invalid gradient at index {i} - got "
+                f"{list(gs[nb:])} but expected shape compatible with {list(shape)}"
+            ) from None
+    if g._data.dtype is not x._data.dtype and x._data.dtype.kind in "fc":
+        g = g.to(x.dtype)
+    return g
+
+
+def _accumulate(buf: dict, key, g: Tensor) -> None:
+    old = buf.get(key)
+    buf[key] = g if old is None else old + g
+
+
+def _run_hooks(hooks: list, g: Tensor) -> Tensor:
+    for h in hooks:
+        r = h(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def _graph(roots: Sequence) -> dict:
+    """Count, for each node reachable from ``roots``, how many edges point at it."""
+    deps: dict = {}
+    stack = [fn for fn in roots if type(fn) is Node]
+    for fn in stack:
+        deps.setdefault(fn, 0)
+    seen = set(stack)
+    while stack:
+        fn = stack.pop()
+        for e in fn.next:
+            if type(e) is Node:
+                deps[e] = deps.get(e, 0) + 1
+                if e not in seen:
+                    seen.add(e)
+                    stack.append(e)
+    return deps
+
+
+def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> set:
+    """Nodes with a target strictly beyond them: only those need their rules run."""
+    order = []
+    counts = dict(deps)
+    ready = [fn for fn in roots if type(fn) is Node and counts[fn] == 0]
+    ready = list(dict.fromkeys(ready))
+    while ready:
+        fn = ready.pop()
+        order.append(fn)
+        for e in fn.next:
+            if type(e) is Node:
+                counts[e] -= 1
+                if counts[e] == 0:
+                    ready.append(e)
+    needed = set()
+    for fn in reversed(order):
+        for e in fn.next:
+            if e is None:
+                continue
+            if type(e) is Node:
+                if e in needed or e in node_targets:
+                    needed.add(fn)
+                    break
+            elif id(e) in leaf_targets:
+                needed.add(fn)
+                break
+    return needed
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_graph: bool,
+                 create_graph: bool, targets: Sequence[Tensor] | None = None,
+                 accumulate: bool = True, nb: int = 0) -> dict:
+    """Propagate ``grads`` from ``roots`` back through the graph.
+
+    With ``accumulate`` the leaves' ``.grad`` (or only ``targets``' when given) are
+    updated; otherwise the gradients reaching ``targets`` are returned, keyed by ``id``.
+    """
+    root_fns = []
+    buf: dict = {}
+    leaf_buf: dict = {}  # id(leaf) -> (leaf, grad)
+    for r, g in zip(roots, grads):
+        fn = r.grad_fn
+        if fn is None:
+            if r._requires_grad:
+                _add_leaf(leaf_buf, r, g)
+            continue
+        root_fns.append(fn)
+        _add_output(buf, fn, r._output_nr, g)
+
+    deps = _graph(root_fns)
+
+    captured: dict = {}
+    node_targets: dict = {}  # node -> list of (nr, tensor)
+    needed = None
+    leaf_ids: set | None = None
+    if targets is not None:
+        leaf_ids = set()
+        for t in targets:
+            if t.grad_fn is None:
+                leaf_ids.add(id(t))
+            else:
+                node_targets.setdefault(t.grad_fn, []).append(t)
+        needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
+
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        ready = [fn for fn in dict.fromkeys(root_fns) if deps[fn] == 0]
+        while ready:
+            node = ready.pop()
+            g = buf.pop(node, None)
+            if g is not None and (node.hooks or node.retains):
+                g = _node_hooks(node, g, accumulate)
+            if node in node_targets:
+                for t in node_targets[node]:
+                    gt = g[t._output_nr] if type(g) is list else g
+                    if gt is not None:
+                        captured[id(t)] = gt
+            if g is not None and (needed is None or node in needed):
+                _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids)
+                if not retain_graph:
+                    node.release()
+            for e in node.next:
+                if type(e) is Node:
+                    deps[e] -= 1
+                    if deps[e] == 0:
+                        ready.append(e)
+
+        for leaf, g in leaf_buf.values():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            if accumulate:
+                if leaf_ids is None or id(leaf) in leaf_ids:
+                    _accumulate_grad(leaf, g, create_graph)
+            elif id(leaf) in leaf_ids:
+                captured[id(leaf)] = g
+    finally:
+        STATE.enabled = prev
+    return captured
+
+
+def _add_output(buf: dict, fn: Node, nr: int, g: Tensor) -> None:
+    n_out = fn.op.n_out
+    if n_out == 1:
+        _accumulate(buf, fn, g)
+        return
+    lst = buf.get(fn)
+    if lst is None:
+        lst = buf[fn] = [None] * n_out
+    lst[nr] = g if lst[nr] is None else lst[nr] + g
+
+
+def _add_leaf(leaf_buf: dict, leaf: Tensor, g: Tensor) -> None:
+    k = id(leaf)
+    old = leaf_buf.get(k)
+    leaf_buf[k] = (leaf, g if old is None else old[1] + g)
+
+
+def _node_hooks(node: Node, g, accumulate: bool):
+    single = type(g) is not list
+    gs = [g] if single else g
+    for nr in range(len(gs)):
+        if gs[nr] is None:
+            continue
+        if node.hooks and nr in node.hooks:
+            gs[nr] = _run_hooks(node.hooks[nr], gs[nr])
+        if accumulate and node.retains and nr in node.retains:
+            t = node.retains[nr]()
+            if t is not None:
+                gd = gs[nr].detach() if not STATE.enabled else gs[nr]
+                t._grad = _wrap(gd._data.copy()) if t._grad is None and not STATE.enabled else (
+                    gd if t._grad is None else t._grad + gd)
+    return gs[0] if single else gs
+
+
+def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bool,
+             needed, node_targets, leaf_ids) -> None:
+    op = node.op
+    inputs, ans = _saved(node, create_graph)
+    if type(g) is list:  # multi-output: absent cotangents are zeros
+        batch = next(x for x in g if x is not None)._data.shape[:nb]
+        g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
+                  for gi, a in zip(g, ans))
+    params = node.params
+    nrs = node.next_nr
+    for i, e in enumerate(node.next):
+        if e is None:
+            continue
+        if needed is not None:
+            if type(e) is Node:
+                if e not in needed and e not in node_targets:
+                    continue
+            elif id(e) not in leaf_ids:
+                continue
+        rule = op.vjp[i] if i < len(op.vjp) else None
+        if rule is None:
+            continue
+        gi = rule(g, ans, *inputs, **params)
+        if gi is None:
+            continue
+        gi = _fit(gi, inputs[i], nb, node, i)
+        if type(e) is Node:
+            _add_output(buf, e, nrs[i] if nrs else 0, gi)
+        else:
+            _add_leaf(leaf_buf, e, gi)
+
+
+def _accumulate_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """PyTorch's AccumulateGrad: set ``.grad`` on first use, then add to it."""
+    old = leaf._grad
+    if old is None:
+        if create_graph:
+            leaf._grad = g
+        else:
+            t = _wrap(g._data.copy())
+            leaf._grad = t
+    elif create_graph or old._requires_grad:
+        leaf._grad = old + g
+    else:
+        old._data += g._data
+        old._vc[0] += 1

@@ -1,0 +1,278 @@
+"""Primitive declarations (``Op``), graph nodes (``Node``) and ``apply``, the per-op hot path.
+
+An ``Op`` holds the forward computation on arrays and one VJP and one JVP rule per
+input. ``apply`` runs the forward and, when grad mode is on and an input requires
+grad, records a ``Node`` that keeps what the rules need.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap
+from .grad_mode import STATE
+
+Rule = Callable[..., Any]
+EMPTY: dict = {}
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class Op:
+    """One primitive: forward on arrays, plus a VJP and a JVP rule per input.
+
+    ``vjp[i](g, ans, *inputs, **params)`` returns the cotangent for input ``i`` given the
+    output cotangent ``g``; ``jvp[i](t, ans, *inputs, **params)`` returns the output
+    tangent caused by the tangent ``t`` of input ``i``. Rules use autojac ops, so they are
+    differentiable again, and must accept extra leading batch dimensions on ``g``/``t``.
+    ``None`` as a rule marks an input as non-differentiable.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "grad_name",
+                 "cast", "n_out", "__weakref__")
+
+    def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
+                 saves_inputs: bool = True, saves_ans: bool = False, grad_name: str | None = None,
+                 cast: str | None = None, n_out: int = 1) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = tuple(vjp)
+        self.jvp = tuple(jvp)
+        self.saves_inputs = saves_inputs
+        self.saves_ans = saves_ans
+        self.grad_name = grad_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        self.cast = cast  # None, "promote" (binary type promotion) or "float" (ints become float)
+        self.n_out = n_out
+        if n_out > 1 and not saves_ans:
+            raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
+
+    def __call__(self, *args, **params):
+        return apply(self, args, params)
+
+    def __get__(self, obj, cls=None):
+        # an Op stored on Tensor acts as a method
+        return self if obj is None else MethodType(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<autojac op {self.name}>"
+
+
+class Node:
+    """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced."""
+
+    __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
+                 "hooks", "retains", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple, params: dict) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.params = params
+        nxt = []
+        nrs = None
+        for i, x in enumerate(inputs):
+            if type(x) is Tensor and x._requires_grad:
+                fn = x.grad_fn
+                if fn is None:
+                    nxt.append(x)
+                else:
+                    nxt.append(fn)
+                    if x._output_nr:
+                        if nrs is None:
+                            nrs = [0] * len(inputs)
+                        nrs[i] = x._output_nr
+            else:
+                nxt.append(None)
+        self.next = nxt
+        self.next_nr = nrs
+        self.versions = tuple(x._vc[0] if type(x) is Tensor else 0 for x in inputs) if op.saves_inputs else None
+        self.ans = None  # the output array if the op saves it, else just its shape
+        self.ans_vc = None
+        self.hooks = None
+        self.retains = None
+
+    # PyTorch-compatible introspection
+    def name(self) -> str:
+        return self.op.grad_name
+
+    def __repr__(self) -> str:
+        return f"<{self.op.grad_name} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        out = []
+        for i, fn in enumerate(self.next):
+            if fn is None:
+                out.append((None, 0))
+            elif type(fn) is Tensor:
+                out.append((AccumulateGrad(fn), 0))
+            else:
+                out.append((fn, self.next_nr[i] if self.next_nr else 0))
+        return tuple(out)
+
+    def register_hook(self, fn: Callable) -> None:
+        raise RuntimeError("hooks on grad_fn are not supported; use Tensor.register_hook")
+
+    # hooks and retain_grad of the tensors this node produced
+    def _tensor_hooks(self, nr: int) -> list:
+        if self.hooks is None:
+            self.hooks = {}
+        return self.hooks.setdefault(nr, [])
+
+    def _retain(self, nr: int, ref) -> None:
+        if self.retains is None:
+            self.retains = {}
+        self.retains[nr] = ref
+
+    def release(self) -> None:
+        """Free saved tensors after a backward pass without ``retain_graph``."""
+        self.inputs = None
+        self.ans = None
+
+
+class OutputMeta:
+    """What a rule may read of an output that was not saved: its shape and ndim."""
+
+    __slots__ = ("shape", "ndim")
+
+    def __init__(self, shape: tuple) -> None:
+        self.shape = shape
+        self.ndim = len(shape)
+
+
+class AccumulateGrad:
+    """Stand-in shown in ``next_functions`` for a leaf that accumulates into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _level(x) -> int:
+    return (2 if x._data.ndim else 1) if type(x) is Tensor else 0
+
+
+def _scalar_dtype(x) -> _dtype.dtype:
+    return _dtype.scalar_dtype(x)
+
+
+def _cast_datas(op: Op, args: tuple, datas: list) -> None:
+    """Apply PyTorch's type promotion to the forward's array arguments, in place."""
+    target = None
+    target_level = 0
+    for a in args:
+        if type(a) is Tensor:
+            d, lvl = _dtype.FROM_NP[a._data.dtype], (2 if a._data.ndim else 1)
+        elif isinstance(a, (bool, int, float, complex)):
+            d, lvl = _dtype.scalar_dtype(a), 0
+        else:
+            continue
+        if target is None:
+            target, target_level = d, lvl
+        else:
+            target = _dtype.result_type(target, target_level, d, lvl)
+            target_level = max(target_level, lvl)
+    if target is None:
+        return
+    if op.cast == "float" and target.category < 2:
+        target = _dtype.get_default_dtype()
+    np_target = target.np
+    for i, a in enumerate(args):
+        if type(a) is Tensor:
+            if datas[i].dtype is not np_target:
+                datas[i] = datas[i].astype(np_target)
+        elif isinstance(a, (bool, int, float, complex)):
+            # Python scalars are weak in NumPy too; only cast where NumPy would widen
+            if target.category < _dtype.scalar_dtype(a).category or isinstance(a, bool) and target.category:
+                datas[i] = np_target.type(a)
+
+
+def _broadcast_error(args: tuple, err: Exception) -> RuntimeError:
+    shapes = [tuple(a._data.shape) for a in args if type(a) is Tensor]
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for d in range(n - 1, -1, -1):
+            if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                return RuntimeError(
+                    f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                    f"non-singleton dimension {d}: shapes {list(a)} and {list(b)} do not broadcast"
+                )
+    return RuntimeError(str(err))
+
+
+def apply(op: Op, args: tuple, params: dict = EMPTY):
+    """Run ``op`` on tensors (and Python scalars) and record it when gradients are needed."""
+    datas = []
+    rg = False
+    for a in args:
+        if type(a) is Tensor:
+            datas.append(a._data)
+            if a._requires_grad:
+                rg = True
+        else:
+            datas.append(a)
+    if op.cast is not None:
+        _cast_datas(op, args, datas)
+    try:
+        out = op.forward(*datas, **params)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise _broadcast_error(args, e) from None
+        raise
+    record = rg and STATE.enabled
+    if op.n_out == 1:
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        t = _wrap(out)
+        if record:
+            node = Node(op, args, params)
+            node.ans = out if op.saves_ans else out.shape
+            if op.saves_ans:
+                node.ans_vc = t._vc
+            t._requires_grad = True
+            t.grad_fn = node
+        return t
+    outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
+    if record:
+        node = Node(op, args, params)
+        node.ans = tuple(o._data for o in outs)
+        node.ans_vc = tuple(o._vc for o in outs)
+        for i, o in enumerate(outs):
+            if o._data.dtype.kind in "fc":
+                o._requires_grad = True
+                o.grad_fn = node
+                o._output_nr = i
+    return outs
+
+
+def defop(name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), **kw) -> Op:
+    """Declare a primitive; see ``Op``. Returns the op, callable on tensors."""
+    return Op(name, forward, vjp, jvp, **kw)
+
+
+def nondiff(name: str, forward: Callable, **kw) -> Callable:
+    """Declare an operation with no derivative (comparisons, argmax): never recorded."""
+
+    def run(*args, **params):
+        datas = [a._data if type(a) is Tensor else a for a in args]
+        out = forward(*datas, **params)
+        return _wrap(out if type(out) is _ndarray else _asarray(out))
+
+    run.__name__ = name
+    return run

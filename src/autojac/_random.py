@@ -1,0 +1,148 @@
+"""A CPU generator that draws the same numbers as PyTorch's for ``rand``, ``randn``, ``randint``.
+
+PyTorch's CPU generator is a 32-bit Mersenne Twister seeded with ``init_genrand``; NumPy's
+legacy ``RandomState`` is the same engine with the same seeding, so we read its raw
+32-bit stream and apply PyTorch's transformations on top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
+
+
+class Generator:
+    """Random state for autojac's sampling functions (``autojac.manual_seed`` resets it).
+
+    >>> import autojac
+    >>> g = autojac.Generator().manual_seed(0)
+    >>> g.initial_seed()
+    0
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        seed = int(seed)
+        self._seed = seed
+        self._bits = np.random.RandomState(seed & 0xFFFFFFFF)._bit_generator
+        self._next_normal: float | None = None
+        return self
+
+    def seed(self) -> int:
+        import time
+
+        s = time.time_ns() & 0xFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self):
+        from ._tensor import _wrap
+
+        st = self._bits.state
+        blob = np.concatenate([st["state"]["key"].astype(np.int64), [st["state"]["pos"], self._seed]])
+        return _wrap(blob)
+
+    def set_state(self, state) -> Generator:
+        blob = np.asarray(state._data if hasattr(state, "_data") else state, dtype=np.int64)
+        self._bits.state = {"bit_generator": "MT19937",
+                            "state": {"key": blob[:624].astype(np.uint32), "pos": int(blob[624])}}
+        self._seed = int(blob[625])
+        self._next_normal = None
+        return self
+
+    def __repr__(self) -> str:
+        return f"<autojac.Generator object at {hex(id(self))}>"
+
+    # ------------------------------------------------------------------ raw streams
+    def _u32(self, n: int) -> np.ndarray:
+        return self._bits.random_raw(n).astype(np.uint64)
+
+    def _u64(self, n: int) -> np.ndarray:
+        r = self._u32(2 * n)
+        return (r[0::2] << np.uint64(32)) | r[1::2]
+
+    def uniform(self, n: int, dtype: np.dtype) -> np.ndarray:
+        """PyTorch's uniform_real_distribution on [0, 1) for ``n`` values."""
+        if dtype == np.float64:
+            return (self._u64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+        digits = 11 if dtype == np.float16 else 24
+        return ((self._u32(n) & np.uint64((1 << digits) - 1)).astype(np.float64) * 2.0 ** -digits)
+
+    def normal(self, n: int, dtype: np.dtype) -> np.ndarray:
+        if n >= 16:
+            return self._normal_fill(n, dtype)
+        out = np.empty(n, dtype=np.float64)
+        for i in range(n):
+            out[i] = self._normal_double()
+        return out
+
+    def _normal_double(self) -> float:
+        if self._next_normal is not None:
+            v, self._next_normal = self._next_normal, None
+            return v
+        u1, u2 = self.uniform(2, np.float64)
+        r = np.sqrt(-2.0 * np.log1p(-u2))
+        theta = 2.0 * np.pi * u1
+        self._next_normal = float(r * np.sin(theta))
+        return float(r * np.cos(theta))
+
+    def _normal_fill(self, n: int, dtype: np.dtype) -> np.ndarray:
+        data = self.uniform(n, dtype)
+
+        def fill16(block: np.ndarray) -> np.ndarray:
+            u1 = 1.0 - block[:8]
+            u2 = block[8:]
+            radius = np.sqrt(-2.0 * np.log(u1))
+            theta = 2.0 * np.pi * u2
+            return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)])
+
+        full = n - n % 16
+        for i in range(0, full, 16):
+            data[i:i + 16] = fill16(data[i:i + 16])
+        if n % 16:
+            tail = self.uniform(16, dtype)
+            data[n - 16:] = fill16(tail)
+        return data
+
+    def integers(self, low: int, high: int, n: int) -> np.ndarray:
+        """PyTorch's random_from_to: ``low + draw % range`` with 32- or 64-bit draws."""
+        span = high - low
+        if span <= 0:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        draws = self._u32(n) if span < 2 ** 32 else self._u64(n)
+        return (low + (draws % np.uint64(span)).astype(np.int64)).astype(np.int64)
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator; the same seed gives PyTorch's draws for rand/randn/randint.
+
+    >>> import autojac
+    >>> _ = autojac.manual_seed(42); autojac.rand(2)
+    tensor([0.8823, 0.9150])
+    """
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator.set_state(state)

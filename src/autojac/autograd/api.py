@@ -1,0 +1,150 @@
+"""``autograd.backward`` and ``autograd.grad`` with PyTorch's signatures and checks."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .._core.engine import _accumulate_grad, run_backward
+from .._tensor import Tensor, _wrap
+
+TensorOrTensors = Tensor | Sequence[Tensor]
+
+
+def _as_tuple(x, name: str) -> tuple:
+    if isinstance(x, Tensor):
+        return (x,)
+    if isinstance(x, (list, tuple)):
+        for i, t in enumerate(x):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{name}[{i}] must be a Tensor, got {type(t).__name__}")
+        return tuple(x)
+    raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
+
+
+def _make_grads(outputs: tuple, grad_outputs, is_grads_batched: bool) -> list:
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"Mismatch in number of gradients: got {len(grad_outputs)} gradient(s) for "
+                           f"{len(outputs)} output(s)")
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind not in "fc":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+            if is_grads_batched:
+                raise RuntimeError("grad_outputs must be given when is_grads_batched=True")
+            grads.append(_wrap(np.ones(out._data.shape, out._data.dtype)))
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"grad_outputs[{i}] must be a Tensor or None, got {type(g).__name__}")
+        gshape = g._data.shape[1:] if is_grads_batched else g._data.shape
+        if gshape != out._data.shape:
+            what = "grad_output" if not is_grads_batched else "grad_output (without its batch dimension)"
+            raise RuntimeError(
+                f"Mismatch in shape: {what}[{i}] has a shape of {g.shape if not is_grads_batched else list(gshape)} "
+                f"and output[{i}] has a shape of {out.shape}."
+            )
+        gk, ok = g._data.dtype.kind, out._data.dtype.kind
+        if (gk in "fc") != (ok in "fc") or (gk == "c") != (ok == "c"):
+            raise RuntimeError(
+                f"Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] has a "
+                f"dtype of {out.dtype}."
+            )
+        if g._data.dtype != out._data.dtype:
+            g = g.to(out.dtype)
+        grads.append(g)
+    return grads
+
+
+def _check_outputs(outputs: tuple) -> None:
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves.
+
+    >>> import autojac
+    >>> x = autojac.tensor([1., 2., 3.], requires_grad=True)
+    >>> autojac.autograd.backward(x * x, autojac.ones(3)); x.grad
+    tensor([2., 4., 6.])
+    """
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    outputs = _as_tuple(tensors, "tensors")
+    targets = None
+    if inputs is not None:
+        targets = _as_tuple(inputs, "inputs")
+        if not targets:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        for t in targets:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _check_outputs(outputs)
+    grads = _make_grads(outputs, grad_tensors, False)
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
+                            targets=targets, accumulate=True)
+    if targets is not None:
+        for t in targets:
+            if t.grad_fn is not None and id(t) in captured:
+                _accumulate_grad(t, captured[id(t)], create_graph)
+
+
+def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs=None,
+         retain_graph: bool | None = None, create_graph: bool = False, only_inputs: bool = True,
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    ``grad_outputs`` is the vector in the vector-Jacobian product; with
+    ``is_grads_batched=True`` its first dimension is a batch, computed in one pass.
+
+    >>> import autojac
+    >>> x = autojac.tensor([2., 3.], requires_grad=True)
+    >>> autojac.autograd.grad(x ** 2, x, grad_outputs=autojac.ones(2))
+    (tensor([4., 6.]),)
+    """
+    outs = _as_tuple(outputs, "outputs")
+    ins = _as_tuple(inputs, "inputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    for t in ins:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _check_outputs(outs)
+    grads = _make_grads(outs, grad_outputs, is_grads_batched)
+    if retain_graph is None:
+        retain_graph = create_graph
+    nb = 1 if is_grads_batched else 0
+    captured = run_backward(outs, grads, retain_graph=retain_graph, create_graph=create_graph,
+                            targets=ins, accumulate=False, nb=nb)
+    result = []
+    for t in ins:
+        g = captured.get(id(t))
+        if g is None:
+            if materialize_grads:
+                batch = grads[0]._data.shape[:nb]
+                g = _wrap(np.zeros(batch + t._data.shape, t._data.dtype))
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)

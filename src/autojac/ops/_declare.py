@@ -1,0 +1,146 @@
+"""Shortcuts for the common shapes of rule, and attaching ops as Tensor methods."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .._core.grad_mode import STATE
+from .._core.node import Op, apply, defop
+from .._tensor import Tensor, _wrap
+from .. import _dtype
+
+__all__ = ["defop", "elementwise", "binary", "attach", "operand", "inplace", "apply", "Op"]
+
+
+def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
+                cast: str | None = "float", grad_name: str | None = None) -> Op:
+    """A unary op whose derivative is a pointwise factor ``deriv(ans, x)``.
+
+    ``uses`` says what ``deriv`` reads: ``"x"``, ``"ans"`` or ``"both"`` (decides what is
+    saved and version-checked).
+    """
+    return defop(
+        name, forward,
+        vjp=(lambda g, ans, x: g * deriv(ans, x),),
+        jvp=(lambda t, ans, x: t * deriv(ans, x),),
+        saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        cast=cast, grad_name=grad_name,
+    )
+
+
+def binary(name: str, forward: Callable, da: Callable | None, db: Callable | None, *,
+           uses: str = "x", cast: str = "promote", grad_name: str | None = None) -> Op:
+    """A binary op with pointwise partials ``da(ans, a, b)`` and ``db(ans, a, b)``."""
+    return defop(
+        name, forward,
+        vjp=(None if da is None else (lambda g, ans, a, b: g * da(ans, a, b)),
+             None if db is None else (lambda g, ans, a, b: g * db(ans, a, b))),
+        jvp=(None if da is None else (lambda t, ans, a, b: t * da(ans, a, b)),
+             None if db is None else (lambda t, ans, a, b: t * db(ans, a, b))),
+        saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        cast=cast, grad_name=grad_name,
+    )
+
+
+def attach(**methods: Callable) -> None:
+    """Make functions available as Tensor methods."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+_NUMBER = (int, float, bool, complex)
+
+
+def operand(x):
+    """Coerce the other operand of a Tensor operator (scalars stay Python scalars)."""
+    tx = type(x)
+    if tx is Tensor or tx is float or tx is int:
+        return x
+    if isinstance(x, Tensor) or isinstance(x, _NUMBER):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from .creation import tensor
+
+        return tensor(x)
+    return NotImplemented
+
+
+def _leaf_check(t: Tensor) -> None:
+    if t._requires_grad and t.grad_fn is None and STATE.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _store(self: Tensor, result: Tensor) -> None:
+    data = result._data
+    if data.dtype != self._data.dtype and not np.can_cast(data.dtype, self._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+    if data.shape != self._data.shape:
+        try:
+            np.broadcast_to(data, self._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(data.shape)}"
+            ) from None
+    if not self._data.flags.writeable:
+        raise RuntimeError("unsupported operation: the tensor is a read-only view (e.g. from expand); "
+                           "clone() it before writing in place")
+    np.copyto(self._data, data, casting="unsafe")
+    self._vc[0] += 1
+
+
+def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = True) -> Tensor:
+    """Run ``fn(self, *args)`` out of place and write the result into ``self``'s storage.
+
+    When the result is recorded, ``self`` takes over its ``grad_fn``; ``self``'s old value
+    enters the graph through an alias (a copy when the rule may read it), so gradients
+    stay correct.
+    """
+    _leaf_check(self)
+    needs_graph = STATE.enabled and (self._requires_grad or any(
+        type(a) is Tensor and a._requires_grad for a in args))
+    if not needs_graph:
+        with _no_record():
+            result = fn(self, *args)
+        _store(self, result)
+        return self
+    if self._base is not None and self._base._requires_grad:
+        from .views import inplace_on_view
+
+        return inplace_on_view(self, fn, args)
+    old = _wrap(self._data.copy() if saves_self else self._data)
+    if not saves_self:
+        old._vc = self._vc
+    old._requires_grad = self._requires_grad
+    old.grad_fn = self.grad_fn
+    old._output_nr = self._output_nr
+    result = fn(old, *args)
+    _store(self, result)
+    if result.grad_fn is not None:
+        self.grad_fn = result.grad_fn
+        self._requires_grad = True
+        self._output_nr = result._output_nr
+        self._retains_grad = False
+    return self
+
+
+class _no_record:
+    __slots__ = ("prev",)
+
+    def __enter__(self):
+        self.prev = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+
+
+def default_float(dtype=None) -> np.dtype:
+    return (_dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
+
+
+__all__ += ["default_float", "_wrap"]

@@ -1,0 +1,313 @@
+"""Tensor creation: ``tensor``, ``zeros``, ``ones``, ``arange``, ``rand``... with PyTorch's dtype inference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._random import default_generator
+from .._tensor import Tensor, _wrap
+from ._declare import attach
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty", "zeros_like",
+    "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand", "randn",
+    "randint", "rand_like", "randn_like", "randint_like", "randperm", "normal", "scalar_tensor",
+]
+
+
+def _infer_dtype(data) -> _dtype.dtype:
+    """PyTorch's dtype for Python data: bool < int64 < default float < complex."""
+    cat = -1
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            return x.dtype if cat < 0 else _dtype.default_for_category(max(cat, x.dtype.category))
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, bool) or isinstance(x, np.bool_):
+            cat = max(cat, 0)
+        elif isinstance(x, (int, np.integer)):
+            cat = max(cat, 1)
+        elif isinstance(x, (float, np.floating)):
+            cat = max(cat, 2)
+        elif isinstance(x, (complex, np.complexfloating)):
+            cat = max(cat, 3)
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    return _dtype.default_for_category(cat if cat >= 0 else 2)
+
+
+def _to_array(data, dtype) -> np.ndarray:
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (list, tuple)):
+        arr = np.array(_unwrap_nested(data))
+        if arr.dtype == object:
+            raise ValueError("expected sequence of equal-length lists (got ragged nested sequences)")
+    else:
+        arr = np.array(data)
+    if dtype is None:
+        if isinstance(data, (Tensor, np.ndarray)):
+            d = _dtype.FROM_NP.get(arr.dtype)
+            if d is None:
+                raise TypeError(f"can't convert np.ndarray of type {arr.dtype}; supported: float64, "
+                                "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, bool")
+        else:
+            d = _infer_dtype(data)
+    else:
+        d = _dtype.to_dtype(dtype)
+    return arr.astype(d.np, copy=False)
+
+
+def _unwrap_nested(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays).
+
+    >>> import autojac
+    >>> autojac.tensor([[1, 2], [3, 4]]).dtype, autojac.tensor([0.5]).dtype
+    (autojac.int64, autojac.float32)
+    """
+    if isinstance(data, Tensor):
+        arr = data._data.astype(_dtype.to_dtype(dtype).np) if dtype is not None else data._data
+        return _finish(arr.copy(), requires_grad)
+    return _finish(np.array(_to_array(data, dtype), copy=True), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a Tensor or ndarray where it can."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is _dtype.to_dtype(dtype) else data.to(dtype)
+    return _wrap(_to_array(data, dtype))
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    return _wrap(_to_array(ndarray, None))
+
+
+def scalar_tensor(s, *, dtype=None, requires_grad=False) -> Tensor:
+    return tensor(float(s), dtype=dtype, requires_grad=requires_grad)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return (_dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
+
+
+def _filled(fill, size, dtype, requires_grad) -> Tensor:
+    return _finish(np.full(_size(size), fill, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of zeros.
+
+    >>> import autojac
+    >>> autojac.zeros(2, 3).shape
+    autojac.Size([2, 3])
+    """
+    return _filled(0, size, dtype, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of ones."""
+    return _filled(1, size, dtype, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
+    """An uninitialized tensor (zeros here, for determinism)."""
+    return _filled(0, size, dtype, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (dtype inferred from it, as in PyTorch)."""
+    if dtype is None:
+        dtype = _infer_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    return _finish(np.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value,
+                           dtype=_dtype.to_dtype(dtype).np), requires_grad)
+
+
+def _like(fill):
+    def fn(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+        d = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
+        return _finish(np.full(input._data.shape, fill, dtype=d), requires_grad)
+    return fn
+
+
+zeros_like = _like(0)
+ones_like = _like(1)
+empty_like = _like(0)
+zeros_like.__doc__ = "Zeros with the shape and dtype of ``input``."
+ones_like.__doc__ = "Ones with the shape and dtype of ``input``."
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
+    return _finish(np.full(input._data.shape, fill_value, dtype=d), requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
+
+    >>> import autojac
+    >>> autojac.arange(3.)
+    tensor([0., 1., 2.])
+    """
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dtype = _infer_dtype(vals)
+    d = _dtype.to_dtype(dtype)
+    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (vals[0] + np.arange(n, dtype=np.float64 if d.category >= 2 else np.int64) * vals[2]).astype(d.np)
+    return _finish(arr, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _finish(np.linspace(float(start), float(end), steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.logspace(float(start), float(end), steps, base=base).astype(_float_dtype(dtype)),
+                   requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` x ``m``)."""
+    return _finish(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def _gen(generator):
+    return default_generator if generator is None else generator
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1); same stream as PyTorch's CPU generator for a given seed."""
+    shape = _size(size)
+    d = _float_dtype(dtype)
+    vals = _gen(generator).uniform(math.prod(shape), d)
+    return _finish(vals.astype(d).reshape(shape), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples; same stream as PyTorch's CPU generator for a given seed.
+
+    >>> import autojac
+    >>> _ = autojac.manual_seed(0); autojac.randn(3)
+    tensor([ 1.5410, -0.2934, -2.1788])
+    """
+    shape = _size(size)
+    d = _float_dtype(dtype)
+    vals = _gen(generator).normal(math.prod(shape), d)
+    return _finish(vals.astype(d).reshape(shape), requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)``."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    shape = _size(tuple(size))
+    d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    vals = _gen(generator).integers(int(low), int(high), math.prod(shape))
+    return _finish(vals.astype(d.np).reshape(shape), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(*input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(*input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, dtype=None) -> Tensor:
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    keys = _gen(generator).uniform(n, np.float64)
+    return _finish(np.argsort(keys, kind="stable").astype((_dtype.to_dtype(dtype) if dtype else _dtype.int64).np),
+                   requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        z = randn(*ref._data.shape, generator=generator, dtype=ref.dtype)
+        return z * std + mean
+    return randn(*_size(tuple(size)), generator=generator, dtype=dtype) * std + mean
+
+
+def _new(fill):
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        d = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
+        return _finish(np.full(_size(size), fill, dtype=d), requires_grad)
+    return method
+
+
+def _new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return tensor(data, dtype=dtype if dtype is not None else self.dtype, requires_grad=requires_grad)
+
+
+def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d = dtype if dtype is not None else self.dtype
+    return full(size, fill_value, dtype=d, requires_grad=requires_grad)
+
+
+def _sampler_(draw):
+    def method(self: Tensor, *args, generator=None, **kw) -> Tensor:
+        vals = draw(self, _gen(generator), *args, **kw)
+        self._data[...] = vals.reshape(self._data.shape).astype(self._data.dtype)
+        self._vc[0] += 1
+        return self
+    return method
+
+
+attach(
+    new_zeros=_new(0), new_ones=_new(1), new_empty=_new(0), new_tensor=_new_tensor, new_full=_new_full,
+    uniform_=_sampler_(lambda s, g, a=0.0, b=1.0: g.uniform(s._data.size, s._data.dtype) * (b - a) + a),
+    normal_=_sampler_(lambda s, g, mean=0.0, std=1.0: g.normal(s._data.size, s._data.dtype) * std + mean),
+)

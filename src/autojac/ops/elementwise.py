@@ -1,0 +1,497 @@
+"""Elementwise ops: arithmetic, powers, exp/log, trigonometric, activations, comparisons."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.node import nondiff
+from .._tensor import Tensor
+from ._declare import attach, binary, defop, elementwise, inplace, operand
+
+_EMPTY: dict = {}
+
+# --------------------------------------------------------------------------- arithmetic
+add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
+               jvp=(lambda t, ans, a, b: t, lambda t, ans, a, b: t),
+               saves_inputs=False, cast="promote")
+sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
+               jvp=(lambda t, ans, a, b: t, lambda t, ans, a, b: -t),
+               saves_inputs=False, cast="promote")
+mul_op = binary("mul", np.multiply, lambda ans, a, b: b, lambda ans, a, b: a)
+div_op = defop("div", np.true_divide,
+               vjp=(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)),
+               jvp=(lambda t, ans, a, b: t / b, lambda t, ans, a, b: -t * a / (b * b)),
+               cast="float")
+neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
+            saves_inputs=False)
+
+
+def _pow_forward(a, b):
+    return np.power(a, b)
+
+
+def _pow_da(ans, a, b):
+    if type(b) is not Tensor:
+        if b == 0:
+            return 0.0 * a
+        if b == 2:
+            return 2.0 * a
+        return b * a ** (b - 1)
+    return b * a ** (b - 1)
+
+
+def _pow_db(ans, a, b):
+    # d/db a**b = a**b log a; PyTorch defines it as 0 where a == 0 and b >= 0
+    if type(a) is not Tensor:  # a Python scalar base
+        if a == 0:
+            return where(b >= 0, 0.0, ans * float("-inf"))
+        return ans * (float(np.log(a)) if a > 0 else float("nan"))
+    return where((a == 0) & (b >= 0), 0.0, ans * log(a))
+
+
+pow_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both")
+
+
+def _pow(a, b):
+    if type(b) is not Tensor and type(a) is Tensor and a._data.dtype.kind in "iub" and isinstance(b, float):
+        return pow_op(a.to(_default_float()), b)
+    if isinstance(b, int) and not isinstance(b, bool) and b < 0 and type(a) is Tensor and a._data.dtype.kind in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return pow_op(a, b)
+
+
+def _default_float():
+    from .._dtype import get_default_dtype
+
+    return get_default_dtype()
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other``, with broadcasting.
+
+    >>> import autojac
+    >>> autojac.add(autojac.tensor([1., 2.]), 10)
+    tensor([11., 12.])
+    """
+    _no_out(out)
+    if alpha != 1:
+        other = mul_op(other, alpha)
+    return add_op(input, other)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other``."""
+    _no_out(out)
+    if alpha != 1:
+        other = mul_op(other, alpha)
+    return sub_op(input, other)
+
+
+def mul(input, other, *, out=None):
+    """Elementwise product with broadcasting."""
+    _no_out(out)
+    return mul_op(input, other)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """Elementwise true division (``rounding_mode`` ``"trunc"``/``"floor"`` give no gradient)."""
+    _no_out(out)
+    if rounding_mode is None:
+        return div_op(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    q = div_op(input, other).detach()
+    q._data = (np.trunc if rounding_mode == "trunc" else np.floor)(q._data)
+    if all(type(x) is not Tensor or x._data.dtype.kind in "iub" for x in (input, other)):
+        q._data = q._data.astype(np.result_type(*(x._data for x in (input, other) if type(x) is Tensor)))
+    return q
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001
+    """``input ** exponent`` elementwise.
+
+    >>> import autojac
+    >>> autojac.pow(autojac.tensor([2., 3.]), 2)
+    tensor([4., 9.])
+    """
+    _no_out(out)
+    return _pow(input, exponent)
+
+
+def _no_out(out) -> None:
+    if out is not None:
+        raise TypeError("the out= argument is not supported by autojac (tensors are immutable in the graph)")
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = lambda input: neg(input)  # noqa: E731
+
+
+# --------------------------------------------------------------------------- unary math
+def _sign_like(ans, x):
+    return sign(x)
+
+
+abs = elementwise("abs", np.abs, _sign_like, cast=None)  # noqa: A001
+absolute = abs
+exp = elementwise("exp", np.exp, lambda ans, x: ans, uses="ans")
+log = elementwise("log", np.log, lambda ans, x: 1.0 / x)
+log2 = elementwise("log2", np.log2, lambda ans, x: 1.0 / (x * float(np.log(2.0))))
+log10 = elementwise("log10", np.log10, lambda ans, x: 1.0 / (x * float(np.log(10.0))))
+log1p = elementwise("log1p", np.log1p, lambda ans, x: 1.0 / (x + 1.0))
+expm1 = elementwise("expm1", np.expm1, lambda ans, x: ans + 1.0, uses="ans")
+exp2 = elementwise("exp2", np.exp2, lambda ans, x: ans * float(np.log(2.0)), uses="ans")
+sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, uses="ans")
+rsqrt = elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda ans, x: -0.5 * ans * ans * ans, uses="ans")
+reciprocal = elementwise("reciprocal", lambda x: 1.0 / x, lambda ans, x: -(ans * ans), uses="ans")
+square = elementwise("square", np.square, lambda ans, x: 2.0 * x, cast=None, grad_name="PowBackward0")
+sin = elementwise("sin", np.sin, lambda ans, x: cos(x))
+cos = elementwise("cos", np.cos, lambda ans, x: -sin(x))
+tan = elementwise("tan", np.tan, lambda ans, x: 1.0 + ans * ans, uses="ans")
+tanh = elementwise("tanh", np.tanh, lambda ans, x: 1.0 - ans * ans, uses="ans")
+
+
+def _sigmoid_forward(x):
+    # exp of a negative argument only, so no overflow warnings at large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = elementwise("sigmoid", _sigmoid_forward, lambda ans, x: ans * (1.0 - ans), uses="ans")
+relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda ans, x: (ans > 0), uses="ans", cast=None)
+
+
+def _softplus_forward(x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    soft = np.logaddexp(0, bx) / beta
+    return np.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+def _softplus_deriv(g, ans, x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return where(bx > threshold, g, g * sigmoid(bx))
+
+
+softplus = defop("softplus", _softplus_forward,
+                 vjp=(_softplus_deriv,), jvp=(_softplus_deriv,), cast="float")
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or 1 elementwise (no gradient flows: it is piecewise constant)."""
+    return _sign(input)
+
+
+_sign_op = defop("sign", np.sign, vjp=(lambda g, ans, x: g * 0.0,), jvp=(lambda t, ans, x: t * 0.0,),
+                 saves_inputs=False)
+
+
+def _sign(x):
+    return _sign_op(x)
+
+
+# --------------------------------------------------------------------------- clamp / max / where
+def _clamp_forward(x, lo, hi):
+    if lo is not None:
+        x = np.maximum(x, lo)
+    if hi is not None:
+        x = np.minimum(x, hi)
+    return x
+
+
+def _clamp_mask(x, lo, hi):
+    m = None
+    if lo is not None:
+        m = x >= lo
+    if hi is not None:
+        m2 = x <= hi
+        m = m2 if m is None else (m & m2)
+    return m
+
+
+def _clamp_vjp(g, ans, x, lo, hi):
+    return where(_clamp_mask(x, lo, hi), g, 0.0)
+
+
+clamp_op = defop("clamp", _clamp_forward, vjp=(_clamp_vjp, None, None), jvp=(_clamp_vjp, None, None),
+                 cast="promote")
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``.
+
+    >>> import autojac
+    >>> autojac.clamp(autojac.tensor([-2., 0.5, 3.]), min=0., max=1.)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    _no_out(out)
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min) if isinstance(min, Tensor) else clamp_op(r, min, None)
+        if max is not None:
+            r = minimum(r, max) if isinstance(max, Tensor) else clamp_op(r, None, max)
+        return r
+    return clamp_op(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+def _max_partial(g, ans, a, b, mine, other):
+    # ties share the gradient equally, as in PyTorch
+    return where(mine == other, g * 0.5, where(mine > other, g, 0.0))
+
+
+maximum_op = defop("maximum", np.maximum,
+                   vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b),
+                        lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a)),
+                   jvp=(lambda t, ans, a, b: _max_partial(t, ans, a, b, a, b),
+                        lambda t, ans, a, b: _max_partial(t, ans, a, b, b, a)),
+                   cast="promote")
+minimum_op = defop("minimum", np.minimum,
+                   vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a),
+                        lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b)),
+                   jvp=(lambda t, ans, a, b: _max_partial(t, ans, a, b, b, a),
+                        lambda t, ans, a, b: _max_partial(t, ans, a, b, a, b)),
+                   cast="promote")
+
+
+def maximum(input, other, *, out=None) -> Tensor:
+    """Elementwise maximum; at ties each input gets half the gradient."""
+    _no_out(out)
+    return maximum_op(input, other)
+
+
+def minimum(input, other, *, out=None) -> Tensor:
+    """Elementwise minimum; at ties each input gets half the gradient."""
+    _no_out(out)
+    return minimum_op(input, other)
+
+
+fmax, fmin = maximum, minimum
+
+where_op = defop(
+    "where", lambda c, a, b: np.where(c, a, b),
+    vjp=(None, lambda g, ans, c, a, b: where(c, g, 0.0), lambda g, ans, c, a, b: where(c, 0.0, g)),
+    jvp=(None, lambda t, ans, c, a, b: where(c, t, 0.0), lambda t, ans, c, a, b: where(c, 0.0, t)),
+    saves_inputs=False,
+)
+
+
+def where(condition, input=None, other=None) -> Tensor:
+    """Pick ``input`` where ``condition`` holds, else ``other`` (broadcasting all three).
+
+    >>> import autojac
+    >>> x = autojac.tensor([-1., 2.])
+    >>> autojac.where(x > 0, x, 0.)
+    tensor([0., 2.])
+    """
+    if input is None and other is None:
+        from .index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    cd = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cd.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cd.dtype}")
+    a, b = operand(input), operand(other)
+    if type(a) is not Tensor and type(b) is not Tensor:
+        from .creation import tensor
+
+        a = tensor(a)
+    if type(a) is Tensor and type(b) is Tensor and a._data.dtype != b._data.dtype:
+        from .._dtype import result_type, FROM_NP
+
+        def lvl(t):
+            return 2 if t._data.ndim else 1
+        rt = result_type(FROM_NP[a._data.dtype], lvl(a), FROM_NP[b._data.dtype], lvl(b))
+        a, b = a.to(rt), b.to(rt)
+    elif type(b) is not Tensor and a._data.dtype.kind in "iub" and isinstance(b, float):
+        a = a.to(_default_float())
+    elif type(a) is not Tensor and b._data.dtype.kind in "iub" and isinstance(a, float):
+        b = b.to(_default_float())
+    return where_op(cd, a, b)
+
+
+# --------------------------------------------------------------------------- comparisons
+eq = nondiff("eq", np.equal)
+ne = nondiff("ne", np.not_equal)
+lt = nondiff("lt", np.less)
+le = nondiff("le", np.less_equal)
+gt = nondiff("gt", np.greater)
+ge = nondiff("ge", np.greater_equal)
+logical_and = nondiff("logical_and", np.logical_and)
+logical_or = nondiff("logical_or", np.logical_or)
+logical_not = nondiff("logical_not", np.logical_not)
+logical_xor = nondiff("logical_xor", np.logical_xor)
+isnan = nondiff("isnan", np.isnan)
+isinf = nondiff("isinf", np.isinf)
+isfinite = nondiff("isfinite", np.isfinite)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+floor = nondiff("floor", np.floor)
+ceil = nondiff("ceil", np.ceil)
+trunc = nondiff("trunc", np.trunc)
+
+
+def round(input, *, decimals: int = 0):  # noqa: A001
+    return nondiff("round", lambda x: np.round(x, decimals))(input)
+
+
+def _bitwise(np_fn, name):
+    def fn(a, b):
+        if any(type(x) is Tensor and x._data.dtype.kind == "f" for x in (a, b)):
+            raise RuntimeError(f"\"{name}\" not implemented for floating-point tensors")
+        return nondiff(name, np_fn)(a, b)
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements."""
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    return nondiff("isclose", lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))(input, other)
+
+
+# --------------------------------------------------------------------------- Tensor operators
+def _binop(op):
+    def method(self, other):
+        tb = type(other)
+        if tb is not Tensor and tb is not float and tb is not int:
+            other = operand(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return op(self, other)
+    return method
+
+
+def _rbinop(op):
+    def method(self, other):
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return op(other, self)
+    return method
+
+
+def _cmp(fn):
+    def method(self, other):
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return fn(self, other)
+    return method
+
+
+def _bool_op(np_fn, name):
+    def method(self, other):
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return nondiff(name, np_fn)(self, other)
+    return method
+
+
+def _inplace_method(fn, saves_self=True):
+    def method(self, *args, **kwargs):
+        args = tuple(operand(a) for a in args)
+        return inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args, saves_self=saves_self)
+    return method
+
+
+def _pow_method(self, exponent):
+    exponent = operand(exponent)
+    if exponent is NotImplemented:
+        return NotImplemented
+    return _pow(self, exponent)
+
+
+def _rpow_method(self, base):
+    base = operand(base)
+    if base is NotImplemented:
+        return NotImplemented
+    return _pow(base, self)
+
+
+def _zero_(self):
+    return _fill(self, 0)
+
+
+def _fill(self, value):
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
+        if value._requires_grad:
+            return inplace(self, lambda s, v: add_op(mul_op(s, 0.0), v), value, saves_self=False)
+        value = value.item()
+    if self._requires_grad:
+        return inplace(self, lambda s: add_op(mul_op(s, 0.0), value) if s._data.dtype.kind in "fc"
+                       else s, saves_self=False)
+    if not self._data.flags.writeable:
+        raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
+    self._data.fill(value)
+    self._vc[0] += 1
+    return self
+
+
+def _clamp_method(self, min=None, max=None):  # noqa: A002
+    return clamp(self, min, max)
+
+
+attach(
+    __add__=_binop(add_op), __radd__=_rbinop(add_op),
+    __sub__=_binop(sub_op), __rsub__=_rbinop(sub_op),
+    __mul__=_binop(mul_op), __rmul__=_rbinop(mul_op),
+    __truediv__=_binop(div_op), __rtruediv__=_rbinop(div_op),
+    __pow__=_pow_method, __rpow__=_rpow_method,
+    __neg__=lambda self: neg(self), __pos__=lambda self: self, __abs__=lambda self: abs(self),
+    __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),
+    __and__=_bool_op(np.bitwise_and, "bitwise_and"), __or__=_bool_op(np.bitwise_or, "bitwise_or"),
+    __xor__=_bool_op(np.bitwise_xor, "bitwise_xor"),
+    __rand__=_bool_op(np.bitwise_and, "bitwise_and"), __ror__=_bool_op(np.bitwise_or, "bitwise_or"),
+    __invert__=lambda self: nondiff("bitwise_not", np.invert)(self),
+    __floordiv__=lambda self, other: div(self, operand(other), rounding_mode="floor"),
+    __rfloordiv__=lambda self, other: div(operand(other), self, rounding_mode="floor"),
+    __mod__=lambda self, other: nondiff("remainder", np.remainder)(self, operand(other)),
+    add=add, sub=sub, mul=mul, div=div, pow=pow, true_divide=div, multiply=mul, subtract=sub, divide=div,
+    neg=neg, negative=neg, abs=abs, absolute=abs, exp=exp, log=log, log2=log2, log10=log10, log1p=log1p,
+    expm1=expm1, exp2=exp2, sqrt=sqrt, rsqrt=rsqrt, reciprocal=reciprocal, square=square,
+    sin=sin, cos=cos, tan=tan, tanh=tanh, sigmoid=sigmoid, relu=relu, sign=sign,
+    clamp=_clamp_method, clip=_clamp_method, clamp_min=clamp_min, clamp_max=clamp_max,
+    maximum=maximum, minimum=minimum, where=lambda self, condition, other: where(condition, self, other),
+    eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, less=lt, greater_equal=ge, less_equal=le,
+    not_equal=ne, logical_and=logical_and, logical_or=logical_or, logical_not=logical_not,
+    logical_xor=logical_xor, isnan=isnan, isinf=isinf, isfinite=isfinite, floor=floor, ceil=ceil,
+    trunc=trunc, round=round, equal=equal, allclose=allclose, isclose=isclose,
+    add_=_inplace_method(add, saves_self=False), sub_=_inplace_method(sub, saves_self=False),
+    mul_=_inplace_method(mul), div_=_inplace_method(div), pow_=_inplace_method(pow),
+    neg_=_inplace_method(neg, saves_self=False), exp_=_inplace_method(exp), log_=_inplace_method(log),
+    sqrt_=_inplace_method(sqrt), sin_=_inplace_method(sin), cos_=_inplace_method(cos),
+    tanh_=_inplace_method(tanh), sigmoid_=_inplace_method(sigmoid), relu_=_inplace_method(relu),
+    abs_=_inplace_method(abs), clamp_=_inplace_method(clamp), clip_=_inplace_method(clamp),
+    clamp_min_=_inplace_method(clamp_min), clamp_max_=_inplace_method(clamp_max),
+    zero_=_zero_, fill_=_fill,
+    __iadd__=_inplace_method(add, saves_self=False), __isub__=_inplace_method(sub, saves_self=False),
+    __imul__=_inplace_method(mul), __itruediv__=_inplace_method(div), __ipow__=_inplace_method(pow),
+)

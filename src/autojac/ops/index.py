@@ -1,0 +1,316 @@
+"""Indexing: ``x[idx]`` (basic, advanced, boolean), ``x[idx] = v``, and their adjoints.
+
+Indices are normalized once (no Ellipsis, masks turned into integer arrays), so they
+address the leading dims of the unbatched tensor. Batched rules move the batch dims to
+the back, where an index cannot reach them, and back again afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.grad_mode import STATE
+from .._tensor import Tensor, _wrap
+from ._declare import attach, defop, inplace, operand
+from .shape import mark_view
+
+__all__ = ["getitem", "index_put", "index_select", "nonzero", "masked_fill", "masked_select"]
+
+
+# --------------------------------------------------------------------------- index normalization
+def _convert(i):
+    if isinstance(i, Tensor):
+        a = i._data
+    elif isinstance(i, (list, np.ndarray)) or (isinstance(i, tuple)):
+        a = np.asarray(i._data if isinstance(i, Tensor) else i)
+        if a.dtype == object:
+            a = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i])
+    else:
+        return i
+    if a.dtype.kind not in "biu":
+        if a.size == 0:
+            return a.astype(np.int64)
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if a.dtype.kind == "b":
+        return a
+    return a if a.ndim else int(a)
+
+
+def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
+    """Return (index tuple with no Ellipsis and no masks, whether it is basic)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    items = [_convert(i) for i in idx]
+    ndim = len(shape)
+    used = 0
+    for i in items:
+        if i is None or i is Ellipsis:
+            continue
+        used += i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    out: list = []
+    basic = True
+    seen_ellipsis = False
+    dim = 0
+    for i in items:
+        if i is Ellipsis:
+            if seen_ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            seen_ellipsis = True
+            out.extend([slice(None)] * (ndim - used))
+            dim += ndim - used
+        elif i is None:
+            out.append(None)
+        elif isinstance(i, (bool, np.bool_)):
+            out.append(np.asarray(i))  # x[True] adds a dim; keep NumPy's meaning
+            basic = False
+        elif isinstance(i, (int, np.integer)):
+            size = shape[dim]
+            if not -size <= i < size:
+                raise IndexError(f"index {int(i)} is out of bounds for dimension {dim} with size {size}")
+            out.append(int(i))
+            dim += 1
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+            dim += 1
+        elif isinstance(i, np.ndarray):
+            basic = False
+            if i.dtype == np.bool_:
+                if i.shape != shape[dim:dim + i.ndim]:
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {dim} does not match the shape "
+                        f"of the indexed tensor {list(shape[dim:dim + i.ndim])}"
+                    )
+                out.extend(i.nonzero())
+                dim += i.ndim
+            else:
+                size = shape[dim]
+                if i.size and (i.max() >= size or i.min() < -size):
+                    bad = int(i.max() if i.max() >= size else i.min())
+                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+                out.append(i)
+                dim += 1
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                f"valid indices (got {type(i).__name__})"
+            )
+    return tuple(out), basic
+
+
+# --------------------------------------------------------------------------- batched helpers
+def _to_back(a: np.ndarray, nb: int) -> np.ndarray:
+    return np.moveaxis(a, tuple(range(nb)), tuple(range(-nb, 0))) if nb else a
+
+
+def _to_front(a: np.ndarray, nb: int) -> np.ndarray:
+    return np.moveaxis(a, tuple(range(-nb, 0)), tuple(range(nb))) if nb else a
+
+
+def _take_forward(x, idx, basic, nb):
+    return _to_front(_to_back(x, nb)[idx], nb)
+
+
+def _scatter_forward(g, shape, idx, basic, nb):
+    batch = g.shape[:nb]
+    z = np.zeros(tuple(shape) + batch, dtype=g.dtype)
+    gm = _to_back(g, nb)
+    if basic:
+        z[idx] = gm
+    else:
+        np.add.at(z, idx, gm)
+    return _to_front(z, nb)
+
+
+def _fill_forward(g, idx, basic, nb):
+    r = g.copy()
+    _to_back(r, nb)[idx] = 0
+    return r
+
+
+def _put_forward(x, v, idx, basic):
+    r = x.copy()
+    r[idx] = v
+    return r
+
+
+def _extra(g, ans) -> int:
+    return g.ndim - ans.ndim
+
+
+take = defop(
+    "index", _take_forward,
+    vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + _extra(g, ans)),),
+    jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + t.ndim - x.ndim),),
+    saves_inputs=False,
+)
+scatter = defop(
+    "index_scatter", _scatter_forward,
+    vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + _extra(g, ans)),),
+    jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + t.ndim - x.ndim),),
+    saves_inputs=False, grad_name="IndexBackwardBackward0",
+)
+fill_zero = defop(
+    "index_fill", _fill_forward,
+    vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + _extra(g, ans)),),
+    jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + t.ndim - x.ndim),),
+    saves_inputs=False, grad_name="IndexFillBackward0",
+)
+
+
+def _put_jvp_v(t, ans, x, v, idx, basic):
+    nb = t.ndim - v.ndim
+    region = np.zeros(tuple(x.shape), dtype=bool)[idx].shape
+    from .shape import expand
+
+    te = expand(t, tuple(t.shape[:nb]) + region)
+    return scatter(te, tuple(x.shape), idx, basic, nb)
+
+
+put = defop(
+    "index_put", _put_forward,
+    vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, _extra(g, ans)),
+         lambda g, ans, x, v, idx, basic: take(g, idx, basic, _extra(g, ans))),
+    jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, t.ndim - x.ndim), _put_jvp_v),
+    saves_inputs=False, grad_name="CopySlices",
+)
+
+_TAKE_NAMES = {}
+
+
+def getitem_raw(x: Tensor, idx: tuple) -> Tensor:
+    """Index with an already-normalized basic index (used by other rules)."""
+    return take(x, idx, True, 0)
+
+
+def getitem(x: Tensor, idx) -> Tensor:
+    """``x[idx]``: basic indexing returns a view; advanced and mask indexing copy.
+
+    >>> import autojac
+    >>> x = autojac.arange(6.).reshape(2, 3)
+    >>> x[1, ::2], x[x > 3]
+    (tensor([3., 5.]), tensor([4., 5.]))
+    """
+    nidx, basic = normalize_index(idx, x._data.shape)
+    out = take(x, nidx, basic, 0)
+    if out.grad_fn is not None:
+        out.grad_fn.op = _named_take(nidx, basic)
+    if basic:
+        mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
+    return out
+
+
+def _named_take(idx: tuple, basic: bool):
+    if not basic:
+        name = "IndexBackward0"
+    elif len(idx) == 1 and isinstance(idx[0], int):
+        name = "SelectBackward0"
+    elif all(isinstance(i, slice) for i in idx):
+        name = "SliceBackward0"
+    else:
+        name = "IndexBackward0" if any(i is None for i in idx) else "SelectBackward0"
+    op = _TAKE_NAMES.get(name)
+    if op is None:
+        from .._core.node import Op
+
+        op = _TAKE_NAMES[name] = Op("index", take.forward, take.vjp, take.jvp, saves_inputs=False,
+                                    grad_name=name)
+    return op
+
+
+def index_put(x: Tensor, value, idx) -> Tensor:
+    """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``)."""
+    nidx, basic = normalize_index(idx, x._data.shape)
+    return put(x, value, nidx, basic)
+
+
+def _setitem(self: Tensor, idx, value) -> None:
+    value = operand(value)
+    if value is NotImplemented:
+        raise TypeError(f"can't assign a {type(value).__name__} to a Tensor")
+    nidx, basic = normalize_index(idx, self._data.shape)
+    vt = type(value) is Tensor
+    if not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad)):
+        if self._requires_grad and self.grad_fn is None and STATE.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if not self._data.flags.writeable:
+            raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
+        try:
+            self._data[nidx] = value._data if vt else value
+        except ValueError as e:
+            region = np.zeros(self._data.shape, dtype=bool)[nidx].shape
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(value._data.shape) if vt else []} cannot be "
+                f"broadcast to indexing result of shape {list(region)}"
+            ) from e
+        self._vc[0] += 1
+        return
+    if vt:
+        inplace(self, lambda s, v: put(s, v, nidx, basic), value, saves_self=False)
+    else:
+        inplace(self, lambda s: put(s, value, nidx, basic), saves_self=False)
+
+
+# --------------------------------------------------------------------------- padding (cat's JVP)
+def _pad_forward(x, widths):
+    return np.pad(x, widths)
+
+
+pad_zeros = defop(
+    "constant_pad_nd", _pad_forward,
+    vjp=(lambda g, ans, x, widths: take(
+        g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
+    jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
+    saves_inputs=False,
+)
+
+
+# --------------------------------------------------------------------------- selection helpers
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Pick entries ``index`` along ``dim``."""
+    from .._tensor import _wrap_dim
+
+    d = _wrap_dim(dim, input._data.ndim)
+    ia = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if ia.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if ia.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    return getitem(input, (slice(None),) * d + (ia.reshape(-1),))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    nz = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(_wrap(a.astype(np.int64)) for a in nz)
+    return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """Replace entries where ``mask`` is True by ``value``."""
+    from .elementwise import where
+
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    if isinstance(value, Tensor):
+        value = value.to(input.dtype) if value._data.ndim == 0 else value
+    return where(mask, value, input) if isinstance(value, Tensor) else where(
+        mask, _wrap(np.asarray(value, dtype=input._data.dtype)), input)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    x = input.expand(shape) if input._data.shape != shape else input
+    m = np.broadcast_to(mask._data, shape)
+    return getitem(x, _wrap(np.ascontiguousarray(m)))
+
+
+attach(
+    __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
+    masked_fill=masked_fill, masked_select=masked_select,
+    masked_fill_=lambda self, mask, value: inplace(self, lambda s: masked_fill(s, mask, value), saves_self=False),
+    index_put=lambda self, indices, values, accumulate=False: index_put(self, values, tuple(indices)),
+)

@@ -1,0 +1,236 @@
+"""Matrix products and matrix structure: matmul/mm/bmm/mv/dot/outer, diag, diagonal, trace, tril, triu.
+
+VJP rules take cotangents with extra leading batch dims; ``@`` broadcasts over them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ._declare import attach, defop
+from .elementwise import where
+
+
+def _vjp_a(g, ans, a, b):
+    if a.ndim == 1:
+        if b.ndim == 1:  # dot: g is batch-only
+            return g.unsqueeze(-1) * b
+        # (k) @ (..., k, n) -> (..., n);  grad_a = (g[..., None, :] @ b^T)[..., 0, :]
+        return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
+    if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
+        return g.unsqueeze(-1) * b
+    return g @ b.mT
+
+
+def _vjp_b(g, ans, a, b):
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return g.unsqueeze(-1) * a
+        # grad_b[k] = sum_m g[..., m] a[..., m, k]
+        return (g.unsqueeze(-2) @ a).squeeze(-2)
+    if a.ndim == 1:  # (k) @ (..., k, n): grad_b = a[:, None] * g[..., None, :]
+        return a.unsqueeze(-1) * g.unsqueeze(-2)
+    return a.mT @ g
+
+
+def _jvp_a(t, ans, a, b):
+    if a.ndim == 1:
+        nb = t.ndim - 1
+        if b.ndim == 1:
+            return (t * b).sum(-1)
+        # batch + (k) against b's own batch dims: line them up, then drop the row dim
+        tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (b.ndim - 2) + (1, a.shape[0]))
+        return (tt @ b).squeeze(-2)
+    if b.ndim == 1:
+        return (t @ b.unsqueeze(-1)).squeeze(-1)
+    return t @ b
+
+
+def _jvp_b(t, ans, a, b):
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return (a * t).sum(-1)
+        nb = t.ndim - 1
+        tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (a.ndim - 2) + (b.shape[0], 1))
+        return (a @ tt).squeeze(-1)
+    if a.ndim == 1:
+        return (a.unsqueeze(-2) @ t).squeeze(-2)
+    return a @ t
+
+
+def _matmul_forward(a, b):
+    return np.matmul(a, b)
+
+
+def _matmul_op(grad_name: str):
+    return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
+                 cast="promote", grad_name=grad_name)
+
+
+_mm = _matmul_op("MmBackward0")
+_mv = _matmul_op("MvBackward0")
+_dot = _matmul_op("DotBackward0")
+_bmm = _matmul_op("BmmBackward0")
+_matmul = _matmul_op("UnsafeViewBackward0")
+
+
+def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
+    sa, sb = list(a._data.shape), list(b._data.shape)
+    if a._data.ndim == 1 and b._data.ndim == 1:
+        return RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have "
+                            f"the same number of elements, but got {sa[0]} and {sb[0]} elements respectively")
+    ra = f"{sa[-2] if len(sa) > 1 else 1}x{sa[-1]}"
+    rb = f"{sb[-2] if len(sb) > 1 else sb[0]}x{sb[-1] if len(sb) > 1 else 1}"
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ra} and {rb}): shapes {sa} and {sb}")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/PyTorch semantics (1-D operands, broadcast batch dims).
+
+    >>> import autojac
+    >>> a = autojac.tensor([[1., 2.], [3., 4.]])
+    >>> a @ autojac.tensor([1., 1.])
+    tensor([3., 7.])
+    """
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    na, nb = input._data.ndim, other._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    ka = input._data.shape[-1]
+    kb = other._data.shape[-2] if nb > 1 else other._data.shape[0]
+    if ka != kb:
+        raise _shape_error(input, other)
+    if na == 2 and nb == 2:
+        op = _mm
+    elif na == 2 and nb == 1:
+        op = _mv
+    elif na == 1 and nb == 1:
+        op = _dot
+    elif na == 3 and nb == 3 and input._data.shape[0] == other._data.shape[0]:
+        op = _bmm
+    else:
+        op = _matmul
+    return op(input, other)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Product of two matrices (2-D only)."""
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched product of 3-D tensors with equal batch sizes."""
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input._data.shape[0] != mat2._data.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input._data.shape[0]}, {input._data.shape[2]}] but got: "
+                           f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
+    return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix-vector product."""
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
+    return matmul(input, tensor)
+
+
+inner = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors."""
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError("outer: expected 1-D tensors")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+# --------------------------------------------------------------------------- structure
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, as the last dimension."""
+    n = input._data.ndim
+    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
+    x = input.movedim((d1, d2), (-2, -1)) if (d1, d2) != (n - 2, n - 1) else input
+    rows, cols = x._data.shape[-2], x._data.shape[-1]
+    if offset >= 0:
+        k = max(0, min(rows, cols - offset))
+        r, c = np.arange(k), np.arange(k) + offset
+    else:
+        k = max(0, min(rows + offset, cols))
+        r, c = np.arange(k) - offset, np.arange(k)
+    return x[(Ellipsis, r, c)]
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Diagonal of a matrix, or a diagonal matrix from a vector.
+
+    >>> import autojac
+    >>> autojac.diag(autojac.tensor([1., 2.]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    from .index import scatter
+
+    nd = input._data.ndim
+    if nd == 2:
+        return globals()["diagonal"](input, diagonal)
+    if nd != 1:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(nd) + "D")
+    n = input._data.shape[0]
+    size = n + abs(diagonal)
+    i = np.arange(n)
+    r, c = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
+    return scatter(input, (size, size), (r, c), False, 0)
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the diagonal of a matrix."""
+    if input._data.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input._data.ndim))
+    return diagonal(input).sum()
+
+
+def _tri(keep_lower: bool):
+    def fn(input: Tensor, diagonal: int = 0) -> Tensor:
+        if input._data.ndim < 2:
+            raise RuntimeError(f"{'tril' if keep_lower else 'triu'}: input tensor must have at least 2 dimensions")
+        rows, cols = input._data.shape[-2:]
+        mask = (np.tri(rows, cols, diagonal, dtype=bool) if keep_lower
+                else ~np.tri(rows, cols, diagonal - 1, dtype=bool))
+        return where(_wrap(mask), input, _wrap(np.zeros((), input._data.dtype)))
+    return fn
+
+
+tril = _tri(True)
+triu = _tri(False)
+
+
+attach(
+    __matmul__=lambda self, other: matmul(self, other) if isinstance(other, Tensor) else NotImplemented,
+    __rmatmul__=lambda self, other: matmul(_as_tensor(other), self),
+    matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer, ger=outer,
+    diag=diag, diagonal=diagonal, trace=trace, tril=tril, triu=triu,
+)
+
+
+def _as_tensor(x) -> Tensor:
+    from .creation import tensor
+
+    return tensor(x)

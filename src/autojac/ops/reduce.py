@@ -1,0 +1,507 @@
+"""Reductions: sum, mean, prod, amax/amin, max/min (with indices), var/std, norm, logsumexp,
+softmax and log_softmax."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ._declare import attach, defop
+from .elementwise import where
+
+__all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
+           "norm", "logsumexp", "softmax", "log_softmax", "all", "any", "count_nonzero", "var_mean",
+           "std_mean", "aminmax"]
+
+import builtins as _b
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return tuple(range(ndim))
+    out = tuple(sorted(_wrap_dim(d, ndim) for d in dims))
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    return out
+
+
+def _shift(dims: tuple, nb: int) -> tuple:
+    return tuple(d + nb for d in dims)
+
+
+def unreduce(g: Tensor, x_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
+    """Broadcast a reduced cotangent (batch + reduced shape) back to batch + ``x_shape``."""
+    nb = g.ndim - (len(x_shape) if keepdim else len(x_shape) - len(dims))
+    batch = tuple(g.shape[:nb])
+    kept = tuple(1 if i in dims else s for i, s in enumerate(x_shape))
+    if tuple(g.shape[nb:]) != kept:
+        g = g.reshape(batch + kept)
+    from .shape import expand
+
+    return expand(g, batch + tuple(x_shape))
+
+
+def _sum_forward(x, dims, keepdim):
+    r = np.sum(x, axis=dims, keepdims=keepdim)
+    if x.dtype.kind in "bi" and x.dtype != np.int64:
+        r = r.astype(np.int64)
+    return r
+
+
+_sum = defop("sum", _sum_forward,
+             vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
+             jvp=(lambda t, ans, x, dims, keepdim: _sum(t, _shift(dims, t.ndim - x.ndim), keepdim),),
+             saves_inputs=False)
+_sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=False,
+                 grad_name="SumBackward1")
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over all elements or over ``dim``.
+
+    >>> import autojac
+    >>> autojac.tensor([[1., 2.], [3., 4.]]).sum(dim=1)
+    tensor([3., 7.])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    dims = normalize_dims(dim, input._data.ndim)
+    return (_sum if dim is None else _sum_dim)(input, dims, keepdim)
+
+
+def _count(shape: tuple, dims: tuple) -> int:
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def _float_check(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {x.dtype.name.capitalize() if x.dtype.name != 'int64' else 'Long'}"
+        )
+
+
+_mean = defop(
+    "mean", lambda x, dims, keepdim: np.mean(x, axis=dims, keepdims=keepdim),
+    vjp=(lambda g, ans, x, dims, keepdim:
+         unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
+    jvp=(lambda t, ans, x, dims, keepdim: _mean(t, _shift(dims, t.ndim - x.ndim), keepdim),),
+    saves_inputs=False,
+)
+_mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=False,
+                  grad_name="MeanBackward1")
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over all elements or over ``dim``.
+
+    >>> import autojac
+    >>> autojac.tensor([1., 2., 6.]).mean()
+    tensor(3.)
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    _float_check(input, "mean")
+    dims = normalize_dims(dim, input._data.ndim)
+    return (_mean if dim is None else _mean_dim)(input, dims, keepdim)
+
+
+def _prod_others(x: np.ndarray, dims: tuple) -> np.ndarray:
+    """Product of all other elements of each reduced slice (exact with zeros)."""
+    keep = [d for d in range(x.ndim) if d not in dims]
+    perm = keep + list(dims)
+    xt = np.transpose(x, perm)
+    flat = xt.reshape(xt.shape[:len(keep)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.concatenate([ones, np.cumprod(flat, axis=-1)[..., :-1]], axis=-1)
+    right = np.concatenate([np.cumprod(flat[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], axis=-1)
+    out = (left * right).reshape(xt.shape)
+    return np.transpose(out, np.argsort(perm))
+
+
+def _prod_vjp(g, ans, x, dims, keepdim):
+    ge = unreduce(g, tuple(x.shape), dims, keepdim)
+    if not np.any(x._data == 0):
+        return ge * unreduce(ans, tuple(x.shape), dims, keepdim) / x
+    return ge * _wrap(_prod_others(x._data, dims))
+
+
+_prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
+              vjp=(_prod_vjp,),
+              jvp=(lambda t, ans, x, dims, keepdim: _sum(
+                  t * _wrap(_prod_others(x._data, dims)), _shift(dims, t.ndim - x.ndim), keepdim),),
+              saves_ans=True)
+
+
+def _sum_like_prod(x, dims, keepdim):
+    r = np.prod(x, axis=dims, keepdims=keepdim)
+    if x.dtype.kind in "bi" and x.dtype != np.int64:
+        r = r.astype(np.int64)
+    return r
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over all elements or over one ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _prod(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+# --------------------------------------------------------------------------- max / min
+def _extreme_vjp(g, ans, x, dims, keepdim):
+    # ties share the gradient evenly, as PyTorch's amax/amin/max() do
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
+    mask = (x == full)
+    count = _sum(mask, dims, True)
+    return where(mask, unreduce(g, tuple(x.shape), dims, keepdim) / count, 0.0)
+
+
+def _extreme_jvp(t, ans, x, dims, keepdim):
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
+    mask = (x == full)
+    w = mask / _sum(mask, dims, True)
+    return _sum(t * w, _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+def _reduce_extreme(fn):
+    def forward(x, dims, keepdim):
+        if x.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        return fn(x, axis=dims, keepdims=keepdim)
+    return forward
+
+
+_amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (all dims by default); ties share the gradient."""
+    return _amax(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (all dims by default); ties share the gradient."""
+    return _amin(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _select_vjp(g, ans, x, idx, dim, keepdim):
+    """Route the cotangent to the selected index along ``dim`` (max/min with dim, sort...)."""
+    xs = tuple(x.shape)
+    idx = idx._data
+    gk = g if keepdim else g.unsqueeze(dim - x.ndim)
+    positions = np.indices(idx.shape, sparse=True)
+    full = list(np.broadcast_arrays(*positions))
+    full[dim] = idx
+    onehot = np.zeros(xs, dtype=bool)
+    onehot[tuple(full)] = True
+    return where(_wrap(onehot), gk, 0.0)
+
+
+def _dim_extreme(np_arg, name: str):
+    def forward(x, idx, dim, keepdim):
+        v = np.take_along_axis(x, idx, axis=dim)
+        return v if keepdim else np.squeeze(v, axis=dim)
+
+    return defop(name, forward,
+                 vjp=(_select_vjp, None),
+                 jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
+                     _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
+                 saves_inputs=False)
+
+
+_max_dim = _dim_extreme(np.argmax, "max")
+_min_dim = _dim_extreme(np.argmin, "min")
+
+
+def _extreme(input, dim, keepdim, other, all_op, dim_op, np_arg, result, pair):
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        return pair(input, other)
+    if dim is None:
+        return all_op(input, tuple(range(input._data.ndim)), False)
+    d = _wrap_dim(dim, input._data.ndim)
+    if input._data.shape and input._data.shape[d] == 0:
+        raise IndexError(f"max(): Expected reduction dim {d} to have non-zero size.")
+    x = input._data if input._data.ndim else input._data.reshape(1)
+    idx = np.expand_dims(np_arg(x, axis=d), d)
+    if input._data.ndim == 0:
+        return result(input, _wrap(np.array(0)))
+    values = dim_op(input, _wrap(idx), d, keepdim)
+    return result(values, _wrap(idx if keepdim else np.squeeze(idx, axis=d)))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """Largest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``maximum``.
+
+    >>> import autojac
+    >>> autojac.tensor([[1., 5.], [7., 2.]]).max(dim=1)
+    autojac.return_types.max(
+    values=tensor([5., 7.]),
+    indices=tensor([1, 0]))
+    """
+    from .elementwise import maximum
+
+    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, _ReturnMax, maximum)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
+    from .elementwise import minimum
+
+    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, _ReturnMin, minimum)
+
+
+class _ReturnMax(MaxResult):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"autojac.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class _ReturnMin(MinResult):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"autojac.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+def _arg(np_fn):
+    def fn(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        x = input._data
+        if dim is None:
+            r = np.asarray(np_fn(x.reshape(-1)))
+            return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))
+        d = _wrap_dim(dim, x.ndim)
+        r = np_fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
+        return _wrap(np.asarray(r).astype(np.int64))
+    return fn
+
+
+argmax = _arg(np.argmax)
+argmin = _arg(np.argmin)
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim=False):
+    return amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+
+
+# --------------------------------------------------------------------------- statistics
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance (Bessel-corrected by default, as in PyTorch).
+
+    >>> import autojac
+    >>> autojac.tensor([1., 2., 3., 4.]).var()
+    tensor(1.6667)
+    """
+    if isinstance(dim, bool):  # var(unbiased) positional form
+        unbiased, dim = dim, None
+    _float_check(input, "var")
+    dims = normalize_dims(dim, input._data.ndim)
+    n = _count(input._data.shape, dims)
+    c = _correction(unbiased, correction)
+    centered = input - mean(input, dims, True)
+    return sum(centered * centered, dims, keepdim) / float(np.maximum(n - c, 0))
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation (Bessel-corrected by default)."""
+    from .elementwise import sqrt
+
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def _norm2_forward(x, dims, keepdim):
+    return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+
+
+def _norm2_vjp(g, ans, x, dims, keepdim):
+    # zero gradient at a zero norm, as PyTorch defines it
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(full == 0, 0.0, x / full)
+
+
+def _norm2_jvp(t, ans, x, dims, keepdim):
+    full = unreduce(ans, tuple(x.shape), dims, True)
+    return _sum(t * where(full == 0, 0.0, x / full), _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+_norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
+               saves_inputs=True, grad_name="NormBackward1")
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm (2 by default) over all elements or over ``dim``.
+
+    >>> import autojac
+    >>> autojac.tensor([3., 4.]).norm()
+    tensor(5.)
+    """
+    from .elementwise import abs as _abs
+
+    if dtype is not None:
+        input = input.to(dtype)
+    _float_check(input, "norm")
+    dims = normalize_dims(dim, input._data.ndim)
+    if p in ("fro", 2, 2.0, None):
+        return _norm2(input, dims, keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(_abs(input), dims, keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(_abs(input), dims, keepdim)
+    if p == 0:
+        return sum(input != 0, dims, keepdim).to(input.dtype)
+    if p == 1:
+        return sum(_abs(input), dims, keepdim)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported norm type {p!r}")
+    return sum(_abs(input) ** float(p), dims, keepdim) ** (1.0 / p)
+
+
+def _lse_forward(x, dims, keepdim):
+    m = np.max(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    m = np.where(np.isfinite(m), m, 0)
+    r = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    return r if keepdim else np.squeeze(r, axis=dims)
+
+
+def _lse_weights(ans, x, dims, keepdim):
+    from .elementwise import exp
+
+    return exp(x - unreduce(ans, tuple(x.shape), dims, keepdim))
+
+
+_lse = defop(
+    "logsumexp", _lse_forward,
+    vjp=(lambda g, ans, x, dims, keepdim:
+         unreduce(g, tuple(x.shape), dims, keepdim) * _lse_weights(ans, x, dims, keepdim),),
+    jvp=(lambda t, ans, x, dims, keepdim:
+         _sum(t * _lse_weights(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim),),
+    saves_ans=True, cast="float",
+)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    return _lse(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+def _softmax_forward(x, dim):
+    m = np.max(x, axis=dim, keepdims=True)
+    e = np.exp(x - m)
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _softmax_rule(g, ans, x, dim):
+    d = dim - x.ndim  # negative, so it addresses the same axis with or without batch dims
+    return ans * (g - _sum(g * ans, (g.ndim + d,), True))
+
+
+_softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
+                 saves_inputs=False, saves_ans=True, cast="float")
+
+
+def _log_softmax_forward(x, dim):
+    m = np.max(x, axis=dim, keepdims=True)
+    s = x - m
+    return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+
+
+def _log_softmax_vjp(g, ans, x, dim):
+    from .elementwise import exp
+
+    d = dim - x.ndim
+    return g - exp(ans) * _sum(g, (g.ndim + d,), True)
+
+
+def _log_softmax_jvp(t, ans, x, dim):
+    from .elementwise import exp
+
+    d = dim - x.ndim
+    return t - _sum(t * exp(ans), (t.ndim + d,), True)
+
+
+_log_softmax = defop("log_softmax", _log_softmax_forward, vjp=(_log_softmax_vjp,), jvp=(_log_softmax_jvp,),
+                     saves_inputs=False, saves_ans=True, cast="float")
+
+
+def _softmax_dim(input: Tensor, dim, dtype) -> tuple:
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return input, _wrap_dim(dim, input._data.ndim)
+
+
+def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``.
+
+    >>> import autojac
+    >>> autojac.softmax(autojac.tensor([0., 0.]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    input, d = _softmax_dim(input, dim, dtype)
+    if input._data.ndim == 0:
+        return _softmax(input.reshape(1), 0).reshape(())
+    return _softmax(input, d)
+
+
+def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    input, d = _softmax_dim(input, dim, dtype)
+    if input._data.ndim == 0:
+        return _log_softmax(input.reshape(1), 0).reshape(())
+    return _log_softmax(input, d)
+
+
+# --------------------------------------------------------------------------- logical reductions
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _wrap(np.asarray(np.all(input._data, axis=None if dim is None else normalize_dims(dim, input._data.ndim),
+                                   keepdims=keepdim)))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _wrap(np.asarray(np.any(input._data, axis=None if dim is None else normalize_dims(dim, input._data.ndim),
+                                   keepdims=keepdim)))
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    return _wrap(np.asarray(np.count_nonzero(input._data, axis=dim)).astype(np.int64))
+
+
+attach(
+    sum=sum, mean=mean, prod=prod, amax=amax, amin=amin, max=max, min=min, argmax=argmax, argmin=argmin,
+    var=var, std=std, norm=norm, logsumexp=logsumexp, softmax=softmax, log_softmax=log_softmax,
+    all=all, any=any, count_nonzero=count_nonzero, aminmax=aminmax,
+)

@@ -1,0 +1,569 @@
+"""Shape ops: reshape/view, squeeze, transpose/permute, expand, cat/stack/split, clone, casts.
+
+Rules see cotangents with ``nb = g.ndim - ans.ndim`` leading batch dims; axes are
+shifted past them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .. import _dtype
+from .._core.broadcast import expand as _expand_op
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ._declare import attach, defop
+
+__all__ = [
+    "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
+    "permute", "movedim", "expand", "broadcast_to", "cat", "concat", "concatenate", "stack",
+    "split", "chunk", "unbind", "clone", "t", "hstack", "vstack", "narrow", "ravel",
+]
+
+
+def _nb(g, ans) -> int:
+    return g.ndim - ans.ndim
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def mark_view(out: Tensor, base: Tensor, view_fn, unview_fn) -> Tensor:
+    """Record that ``out`` shares ``base``'s storage (for in-place ops through views)."""
+    out._vc = base._vc
+    if base._base is not None:  # compose with the base's own view relation
+        root, fn0, unfn0 = base._base
+        out._base = (root, lambda r: view_fn(fn0(r)),
+                     lambda r, new: unfn0(r, unview_fn(fn0(r), new)))
+    else:
+        out._base = (base, view_fn, unview_fn)
+    return out
+
+
+# --------------------------------------------------------------------------- reshape family
+def _reshape_op(name: str, grad_name: str):
+    return defop(
+        name, lambda x, shape: x.reshape(shape),
+        vjp=(lambda g, ans, x, shape: g.reshape(tuple(g.shape[:_nb(g, ans)]) + tuple(x.shape)),),
+        jvp=(lambda t, ans, x, shape: t.reshape(tuple(t.shape[:t.ndim - x.ndim]) + tuple(shape)),),
+        saves_inputs=False, grad_name=grad_name,
+    )
+
+
+_view_op = _reshape_op("view", "ViewBackward0")
+_reshape_alias_op = _reshape_op("reshape", "ReshapeAliasBackward0")
+_squeeze_op = _reshape_op("squeeze", "SqueezeBackward0")
+_unsqueeze_op = _reshape_op("unsqueeze", "UnsqueezeBackward0")
+_unsafe_view_op = _reshape_op("unsafe_view", "UnsafeViewBackward0")
+
+
+def _infer_shape(shape: tuple, numel: int, src_shape: tuple) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _reshape_with(op, x: Tensor, shape: tuple) -> Tensor:
+    shape = _infer_shape(shape, x._data.size, x._data.shape)
+    out = op(x, shape)
+    if out._data.size and np.may_share_memory(out._data, x._data):
+        src = tuple(x._data.shape)
+        mark_view(out, x, lambda b: _view_op(b, shape), lambda b, new: _view_op(new, src))
+    return out
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """A tensor with the same data and a new shape (one dimension may be -1).
+
+    >>> import autojac
+    >>> autojac.arange(6.).reshape(2, 3)
+    tensor([[0., 1., 2.],
+            [3., 4., 5.]])
+    """
+    return _reshape_with(_view_op, input, _shape_arg(shape))
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """Like ``reshape`` (autojac's arrays can always be viewed, copying where NumPy must)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return input.to(shape[0])  # view(dtype) is not a reinterpretation here, just a cast
+    return _reshape_with(_view_op, input, _shape_arg(shape))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    shp = input._data.shape
+    if not shp:
+        return reshape(input, 1)
+    s, e = _wrap_dim(start_dim, len(shp)), _wrap_dim(end_dim, len(shp))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    new = shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:]
+    return reshape(input, new)
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, -1)
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    shp = input._data.shape
+    d = _wrap_dim(dim, len(shp))
+    sizes = _infer_shape(tuple(sizes), shp[d], (shp[d],))
+    return reshape(input, shp[:d] + tuple(sizes) + shp[d + 1:])
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Remove dims of size 1 (all, or those in ``dim``)."""
+    shp = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {_wrap_dim(d, len(shp)) for d in dims}
+        new = tuple(s for i, s in enumerate(shp) if not (i in drop and s == 1))
+    return _reshape_with(_squeeze_op, input, new)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim``."""
+    shp = input._data.shape
+    d = _wrap_dim(dim, len(shp) + 1)
+    return _reshape_with(_unsqueeze_op, input, shp[:d] + (1,) + shp[d:])
+
+
+# --------------------------------------------------------------------------- permutations
+def _inverse(perm: Sequence[int]) -> tuple:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def _shift(nb: int, perm: Sequence[int]) -> tuple:
+    return tuple(range(nb)) + tuple(nb + p for p in perm)
+
+
+def _permute_op(grad_name: str):
+    return defop(
+        "permute", lambda x, dims: x.transpose(dims),
+        vjp=(lambda g, ans, x, dims: _permute_raw(g, _shift(_nb(g, ans), _inverse(dims))),),
+        jvp=(lambda t, ans, x, dims: _permute_raw(t, _shift(t.ndim - x.ndim, dims)),),
+        saves_inputs=False, grad_name=grad_name,
+    )
+
+
+_permute = _permute_op("PermuteBackward0")
+_transpose = _permute_op("TransposeBackward0")
+_tt = _permute_op("TBackward0")
+
+
+def _permute_raw(x: Tensor, dims: tuple) -> Tensor:
+    return _permute_with(_permute, x, dims)
+
+
+def _permute_with(op, x: Tensor, dims: tuple) -> Tensor:
+    out = op(x, dims)
+    inv = _inverse(dims)
+    return mark_view(out, x, lambda b: _permute(b, dims), lambda b, new: _permute(new, inv))
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder dimensions.
+
+    >>> import autojac
+    >>> autojac.zeros(2, 3, 4).permute(2, 0, 1).shape
+    autojac.Size([4, 2, 3])
+    """
+    dims = _shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = {n} is "
+                           f"not equal to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _permute_with(_permute, input, dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    n = input._data.ndim
+    if n == 0:
+        return input
+    a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
+    perm = list(range(n))
+    perm[a], perm[b] = perm[b], perm[a]
+    return _permute_with(_transpose, input, tuple(perm))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a tensor of at most 2 dimensions."""
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return input if n < 2 else _permute_with(_tt, input, (1, 0))
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    n = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_wrap_dim(s, n) for s in src]
+    dst = [_wrap_dim(d, n) for d in dst]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def _T(self: Tensor) -> Tensor:
+    n = self._data.ndim
+    return self if n < 2 else permute(self, tuple(range(n - 1, -1, -1)))
+
+
+def _mT(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return transpose(self, -2, -1)
+
+
+# --------------------------------------------------------------------------- expand
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to a larger shape without copying (-1 keeps a dimension).
+
+    >>> import autojac
+    >>> autojac.tensor([1., 2.]).expand(3, 2).shape
+    autojac.Size([3, 2])
+    """
+    sizes = _shape_arg(sizes)
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shp)})"
+        )
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if s == -1:
+            if i < lead:
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension " + str(i))
+            s = shp[i - lead]
+        elif i >= lead and shp[i - lead] != 1 and shp[i - lead] != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({shp[i - lead]}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}"
+            )
+        target.append(s)
+    target = tuple(target)
+    if target == shp:
+        return input
+    return _expand_op(input, target)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    from .._tensor import Size
+
+    return Size(np.broadcast_shapes(*shapes))
+
+
+# --------------------------------------------------------------------------- cat / stack / split
+def _slice_along(g: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    from .index import getitem_raw
+
+    idx = (slice(None),) * axis + (slice(start, stop),)
+    return getitem_raw(g, idx)
+
+
+def _cat_forward(*xs, dim):
+    return np.concatenate(xs, axis=dim)
+
+
+def _cat_vjp(i: int):
+    def rule(g, ans, *xs, dim):
+        nb = _nb(g, ans)
+        start = sum(x.shape[dim] for x in xs[:i])
+        return _slice_along(g, nb + dim, start, start + xs[i].shape[dim])
+    return rule
+
+
+def _cat_jvp(i: int):
+    def rule(t, ans, *xs, dim):
+        nb = t.ndim - xs[i].ndim
+        start = sum(x.shape[dim] for x in xs[:i])
+        total = ans.shape[dim]
+        width = [(0, 0)] * t.ndim
+        width[nb + dim] = (start, total - start - xs[i].shape[dim])
+        from .index import pad_zeros
+
+        return pad_zeros(t, tuple(width))
+    return rule
+
+
+_cat_ops: dict = {}
+
+
+def _cat_op(n: int):
+    op = _cat_ops.get(n)
+    if op is None:
+        op = _cat_ops[n] = defop("cat", _cat_forward, vjp=tuple(_cat_vjp(i) for i in range(n)),
+                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False)
+    return op
+
+
+def _common_dtype(tensors: Sequence[Tensor]) -> Sequence[Tensor]:
+    dts = {t._data.dtype for t in tensors}
+    if len(dts) == 1:
+        return tensors
+    rt = _dtype.FROM_NP[np.result_type(*dts)]
+    if any(t._data.dtype.kind in "fc" for t in tensors) and rt.category < 2:
+        rt = _dtype.get_default_dtype()
+    return [t.to(rt) for t in tensors]
+
+
+def _check_tensors(tensors, name: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                            f"but found element of type {type(x).__name__} at pos {i}")
+    return list(tensors)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dimension.
+
+    >>> import autojac
+    >>> autojac.cat([autojac.ones(2), autojac.zeros(1)])
+    tensor([1., 1., 0.])
+    """
+    tensors = _check_tensors(tensors, "cat")
+    # PyTorch skips legacy empty 1-D tensors
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    n = ref._data.ndim
+    if n == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, n)
+    for i, x in enumerate(tensors):
+        if x._data.ndim != n:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {n} and {x._data.ndim}")
+        for k in range(n):
+            if k != d and x._data.shape[k] != ref._data.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref._data.shape[k]} but got size {x._data.shape[k]} for tensor number {i} in the list."
+                )
+    tensors = _common_dtype(tensors)
+    if len(tensors) == 1:
+        return clone(tensors[0])
+    return _cat_op(len(tensors))(*tensors, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack equal-shaped tensors along a new dimension.
+
+    >>> import autojac
+    >>> autojac.stack([autojac.ones(2), autojac.zeros(2)])
+    tensor([[1., 1.],
+            [0., 0.]])
+    """
+    tensors = _check_tensors(tensors, "stack")
+    shp = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        if x._data.shape != shp:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shp)} at entry 0 "
+                               f"and {list(x._data.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(shp) + 1)
+    tensors = _common_dtype(tensors)
+    out = cat([_reshape_with(_unsqueeze_op, x, shp[:d] + (1,) + shp[d:]) for x in tensors], d)
+    if out.grad_fn is not None:
+        out.grad_fn.op = _stack_name(out.grad_fn.op)
+    return out
+
+
+def _stack_name(op):
+    # Same rules as cat; only the name shown in grad_fn differs
+    from .._core.node import Op
+
+    named = _stack_names.get(op)
+    if named is None:
+        named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
+                                      grad_name="StackBackward0")
+    return named
+
+
+_stack_names: dict = {}
+
+
+def hstack(tensors) -> Tensor:
+    tensors = _check_tensors(tensors, "hstack")
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    tensors = [t if t._data.ndim >= 2 else reshape(t, 1, -1) for t in _check_tensors(tensors, "vstack")]
+    return cat(tensors, 0)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    from .index import getitem
+
+    d = _wrap_dim(dim, input._data.ndim)
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into chunks of a given size (or a list of sizes) along ``dim``."""
+    d = _wrap_dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` nearly equal pieces along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input._data.shape[_wrap_dim(dim, input._data.ndim)]
+    return split(input, max(1, -(-n // chunks)), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    from .index import getitem
+
+    d = _wrap_dim(dim, input._data.ndim)
+    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d]))
+
+
+# --------------------------------------------------------------------------- copies and casts
+_clone = defop("clone", lambda x: x.copy(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
+               saves_inputs=False)
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of the data that stays in the graph."""
+    return _clone(input)
+
+
+def _cast_forward(x, dtype):
+    return x.astype(dtype)
+
+
+_cast = defop("to", _cast_forward,
+              vjp=(lambda g, ans, x, dtype: _cast_to(g, x.dtype),),
+              jvp=(lambda t, ans, x, dtype: _cast_to(t, _dtype.FROM_NP[dtype]),),
+              saves_inputs=False, grad_name="ToCopyBackward0")
+
+
+def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
+    if x._data.dtype == d.np:
+        return x
+    if x._data.dtype.kind in "fc" and d.category >= 2:
+        return _cast(x, d.np)
+    return _wrap(x._data.astype(d.np))  # to an integer type: no gradient
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """Convert to a dtype (``device`` arguments are accepted; only ``"cpu"`` exists)."""
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("device", None)
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) and a not in ("cpu",) and not a.startswith("cpu"):
+            raise RuntimeError(f"autojac runs on the CPU (NumPy); device {a!r} is not available")
+    if dtype is None:
+        return clone(self) if copy else self
+    out = _cast_to(self, _dtype.to_dtype(dtype))
+    return clone(out) if copy and out is self else out
+
+
+def _caster(d: _dtype.dtype):
+    def method(self: Tensor, memory_format=None) -> Tensor:
+        return _cast_to(self, d)
+    return method
+
+
+def _type(self: Tensor, dtype=None):
+    if dtype is None:
+        return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor",
+                "int32": "torch.IntTensor", "bool": "torch.BoolTensor", "float16": "torch.HalfTensor"}.get(
+            self.dtype.name, self.dtype.name)
+    return to(self, dtype)
+
+
+attach(
+    reshape=reshape, view=view, flatten=flatten, ravel=ravel, unflatten=unflatten, squeeze=squeeze,
+    unsqueeze=unsqueeze, permute=permute, transpose=transpose, swapaxes=transpose, swapdims=transpose,
+    t=t, movedim=movedim, moveaxis=movedim, expand=expand, expand_as=expand_as, broadcast_to=broadcast_to,
+    split=split, chunk=chunk, unbind=unbind, narrow=narrow, clone=clone, to=to,
+    float=_caster(_dtype.float32), double=_caster(_dtype.float64), half=_caster(_dtype.float16),
+    long=_caster(_dtype.int64), int=_caster(_dtype.int32), bool=_caster(_dtype.bool),
+    short=_caster(_dtype.int16), byte=_caster(_dtype.uint8), char=_caster(_dtype.int8),
+    type=_type, type_as=lambda self, other: to(self, other.dtype),
+    view_as=lambda self, other: view(self, other._data.shape),
+    reshape_as=lambda self, other: reshape(self, other._data.shape),
+    T=property(_T), mT=property(_mT), H=property(_T), mH=property(_mT),
+)

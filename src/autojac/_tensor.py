@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import _dtype
-from ._core.grad_mode import STATE
 
 _ndarray = np.ndarray
 
@@ -45,10 +45,14 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = (
-        "_data", "_requires_grad", "grad_fn", "_grad", "_vc", "_output_nr",
-        "_hooks", "_retains_grad", "_base", "__weakref__", "__dict__",
-    )
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_vc", "__weakref__", "__dict__")
+    # Rarely-set state lives as class defaults (an instance overrides them in its __dict__),
+    # which keeps creating a tensor, the per-op hot path, down to four stores.
+    _grad = None
+    _output_nr = 0
+    _hooks = None
+    _retains_grad = False
+    _base = None
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, **kwargs) -> None:
@@ -233,7 +237,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
-        if self._base is not None and self._base._requires_grad:
+        if self._base is not None and self._base[0]._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
@@ -282,7 +286,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()).item())
 
     def __len__(self) -> int:
@@ -342,17 +346,15 @@ class _RemovableHandle:
 
 def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor owning ``data`` (no copy, no checks)."""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._data = data
     t._requires_grad = requires_grad
     t.grad_fn = None
-    t._grad = None
     t._vc = [0]
-    t._output_nr = 0
-    t._hooks = None
-    t._retains_grad = False
-    t._base = None
     return t
+
+
+_new = object.__new__
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

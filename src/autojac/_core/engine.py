@@ -7,7 +7,7 @@ the input's dtype (DESIGN.md decisions 3-5).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def _saved(node: Node, create_graph: bool):
         raise RuntimeError(FREED_MSG)
     if node.versions is not None:
         for x, v in zip(inputs, node.versions):
-            if type(x) is Tensor and x._vc[0] != v:
+            if v is not None and x._vc[0] != v:
                 raise _modified_error(node, x, v, "an input")
     if not node.op.saves_ans:
         ans = OutputMeta(node.ans)
@@ -252,32 +252,54 @@ def _node_hooks(node: Node, g, accumulate: bool):
 
 def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bool,
              needed, node_targets, leaf_ids) -> None:
+    """Run ``node``'s VJP rules for the edges that need a gradient and route the results.
+
+    This is the backward hot path: the common cases of ``_saved``, ``_fit`` and
+    ``_add_output`` are inlined.
+    """
     op = node.op
-    inputs, ans = _saved(node, create_graph)
+    inputs = node.inputs
+    if inputs is None:
+        raise RuntimeError(FREED_MSG)
+    if node.versions is not None or op.saves_ans:
+        inputs, ans = _saved(node, create_graph)
+    else:
+        ans = OutputMeta(node.ans)
     if type(g) is list:  # multi-output: absent cotangents are zeros
         batch = next(x for x in g if x is not None)._data.shape[:nb]
         g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
                   for gi, a in zip(g, ans))
     params = node.params
     nrs = node.next_nr
+    vjps = op.vjp
     for i, e in enumerate(node.next):
         if e is None:
             continue
+        te = type(e)
         if needed is not None:
-            if type(e) is Node:
+            if te is Node:
                 if e not in needed and e not in node_targets:
                     continue
             elif id(e) not in leaf_ids:
                 continue
-        rule = op.vjp[i] if i < len(op.vjp) else None
+        rule = vjps[i]
         if rule is None:
             continue
-        gi = rule(g, ans, *inputs, **params)
+        gi = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
         if gi is None:
             continue
-        gi = _fit(gi, inputs[i], nb, node, i)
-        if type(e) is Node:
-            _add_output(buf, e, nrs[i] if nrs else 0, gi)
+        xd = inputs[i]._data
+        gd = gi._data
+        if gd.shape != xd.shape if not nb else gd.shape[nb:] != xd.shape or gd.ndim != nb + xd.ndim:
+            gi = _fit(gi, inputs[i], nb, node, i)
+        elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
+            gi = gi.to(inputs[i].dtype)
+        if te is Node:
+            if e.op.n_out == 1:
+                old = buf.get(e)
+                buf[e] = gi if old is None else old + gi
+            else:
+                _add_output(buf, e, nrs[i] if nrs else 0, gi)
         else:
             _add_leaf(leaf_buf, e, gi)
 

@@ -7,8 +7,9 @@ grad, records a ``Node`` that keeps what the rules need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MethodType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "grad_name",
-                 "cast", "n_out", "__weakref__")
+                 "cast", "n_out", "n_in", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
                  saves_inputs: bool = True, saves_ans: bool = False, grad_name: str | None = None,
@@ -47,6 +48,7 @@ class Op:
         self.grad_name = grad_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
         self.cast = cast  # None, "promote" (binary type promotion) or "float" (ints become float)
         self.n_out = n_out
+        self.n_in = len(self.vjp)
         if n_out > 1 and not saves_ans:
             raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
 
@@ -71,24 +73,26 @@ class Node:
         self.op = op
         self.inputs = inputs
         self.params = params
-        nxt = []
+        # edge per input: the producing node, the leaf itself, or None
+        nxt = [(x.grad_fn or x) if type(x) is Tensor and x._requires_grad else None for x in inputs]
         nrs = None
         for i, x in enumerate(inputs):
-            if type(x) is Tensor and x._requires_grad:
-                fn = x.grad_fn
-                if fn is None:
-                    nxt.append(x)
-                else:
-                    nxt.append(fn)
-                    if x._output_nr:
-                        if nrs is None:
-                            nrs = [0] * len(inputs)
-                        nrs[i] = x._output_nr
-            else:
-                nxt.append(None)
+            if nxt[i] is not None and x._output_nr:
+                if nrs is None:
+                    nrs = [0] * len(inputs)
+                nrs[i] = x._output_nr
         self.next = nxt
         self.next_nr = nrs
-        self.versions = tuple(x._vc[0] if type(x) is Tensor else 0 for x in inputs) if op.saves_inputs else None
+        saves = op.saves_inputs
+        if saves is True:
+            self.versions = tuple(x._vc[0] if type(x) is Tensor else None for x in inputs)
+        elif saves == "cross":  # input i is read only by the rules of the other inputs
+            n_req = len(nxt) - nxt.count(None)
+            self.versions = tuple(
+                x._vc[0] if type(x) is Tensor and n_req - (nxt[i] is not None) > 0 else None
+                for i, x in enumerate(inputs))
+        else:
+            self.versions = None
         self.ans = None  # the output array if the op saves it, else just its shape
         self.ans_vc = None
         self.hooks = None
@@ -220,14 +224,24 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
     """Run ``op`` on tensors (and Python scalars) and record it when gradients are needed."""
     datas = []
     rg = False
+    dt = None
+    uniform = True  # one float dtype among the tensors, only plain Python int/float scalars
     for a in args:
-        if type(a) is Tensor:
-            datas.append(a._data)
+        ta = type(a)
+        if ta is Tensor:
+            d = a._data
+            datas.append(d)
             if a._requires_grad:
                 rg = True
+            if dt is None:
+                dt = d.dtype
+            elif d.dtype is not dt:
+                uniform = False
         else:
             datas.append(a)
-    if op.cast is not None:
+            if ta is not float and ta is not int:
+                uniform = False
+    if op.cast is not None and not (uniform and dt is not None and dt.kind == "f"):
         _cast_datas(op, args, datas)
     try:
         out = op.forward(*datas, **params)

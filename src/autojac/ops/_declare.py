@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from .. import _dtype
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._tensor import Tensor, _wrap
-from .. import _dtype
 
 __all__ = ["defop", "elementwise", "binary", "attach", "operand", "inplace", "apply", "Op"]
 
@@ -39,15 +39,24 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
              None if db is None else (lambda g, ans, a, b: g * db(ans, a, b))),
         jvp=(None if da is None else (lambda t, ans, a, b: t * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: t * db(ans, a, b))),
-        saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name,
     )
 
 
 def attach(**methods: Callable) -> None:
-    """Make functions available as Tensor methods."""
+    """Make functions (or ops) available as Tensor methods."""
     for name, fn in methods.items():
-        setattr(Tensor, name, fn)
+        setattr(Tensor, name, _unary_method(fn) if isinstance(fn, Op) and fn.n_in == 1 else fn)
+
+
+def _unary_method(op: Op) -> Callable:
+    # a plain function is the cheapest bound method: no MethodType per call, no __call__ hop
+    def method(self):
+        return apply(op, (self,))
+
+    method.__name__ = op.name
+    return method
 
 
 _NUMBER = (int, float, bool, complex)
@@ -108,17 +117,11 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
             result = fn(self, *args)
         _store(self, result)
         return self
-    if self._base is not None and self._base._requires_grad:
-        from .views import inplace_on_view
+    from .views import alias, inplace_on_view
 
-        return inplace_on_view(self, fn, args)
-    old = _wrap(self._data.copy() if saves_self else self._data)
-    if not saves_self:
-        old._vc = self._vc
-    old._requires_grad = self._requires_grad
-    old.grad_fn = self.grad_fn
-    old._output_nr = self._output_nr
-    result = fn(old, *args)
+    if self._base is not None and self._base[0]._requires_grad:
+        return inplace_on_view(self, fn, args, saves_self)
+    result = fn(alias(self, copy=saves_self), *args)
     _store(self, result)
     if result.grad_fn is not None:
         self.grad_fn = result.grad_fn

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Set up and run autojac's jobs with nothing but python3 (3.10+).
+
+    python3 dev.py walk    # make .venv, install autojac, walk through the seeds' examples
+    python3 dev.py test    # make .venv, install autojac[test], run ruff and the whole test suite
+    python3 dev.py bench   # the benchmarks against PyTorch (by hand; prints ratios)
+
+Extra arguments after ``test`` go to pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PY = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _run(*cmd: str) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def ensure_env(extra: str) -> None:
+    """Create .venv and install the package (with ``extra``) unless already current."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"autojac needs Python 3.10+, this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extra or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extra}]" if extra else "."
+    _run(str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    job = argv[0] if argv else "walk"
+    rest = argv[1:]
+    if job == "walk":
+        ensure_env("")
+        _run(str(PY), "examples/seeds_walk.py", *rest)
+    elif job == "test":
+        ensure_env("test")
+        # fail loudly, never skip: the oracle must be importable
+        _run(str(PY), "-c", "import torch, hypothesis, pytest; assert torch.__version__.startswith('2.13.0'), torch.__version__")
+        _run(str(PY), "-m", "ruff", "check", "src", "tests", "bench", "examples")
+        _run(str(PY), "-m", "pytest", *rest)
+    elif job == "bench":
+        ensure_env("test")
+        for script in sorted((ROOT / "bench").glob("bench_*.py")):
+            _run(str(PY), str(script.relative_to(ROOT)), *rest)
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as e:
+        sys.exit(e.returncode or 1)

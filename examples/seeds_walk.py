@@ -24,14 +24,18 @@ def seed_000() -> None:
     a = torch.tensor([-0.9941,  0.0499, -0.8455])
     def func(x):
         return a+x
+    print(a)
     x = torch.tensor([ 0.1459,  0.0730, -1.1449])
+    print(x)
     print(jacobian(func, x))
-    x = torch.randn(3, requires_grad=True)
+    # the seed's x = torch.randn(3, requires_grad=True) was not printed: the printed y minus the printed a
+    x = torch.tensor([-0.1856, -1.3303, -1.8820], requires_grad=True)
     y = func(x); print(y)
     y.backward(torch.ones_like(y)); print(x.grad)
     print(torch.ones_like(y) @ jacobian(func, x))
     a = torch.tensor([[ 0.7477, -1.0058, -2.2361],[-0.2903, -0.3600, -0.5330]], requires_grad=True)
     b = torch.tensor([[-2.1878,  0.5005],[ 0.2652, -1.4495],[-0.5458,  0.8088]], requires_grad=True)
+    print(a); print(b)
     y = a @ b; print(y)
     y.backward(torch.ones_like(y)); print(a.grad); print(b.grad)
     def func(a):
@@ -81,6 +85,10 @@ def seed_004() -> None:
     print(torch.manual_seed(42))
     x = torch.arange(3., requires_grad=True)
     y = x*x
+    try:  # In [4] keeps `# y.backward()` commented out: y is not a scalar
+        y.backward()
+    except RuntimeError as e:
+        print('y.backward():', e)
     y.backward(gradient=torch.ones_like(x), retain_graph=True)
     print(x.grad)
     y.backward(gradient=torch.tensor([1., 2., 3.]), retain_graph=True)
@@ -91,8 +99,8 @@ def seed_004() -> None:
     Q.backward(gradient=torch.ones(2, dtype=torch.float32), retain_graph=True)
     print(a.grad)
     print(b.grad)
-    print(a.grad.zero_())
-    b.grad.zero_()
+    a.grad.zero_()
+    print(b.grad.zero_())
     x = torch.arange(4., requires_grad=True)
     y = x*x
     u = y
@@ -116,6 +124,9 @@ def seed_004() -> None:
     y = torch.stack([x[0]**2, x[0]*x[1], x[1]**2])
     print(torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y), retain_graph=True))
     print(torch.autograd.grad(y, x, grad_outputs=torch.tensor([1., 2., 3.])))
+    # the commented-out variant: torch.tensor([...]) makes a new leaf cut from x, so its Jacobian is zero
+    print(torch.autograd.functional.jacobian(
+        lambda x: torch.tensor([x[0]**2, x[0]*x[1], x[1]**2], requires_grad=True), x))
     print(torch.autograd.functional.jacobian(lambda x: torch.stack([x[0]**2, x[0]*x[1], x[1]**2]), x))
     def flat_grad(y, x, retain_graph=False, create_graph=False):
         if create_graph:
@@ -152,9 +163,15 @@ def seed_004() -> None:
     print(hessian(f(x), x))
     def f_0(x):
         return (x * x * torch.arange(4, dtype=torch.float32))[0]
+    def f_1(x):
+        return (x * x * torch.arange(4, dtype=torch.float32))[1]
+    def f_2(x):
+        return (x * x * torch.arange(4, dtype=torch.float32))[2]
     def f_3(x):
         return (x * x * torch.arange(4, dtype=torch.float32))[3]
     print(torch.autograd.functional.hessian(f_0, x))
+    print(torch.autograd.functional.hessian(f_1, x))
+    print(torch.autograd.functional.hessian(f_2, x))
     print(torch.autograd.functional.hessian(f_3, x))
     from functools import partial
     def f_i(x, i):

@@ -9,6 +9,12 @@ tensor([4., 6.])
 
 from __future__ import annotations
 
+import warnings as _warnings
+
+# PyTorch computes log(0) = -inf or 0/0 = nan silently; NumPy warns. Silence those, but only
+# for floating-point warnings raised from autojac's own code.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autojac(\.|$)")
+
 from . import _dtype
 from ._core.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                               no_grad, set_grad_enabled)

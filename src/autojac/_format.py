@@ -1,16 +1,27 @@
-"""Printing tensors the way PyTorch does: ``tensor([0., 2., 4.], grad_fn=<MulBackward0>)``."""
+"""Printing tensors the way PyTorch does: ``tensor([0., 2., 4.], grad_fn=<MulBackward0>)``.
+
+This follows ``torch/_tensor_str.py`` step for step (one formatter per tensor chooses
+integer, fixed or scientific style and a common width; vectors wrap at ``linewidth``;
+large tensors are summarized with ``...``), so that printed output matches PyTorch's
+string for string.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from . import _dtype
 
+__all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr"]
 
-@dataclass
+
+@dataclasses.dataclass
 class PrintOptions:
     precision: int = 4
     threshold: float = 1000
@@ -21,16 +32,25 @@ class PrintOptions:
 
 PRINT_OPTS = PrintOptions()
 
+_PROFILES = {
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
+
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None) -> None:
-    """Set how tensors print (PyTorch's options and profiles)."""
-    if profile == "default":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, 1000, 3, 80
-    elif profile == "short":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
-    elif profile == "full":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
+    """Set how tensors print (PyTorch's options and profiles ``default``, ``short``, ``full``).
+
+    >>> import autojac
+    >>> autojac.set_printoptions(precision=2); autojac.tensor([1.12345])
+    tensor([1.12])
+    >>> autojac.set_printoptions(profile="default")
+    """
+    if profile is not None and profile in _PROFILES:
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
+         PRINT_OPTS.linewidth) = _PROFILES[profile]
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -39,7 +59,23 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         PRINT_OPTS.edgeitems = edgeitems
     if linewidth is not None:
         PRINT_OPTS.linewidth = linewidth
-    PRINT_OPTS.sci_mode = sci_mode
+    PRINT_OPTS.sci_mode = sci_mode  # as in PyTorch: not passing it resets it to automatic
+
+
+def get_printoptions() -> dict[str, Any]:
+    """The current print options, as keyword arguments for ``set_printoptions``."""
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs) -> Iterator[None]:
+    """Temporarily change the print options inside a ``with`` block."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
 
 
 class _Formatter:
@@ -50,46 +86,38 @@ class _Formatter:
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
-        p = PRINT_OPTS.precision
+        flat = values.reshape(-1)
         if not self.floating:
-            for v in values.reshape(-1):
-                self.max_width = max(self.max_width, len(self._plain(v)))
+            for v in flat.tolist():
+                self.max_width = max(self.max_width, len(str(v)))
             return
-        flat = values.reshape(-1).astype(np.float64)
+        # like PyTorch: only finite non-zero values decide the style and width
         finite = flat[np.isfinite(flat) & (flat != 0)]
-        # non-finite values print as nan/inf and take part in the width
-        for v in flat[~np.isfinite(flat)]:
-            self.max_width = max(self.max_width, len(str(v)))
         if finite.size == 0:
             return
-        absvals = np.abs(finite)
+        absvals = np.abs(finite).astype(np.float64)
         lo, hi = absvals.min(), absvals.max()
+        vals = finite.tolist()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
-                widths = [len(f"{v:.{p}e}") for v in finite]
-            else:
-                widths = [len(f"{v:.0f}") + 1 for v in finite]
-        elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-            self.sci_mode = True
-            widths = [len(f"{v:.{p}e}") for v in finite]
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
         else:
-            widths = [len(f"{v:.{p}f}") for v in finite]
-        self.max_width = max(self.max_width, max(widths))
-        if PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode
+        p = PRINT_OPTS.precision
+        if self.sci_mode:
+            width = max(len(f"{v:.{p}e}") for v in vals)
+        elif self.int_mode:
+            width = max(len(f"{v:.0f}") for v in vals) + 1  # room for the trailing "."
+        else:
+            width = max(len(f"{v:.{p}f}") for v in vals)
+        self.max_width = max(self.max_width, width)
 
-    @staticmethod
-    def _plain(v) -> str:
-        if isinstance(v, (np.bool_, bool)):
-            return "True" if v else "False"
-        return str(v.item() if hasattr(v, "item") else v)
+    def width(self) -> int:
+        return self.max_width
 
     def format(self, v) -> str:
-        p = PRINT_OPTS.precision
         if self.floating:
-            v = float(v)
+            p = PRINT_OPTS.precision
             if self.sci_mode:
                 s = f"{v:{self.max_width}.{p}e}"
             elif self.int_mode:
@@ -99,89 +127,85 @@ class _Formatter:
             else:
                 s = f"{v:.{p}f}"
         else:
-            s = self._plain(v)
+            s = str(v)
         return (self.max_width - len(s)) * " " + s
 
 
 def _summarized(a: np.ndarray) -> np.ndarray:
-    """The elements that will be shown (edges only for large tensors), for width computation."""
+    """The elements that will be shown (edges only for large tensors): what decides the format."""
     e = PRINT_OPTS.edgeitems
     if a.ndim == 0:
-        return a.reshape(1)
-    if a.shape[0] > 2 * e:
-        parts = [_summarized(a[i]) for i in list(range(e)) + list(range(a.shape[0] - e, a.shape[0]))]
-    else:
-        parts = [_summarized(a[i]) for i in range(a.shape[0])]
-    return np.concatenate([p.reshape(-1) for p in parts]) if parts else a.reshape(-1)
-
-
-def _vector(a: np.ndarray, fmt, indent: int, summarize: bool) -> str:
-    width = fmt.max_width + 2
-    per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / width)))
-    e = PRINT_OPTS.edgeitems
-    if summarize and a.shape[0] > 2 * e:
-        items = [fmt.format(v) for v in a[:e]] + [" ..."] + [fmt.format(v) for v in a[-e:]]
-    else:
-        items = [fmt.format(v) for v in a]
-    lines = [items[i:i + per_line] for i in range(0, len(items), per_line)]
-    body = [", ".join(line) for line in lines]
-    return "[" + ("," + "\n" + " " * (indent + 1)).join(body) + "]"
-
-
-def _body(a: np.ndarray, fmt, indent: int, summarize: bool) -> str:
-    if a.ndim == 0:
-        return fmt.format(a.item())
+        return a
     if a.ndim == 1:
-        return _vector(a, fmt, indent, summarize)
+        return np.concatenate((a[:e], a[-e:])) if a.shape[0] > 2 * e else a
+    if not e:
+        return a[:0]
+    rows = list(range(e)) + list(range(a.shape[0] - e, a.shape[0])) if a.shape[0] > 2 * e else range(a.shape[0])
+    return np.stack([_summarized(a[i]) for i in rows])
+
+
+def _scalar(v, f1: _Formatter, f2: _Formatter | None) -> str:
+    if f2 is None:
+        return f1.format(v)
+    real = f1.format(v.real)
+    imag = (f2.format(v.imag) + "j").lstrip()
+    return real + imag if imag[0] in "+-" else real + "+" + imag  # handles negative numbers, +0.0, -0.0
+
+
+def _vector(a: np.ndarray, indent: int, summarize: bool, f1: _Formatter, f2: _Formatter | None) -> str:
+    element_length = f1.width() + 2
+    if f2 is not None:
+        element_length += f2.width() + 1  # the imaginary part and its "j"
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
+    e = PRINT_OPTS.edgeitems
+    if summarize and not e:
+        items = ["..."]
+    elif summarize and a.shape[0] > 2 * e:
+        items = ([_scalar(v, f1, f2) for v in a[:e].tolist()] + [" ..."] +
+                 [_scalar(v, f1, f2) for v in a[-e:].tolist()])
+    else:
+        items = [_scalar(v, f1, f2) for v in a.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _body(a: np.ndarray, indent: int, summarize: bool, f1: _Formatter, f2: _Formatter | None) -> str:
+    if a.ndim == 0:
+        return _scalar(a.item(), f1, f2)
+    if a.ndim == 1:
+        return _vector(a, indent, summarize, f1, f2)
     e = PRINT_OPTS.edgeitems
     if summarize and a.shape[0] > 2 * e:
-        slices = ([_body(a[i], fmt, indent + 1, summarize) for i in range(e)] + ["..."] +
-                  [_body(a[i], fmt, indent + 1, summarize) for i in range(a.shape[0] - e, a.shape[0])])
+        slices = ([_body(a[i], indent + 1, summarize, f1, f2) for i in range(e)] + ["..."] +
+                  [_body(a[i], indent + 1, summarize, f1, f2) for i in range(a.shape[0] - e, a.shape[0])])
     else:
-        slices = [_body(a[i], fmt, indent + 1, summarize) for i in range(a.shape[0])]
-    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(slices) + "]"
+        slices = [_body(a[i], indent + 1, summarize, f1, f2) for i in range(a.shape[0])]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _add_suffixes(text: str, suffixes: list, indent: int, force_newline: bool) -> str:
+def format_data(a: np.ndarray, indent: int = 7) -> str:
+    """The bracketed body of a tensor's repr."""
+    if a.size == 0:
+        return "[]"
+    summarize = a.size > PRINT_OPTS.threshold
+    shown = _summarized(a) if summarize else a
+    if a.dtype.kind == "c":
+        return _body(a, indent, summarize, _Formatter(shown.real), _Formatter(shown.imag))
+    return _body(a, indent, summarize, _Formatter(shown), None)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     parts = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for s in suffixes:
-        if force_newline or last_line + len(s) + 2 > PRINT_OPTS.linewidth:
+        if last_line + len(s) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + s)
             last_line = indent + len(s)
-            force_newline = False
         else:
             parts.append(", " + s)
             last_line += len(s) + 2
     parts.append(")")
     return "".join(parts)
-
-
-def format_data(a: np.ndarray, indent: int = 7) -> str:
-    """The bracketed body of a tensor's repr."""
-    summarize = a.size > PRINT_OPTS.threshold
-    if a.size == 0:
-        return "[]"
-    shown = _summarized(a) if summarize else a
-    if a.dtype.kind == "c":
-        return _body_complex(a, indent, summarize)
-    fmt = _Formatter(shown)
-    return _body(a, fmt, indent, summarize)
-
-
-def _body_complex(a: np.ndarray, indent: int, summarize: bool) -> str:
-    fr, fi = _Formatter(a.real), _Formatter(a.imag)
-
-    class _C:
-        max_width = fr.max_width + fi.max_width + 2
-
-        @staticmethod
-        def format(v):
-            im = fi.format(abs(v.imag)).lstrip()
-            return f"{fr.format(v.real)}{'+' if v.imag >= 0 else '-'}{im}j"
-
-    return _body(a, _C, indent, summarize)
 
 
 def tensor_repr(t) -> str:
@@ -190,21 +214,22 @@ def tensor_repr(t) -> str:
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
-    default = _dtype.get_default_dtype()
     d = t.dtype
-    show_dtype = d not in (default, _dtype.int64, _dtype.bool) and not (
-        d.is_complex and d is _dtype.default_for_category(3))
-    if a.size == 0 and a.shape != (0,):
-        suffixes.append(f"size={tuple(a.shape)}")
+    default = _dtype.get_default_dtype()
+    if a.size == 0:
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if d is not default:  # empty tensors show every non-default dtype, int64 and bool too
+            suffixes.append(f"dtype={d!r}")
         body = "[]"
     else:
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if d not in (default, _dtype.default_for_category(3), _dtype.int64, _dtype.bool):
+            suffixes.append(f"dtype={d!r}")
         body = format_data(a, indent)
-    if a.size == 0 and d is not _dtype.int64:
-        show_dtype = show_dtype or d is not default
-    if show_dtype:
-        suffixes.append(f"dtype={d!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + _add_suffixes(body, suffixes, indent, force_newline=False)
+    return _add_suffixes(prefix + body, suffixes, indent)

@@ -71,8 +71,8 @@ class Generator:
         """PyTorch's uniform_real_distribution on [0, 1) for ``n`` values."""
         if dtype == np.float64:
             return (self._u64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
-        digits = 11 if dtype == np.float16 else 24
-        return ((self._u32(n) & np.uint64((1 << digits) - 1)).astype(np.float64) * 2.0 ** -digits)
+        # float32 and float16 both draw 24-bit values (PyTorch samples half in float, then rounds)
+        return (self._u32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
 
     def normal(self, n: int, dtype: np.dtype) -> np.ndarray:
         if n >= 16:
@@ -93,30 +93,58 @@ class Generator:
         return float(r * np.cos(theta))
 
     def _normal_fill(self, n: int, dtype: np.dtype) -> np.ndarray:
+        """PyTorch's normal_fill: ``n`` uniforms turned in place into normals 16 at a time.
+
+        When ``n`` is not a multiple of 16, the last 16 values are redrawn and transformed
+        again (overwriting the partial block), exactly as PyTorch does.
+        """
         data = self.uniform(n, dtype)
-
-        def fill16(block: np.ndarray) -> np.ndarray:
-            u1 = 1.0 - block[:8]
-            u2 = block[8:]
-            radius = np.sqrt(-2.0 * np.log(u1))
-            theta = 2.0 * np.pi * u2
-            return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)])
-
         full = n - n % 16
-        for i in range(0, full, 16):
-            data[i:i + 16] = fill16(data[i:i + 16])
+        data[:full] = _box_muller16(data[:full].reshape(-1, 16), dtype).reshape(-1)
         if n % 16:
-            tail = self.uniform(16, dtype)
-            data[n - 16:] = fill16(tail)
+            data[n - 16:] = _box_muller16(self.uniform(16, dtype).reshape(1, 16), dtype).reshape(-1)
         return data
 
     def integers(self, low: int, high: int, n: int) -> np.ndarray:
-        """PyTorch's random_from_to: ``low + draw % range`` with 32- or 64-bit draws."""
+        """PyTorch's random_from_to: ``low + draw % range``.
+
+        PyTorch 2.x draws 64 bits once the range reaches 2**28 (fewer bits would bias the
+        modulo), 32 bits below that.
+        """
         span = high - low
         if span <= 0:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-        draws = self._u32(n) if span < 2 ** 32 else self._u64(n)
+        draws = self._u32(n) if span < 2 ** 28 else self._u64(n)
         return (low + (draws % np.uint64(span)).astype(np.int64)).astype(np.int64)
+
+    def permutation(self, n: int) -> np.ndarray:
+        """PyTorch's randperm: a Fisher-Yates shuffle of ``0..n-1`` driven by 32-bit draws."""
+        perm = list(range(n))
+        if n < 0xFFFFFFFF // 20:
+            draws = self._u32(max(n - 1, 0)).tolist()
+            for i, r in enumerate(draws):
+                z = i + r % (n - i)
+                perm[i], perm[z] = perm[z], perm[i]
+        else:  # PyTorch's "inside-out" variant with 64-bit draws, for huge n
+            for i, r in enumerate(self._u64(n).tolist()):
+                z = r % (i + 1)
+                perm[i] = perm[z]
+                perm[z] = i
+        return np.array(perm, dtype=np.int64)
+
+
+def _box_muller16(u: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Rows of 16 uniforms -> 16 normals: radii from the first 8, angles from the last 8."""
+    if dtype == np.float32:
+        # PyTorch's float kernel works in float32; rounding each step the same way keeps
+        # nearly every value bit-identical (the rest within an ulp)
+        f = np.float32
+        radius = np.sqrt(f(-2) * np.log((f(1) - u[:, :8].astype(f)).astype(np.float64)).astype(f))
+        theta = f(2 * np.pi) * u[:, 8:].astype(f)
+    else:
+        radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+        theta = 2.0 * np.pi * u[:, 8:]
+    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
 
 default_generator = Generator()

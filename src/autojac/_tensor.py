@@ -118,7 +118,16 @@ class Tensor:
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
-    def contiguous(self) -> Tensor:
+    def contiguous(self, memory_format=None) -> Tensor:
+        """Self if already contiguous, else a contiguous copy (recorded like ``clone``)."""
+        if self._data.flags.c_contiguous:
+            return self
+        from .ops.shape import clone
+
+        return clone(self)
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """Self: autojac tensors always live in host memory."""
         return self
 
     def storage_offset(self) -> int:
@@ -172,7 +181,8 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"assigned grad has data of a different size: expected {list(self._data.shape)}, "
@@ -310,8 +320,11 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        # as in PyTorch, a 0-d tensor formats as its number: f"{loss}" gives "0.25"
+        if self._data.ndim == 0:
             return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
 
     def __reduce_ex__(self, protocol):
@@ -319,7 +332,8 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol")
         t = _wrap(self._data.copy(), self._requires_grad)
         if self._grad is not None:
             t._grad = _wrap(self._grad._data.copy())

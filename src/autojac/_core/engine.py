@@ -93,8 +93,17 @@ def _run_hooks(hooks: list, g: Tensor) -> Tensor:
     for h in hooks:
         r = h(g)
         if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"hook '{_name(h)}' must return a Tensor or None, got {type(r).__name__}")
+            if r._data.shape != g._data.shape:
+                raise RuntimeError(f"hook '{_name(h)}' has changed the size of value: it returned shape "
+                                   f"{list(r._data.shape)} for a gradient of shape {list(g._data.shape)}")
             g = r
     return g
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
 
 
 def _graph(roots: Sequence) -> dict:

@@ -53,7 +53,16 @@ class _GradModeContext:
         STATE.enabled = self._prev
 
 
-class no_grad(_GradModeContext):
+class _BareDecorator(_GradModeContext):
+    """Also usable as a decorator without parentheses: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecorator):
     """Disable gradient recording inside a ``with`` block or a decorated function.
 
     >>> import autojac
@@ -66,7 +75,7 @@ class no_grad(_GradModeContext):
     _target = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecorator):
     """Re-enable gradient recording inside ``no_grad``.
 
     >>> import autojac
@@ -113,6 +122,11 @@ class inference_mode(_GradModeContext):
     ...     autojac.ones(2, requires_grad=True).mul(2).requires_grad
     False
     """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used bare: @inference_mode
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = mode

@@ -73,24 +73,41 @@ class Node:
         self.op = op
         self.inputs = inputs
         self.params = params
-        # edge per input: the producing node, the leaf itself, or None
-        nxt = [(x.grad_fn or x) if type(x) is Tensor and x._requires_grad else None for x in inputs]
+        # one pass: an edge per input (producing node, the leaf itself, or None) and versions
+        nxt = []
+        vers = []
         nrs = None
-        for i, x in enumerate(inputs):
-            if nxt[i] is not None and x._output_nr:
-                if nrs is None:
-                    nrs = [0] * len(inputs)
-                nrs[i] = x._output_nr
+        i = last_req = 0
+        for x in inputs:
+            if type(x) is Tensor:
+                vers.append(x._vc[0])
+                if x._requires_grad:
+                    last_req = i
+                    fn = x.grad_fn
+                    if fn is None:
+                        nxt.append(x)
+                    else:
+                        nxt.append(fn)
+                        if x._output_nr:
+                            if nrs is None:
+                                nrs = [0] * len(inputs)
+                            nrs[i] = x._output_nr
+                else:
+                    nxt.append(None)
+            else:
+                nxt.append(None)
+                vers.append(None)
+            i += 1
         self.next = nxt
         self.next_nr = nrs
         saves = op.saves_inputs
         if saves is True:
-            self.versions = tuple(x._vc[0] if type(x) is Tensor else None for x in inputs)
+            self.versions = vers
         elif saves == "cross":  # input i is read only by the rules of the other inputs
             n_req = len(nxt) - nxt.count(None)
-            self.versions = tuple(
-                x._vc[0] if type(x) is Tensor and n_req - (nxt[i] is not None) > 0 else None
-                for i, x in enumerate(inputs))
+            if n_req == 1:  # the one differentiable input is read by no rule that runs
+                vers[last_req] = None
+            self.versions = vers
         else:
             self.versions = None
         self.ans = None  # the output array if the op saves it, else just its shape
@@ -108,8 +125,11 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         out = []
+        inputs = self.inputs
         for i, fn in enumerate(self.next):
             if fn is None:
+                if inputs is not None and not _is_operand(inputs[i]):
+                    continue  # an op parameter passed positionally (dims, keepdim), not an input edge
                 out.append((None, 0))
             elif type(fn) is Tensor:
                 out.append((AccumulateGrad(fn), 0))
@@ -132,9 +152,27 @@ class Node:
         self.retains[nr] = ref
 
     def release(self) -> None:
-        """Free saved tensors after a backward pass without ``retain_graph``."""
+        """Free saved tensors after a backward pass without ``retain_graph``.
+
+        A node whose op saves nothing keeps stand-ins with only its inputs' shape and dtype
+        (all its rules read), so, as in PyTorch, it may be differentiated again:
+        ``y = (x + 1).sum(); y.backward(); y.backward()`` works.
+        """
+        op = self.op
+        if op.saves_inputs is False and not op.saves_ans and self.inputs is not None:
+            self.inputs = tuple(_shell(x) if type(x) is Tensor and x._requires_grad else x for x in self.inputs)
+            return
         self.inputs = None
         self.ans = None
+
+
+_ZEROS = bytes(16)  # immutable: shells are read-only views of it
+
+
+def _shell(x: Tensor) -> Tensor:
+    """A tensor with ``x``'s shape and dtype that holds no memory (zero strides over ``_ZEROS``)."""
+    d = x._data
+    return _wrap(np.ndarray(d.shape, d.dtype, _ZEROS, 0, (0,) * d.ndim))
 
 
 class OutputMeta:
@@ -145,6 +183,11 @@ class OutputMeta:
     def __init__(self, shape: tuple) -> None:
         self.shape = shape
         self.ndim = len(shape)
+
+
+def _is_operand(x) -> bool:
+    """Whether PyTorch would show an edge for this input: tensors and (non-bool) Python numbers."""
+    return type(x) is Tensor or (isinstance(x, (int, float, complex)) and not isinstance(x, bool))
 
 
 class AccumulateGrad:
@@ -206,17 +249,19 @@ def _cast_datas(op: Op, args: tuple, datas: list) -> None:
 
 
 def _broadcast_error(args: tuple, err: Exception) -> RuntimeError:
-    shapes = [tuple(a._data.shape) for a in args if type(a) is Tensor]
-    if len(shapes) >= 2:
-        a, b = shapes[0], shapes[1]
-        n = max(len(a), len(b))
-        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-        for d in range(n - 1, -1, -1):
-            if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
-                return RuntimeError(
-                    f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
-                    f"non-singleton dimension {d}: shapes {list(a)} and {list(b)} do not broadcast"
-                )
+    """PyTorch's message for operands that do not broadcast, naming the two shapes that clash."""
+    shapes = [tuple(a._data.shape) if type(a) is Tensor else a.shape for a in args
+              if type(a) is Tensor or type(a) is _ndarray]  # ops may pass masks as arrays
+    for i, a in enumerate(shapes):
+        for b in shapes[i + 1:]:
+            n = max(len(a), len(b))
+            pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+            for d in range(n - 1, -1, -1):
+                if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                    return RuntimeError(
+                        f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                        f"non-singleton dimension {d}: shapes {list(a)} and {list(b)} do not broadcast"
+                    )
     return RuntimeError(str(err))
 
 

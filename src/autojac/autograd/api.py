@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -47,15 +47,19 @@ def _make_grads(outputs: tuple, grad_outputs, is_grads_batched: bool) -> list:
         if not isinstance(g, Tensor):
             raise TypeError(f"grad_outputs[{i}] must be a Tensor or None, got {type(g).__name__}")
         gshape = g._data.shape[1:] if is_grads_batched else g._data.shape
-        if gshape != out._data.shape:
-            what = "grad_output" if not is_grads_batched else "grad_output (without its batch dimension)"
+        if gshape != out._data.shape or (is_grads_batched and g._data.ndim == 0):
+            hint = "" if not is_grads_batched else (
+                " With is_grads_batched=True the first dimension of each grad_output is the batch "
+                f"dimension and the remaining ones ({list(gshape)}) must match the output's shape.")
             raise RuntimeError(
-                f"Mismatch in shape: {what}[{i}] has a shape of {g.shape if not is_grads_batched else list(gshape)} "
-                f"and output[{i}] has a shape of {out.shape}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a shape "
+                f"of {out.shape}.{hint}"
             )
-        gk, ok = g._data.dtype.kind, out._data.dtype.kind
-        if (gk in "fc") != (ok in "fc") or (gk == "c") != (ok == "c"):
+        # as in PyTorch, a real grad_output of another dtype (even int or bool) is cast to the
+        # output's dtype; only mixing complex and real is an error
+        if (g._data.dtype.kind == "c") != (out._data.dtype.kind == "c"):
             raise RuntimeError(
+                "For complex Tensors, both grad_output and output are required to have the same dtype. "
                 f"Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] has a "
                 f"dtype of {out.dtype}."
             )
@@ -87,7 +91,7 @@ def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | N
     if inputs is not None:
         targets = _as_tuple(inputs, "inputs")
         if not targets:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         for t in targets:
             if not t._requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -135,7 +139,7 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs=None,
     captured = run_backward(outs, grads, retain_graph=retain_graph, create_graph=create_graph,
                             targets=ins, accumulate=False, nb=nb)
     result = []
-    for t in ins:
+    for i, t in enumerate(ins):
         g = captured.get(id(t))
         if g is None:
             if materialize_grads:
@@ -143,7 +147,7 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs=None,
                 g = _wrap(np.zeros(batch + t._data.shape, t._data.dtype))
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
         result.append(g)

@@ -8,7 +8,7 @@ accepted for compatibility and changes nothing.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -120,8 +120,8 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
         if is_tuple and len(outs) != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if outs[0]._data.size != 1:
-            raise RuntimeError(f"The Tensor returned by the function given to hessian should contain a single "
-                               f"element")
+            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single "
+                               "element")
         return outs[0].reshape(())
 
     def jac_func(*inp):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -11,7 +12,7 @@ from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._tensor import Tensor, _wrap
 
-__all__ = ["defop", "elementwise", "binary", "attach", "operand", "inplace", "apply", "Op"]
+__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op"]
 
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
@@ -30,6 +31,41 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
     )
 
 
+def lift(t, x, ans):
+    """Line a batched tangent of input ``x`` up with the output: ``batch + (1,)*k + x.shape``.
+
+    A tangent of a broadcast input has fewer dims than the output; with batch dims in front,
+    right-aligned broadcasting would pair a batch dim with an output dim, so pad it first.
+    """
+    k = ans.ndim - x.ndim
+    nb = t.ndim - x.ndim
+    if k <= 0 or nb == 0:
+        return t
+    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
+
+
+def renamed(op: Op, grad_name: str) -> Op:
+    """The same primitive under another ``grad_fn`` name (PyTorch names overloads apart)."""
+    new = copy.copy(op)  # every slot, whatever Op grows
+    new.grad_name = grad_name
+    return new
+
+
+_RENAMED: dict = {}
+
+
+def named(t: Tensor, grad_name: str) -> Tensor:
+    """Show ``t``'s ``grad_fn`` under PyTorch's name for a composite op (display only, rules unchanged)."""
+    node = t.grad_fn
+    if node is not None:
+        key = (node.op, grad_name)
+        op = _RENAMED.get(key)
+        if op is None:
+            op = _RENAMED[key] = renamed(node.op, grad_name)
+        node.op = op
+    return t
+
+
 def binary(name: str, forward: Callable, da: Callable | None, db: Callable | None, *,
            uses: str = "x", cast: str = "promote", grad_name: str | None = None) -> Op:
     """A binary op with pointwise partials ``da(ans, a, b)`` and ``db(ans, a, b)``."""
@@ -37,8 +73,8 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
         name, forward,
         vjp=(None if da is None else (lambda g, ans, a, b: g * da(ans, a, b)),
              None if db is None else (lambda g, ans, a, b: g * db(ans, a, b))),
-        jvp=(None if da is None else (lambda t, ans, a, b: t * da(ans, a, b)),
-             None if db is None else (lambda t, ans, a, b: t * db(ans, a, b))),
+        jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
+             None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
         saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name,
     )

@@ -18,48 +18,102 @@ __all__ = [
 ]
 
 
+_SEQ = (list, tuple, range)
+
+
+def _leaf_dtype(x) -> _dtype.dtype:
+    """The dtype one element contributes: its own for tensors and NumPy values, the default for Python's."""
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _np_dtype(x.dtype)
+    if isinstance(x, (bool, int, float, complex)):
+        return _dtype.scalar_dtype(x)
+    if x is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    raise TypeError(f"Could not infer dtype of {type(x).__name__}: tensor data must be numbers, "
+                    "(nested) sequences of numbers, NumPy arrays or tensors")
+
+
 def _infer_dtype(data) -> _dtype.dtype:
-    """PyTorch's dtype for Python data: bool < int64 < default float < complex."""
-    cat = -1
+    """PyTorch's dtype for Python data: the promotion of all elements' dtypes.
+
+    Python scalars count as bool, int64, the default float or complex dtype; NumPy
+    scalars, arrays and tensors count with their own dtype (``[np.float64(1.), 2.]``
+    is float64, ``[1, np.int32(2)]`` int64).
+    """
+    result = None
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor):
-            return x.dtype if cat < 0 else _dtype.default_for_category(max(cat, x.dtype.category))
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, bool) or isinstance(x, np.bool_):
-            cat = max(cat, 0)
-        elif isinstance(x, (int, np.integer)):
-            cat = max(cat, 1)
-        elif isinstance(x, (float, np.floating)):
-            cat = max(cat, 2)
-        elif isinstance(x, (complex, np.complexfloating)):
-            cat = max(cat, 3)
+        if isinstance(x, _SEQ):
+            kinds = set(map(type, x))
+            if kinds <= {float, int, bool, complex}:  # the common case, decided without a Python loop
+                found = [_dtype.scalar_dtype(k()) for k in kinds]
+            else:
+                stack.extend(x)
+                continue
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return _dtype.default_for_category(cat if cat >= 0 else 2)
+            found = [_leaf_dtype(x)]
+        for d in found:
+            result = d if result is None or result is d else _dtype.result_type(result, 2, d, 2)
+    return result if result is not None else _dtype.get_default_dtype()
+
+
+def _np_dtype(npd: np.dtype) -> _dtype.dtype:
+    d = _dtype.FROM_NP.get(npd)
+    if d is None:
+        raise TypeError(f"can't convert np.ndarray of type {npd}. The only supported types are: float64, "
+                        "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
+    return d
+
+
+def _ragged_error(data) -> Exception:
+    """PyTorch's message for nested sequences that do not form a rectangular array."""
+    sizes = []
+    x = data
+    while isinstance(x, (*_SEQ, np.ndarray, Tensor)) and getattr(x, "ndim", 1):
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+
+    def check(x, dim: int) -> Exception | None:
+        is_seq = isinstance(x, (*_SEQ, np.ndarray, Tensor)) and getattr(x, "ndim", 1) > 0
+        if dim == len(sizes):
+            return TypeError(f"expected a number at dim {dim} of the nested data (got a sequence)") if is_seq else None
+        if not is_seq:
+            return TypeError(f"expected a sequence of length {sizes[dim]} at dim {dim} (got a number)")
+        if len(x) != sizes[dim]:
+            return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+        for item in x:
+            err = check(item, dim + 1)
+            if err is not None:
+                return err
+        return None
+
+    return check(data, 0) or ValueError("expected a rectangular nested sequence of numbers")
 
 
 def _to_array(data, dtype) -> np.ndarray:
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, (list, tuple)):
-        arr = np.array(_unwrap_nested(data))
+    elif isinstance(data, (np.ndarray, np.generic)):  # NumPy values keep their dtype, as in PyTorch
+        arr = np.asarray(data)
+    elif isinstance(data, _SEQ):
+        d = _infer_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
+        try:
+            arr = np.array(_unwrap_nested(data))
+        except ValueError:
+            raise _ragged_error(data) from None
         if arr.dtype == object:
-            raise ValueError("expected sequence of equal-length lists (got ragged nested sequences)")
+            raise _ragged_error(data)
+        return arr.astype(d.np, copy=False)
     else:
+        _leaf_dtype(data)  # a clear error for strings, None and other non-numbers
         arr = np.array(data)
     if dtype is None:
-        if isinstance(data, (Tensor, np.ndarray)):
-            d = _dtype.FROM_NP.get(arr.dtype)
-            if d is None:
-                raise TypeError(f"can't convert np.ndarray of type {arr.dtype}; supported: float64, "
-                                "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, bool")
-        else:
-            d = _infer_dtype(data)
+        d = _np_dtype(arr.dtype) if isinstance(data, (Tensor, np.ndarray, np.generic)) else _infer_dtype(data)
     else:
         d = _dtype.to_dtype(dtype)
     return arr.astype(d.np, copy=False)
@@ -68,7 +122,7 @@ def _to_array(data, dtype) -> np.ndarray:
 def _unwrap_nested(data):
     if isinstance(data, Tensor):
         return data._data
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, _SEQ):
         return [_unwrap_nested(x) for x in data]
     return data
 
@@ -192,6 +246,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign: arange({vals[0]}, "
+                           f"{vals[1]}, {vals[2]}) would be empty")
     if dtype is None:
         dtype = _infer_dtype(vals)
     d = _dtype.to_dtype(dtype)
@@ -201,10 +258,52 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    The values are PyTorch's bit for bit up to 15 points (its scalar kernel); longer ones may
+    differ in the last bit where PyTorch's SIMD kernel takes over.
+
+    >>> import autojac
+    >>> autojac.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(float(start), float(end), steps).astype(_float_dtype(dtype)), requires_grad)
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    return _finish(_linspace(start, end, int(steps), d.np), requires_grad)
+
+
+def _linspace(start, end, steps: int, npd: np.dtype) -> np.ndarray:
+    """PyTorch's CPU kernel: ``start + step*i`` for the first half, ``end - step*(steps-1-i)`` after.
+
+    PyTorch computes in the output dtype with fused multiply-adds (a double step for
+    integer outputs); computing in a wider type and rounding once gives the same values.
+    """
+    if steps <= 1:
+        return np.full(steps, start, dtype=npd)
+    i = np.arange(steps)
+    first = i < steps // 2
+    if npd == np.float16:  # c10::Half arithmetic rounds after every operation
+        s, e = np.float16(start), np.float16(end)
+        step = np.float16(np.float32(np.float16(e - s)) / (steps - 1))
+        lo = s + (step * i.astype(np.float16)).astype(np.float16)
+        hi = e - (step * (steps - 1 - i).astype(np.float16)).astype(np.float16)
+        return np.where(first, lo, hi).astype(npd)
+    if npd.kind == "f":  # the step in the output dtype, each operation rounded
+        s, e = npd.type(start), npd.type(end)
+        step = npd.type(npd.type(e - s) / npd.type(steps - 1))
+        wide = np.longdouble if npd == np.float64 else np.float64
+    else:  # integer outputs: a double step, truncated results
+        s, e = np.float64(int(start)), np.float64(int(end))
+        step = (e - s) / (steps - 1)
+        wide = np.longdouble
+    lo = wide(s) + wide(step) * i
+    hi = wide(e) - wide(step) * (steps - 1 - i)
+    # round once to double (the fused multiply-add's result), then to the output dtype
+    return np.where(first, lo, hi).astype(np.float64).astype(npd)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -214,7 +313,11 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
-    return _finish(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad)
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"eye(): {name} must be greater or equal to 0, got {v}")
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def _gen(generator):
@@ -225,8 +328,10 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform samples on [0, 1); same stream as PyTorch's CPU generator for a given seed."""
     shape = _size(size)
     d = _float_dtype(dtype)
-    vals = _gen(generator).uniform(math.prod(shape), d)
-    return _finish(vals.astype(d).reshape(shape), requires_grad)
+    vals = _gen(generator).uniform(math.prod(shape), d).astype(d)
+    if d == np.float16:  # a draw that rounds up to 1 wraps to 0, as in PyTorch: [0, 1) stays half-open
+        vals[vals == 1] = 0
+    return _finish(vals.reshape(shape), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -268,9 +373,11 @@ def randint_like(input: Tensor, low, high=None, *, dtype=None) -> Tensor:
 
 
 def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
-    keys = _gen(generator).uniform(n, np.float64)
-    return _finish(np.argsort(keys, kind="stable").astype((_dtype.to_dtype(dtype) if dtype else _dtype.int64).np),
-                   requires_grad)
+    """A random permutation of ``0..n-1``; the same as PyTorch's for a given seed."""
+    if n < 0:
+        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
+    d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    return _finish(_gen(generator).permutation(int(n)).astype(d.np), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:

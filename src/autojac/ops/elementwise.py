@@ -6,21 +6,21 @@ import numpy as np
 
 from .._core.node import nondiff
 from .._tensor import Tensor
-from ._declare import attach, binary, defop, elementwise, inplace, operand
+from ._declare import apply, attach, binary, defop, elementwise, inplace, lift, named, operand, renamed
 
 _EMPTY: dict = {}
 
 # --------------------------------------------------------------------------- arithmetic
 add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
-               jvp=(lambda t, ans, a, b: t, lambda t, ans, a, b: t),
+               jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans)),
                saves_inputs=False, cast="promote")
 sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
-               jvp=(lambda t, ans, a, b: t, lambda t, ans, a, b: -t),
+               jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
                saves_inputs=False, cast="promote")
-mul_op = binary("mul", np.multiply, lambda ans, a, b: b, lambda ans, a, b: a)
+mul_op = binary("mul", np.multiply, lambda ans, a, b: b, lambda ans, a, b: a, uses="cross")
 div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)),
-               jvp=(lambda t, ans, a, b: t / b, lambda t, ans, a, b: -t * a / (b * b)),
+               jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
                cast="float")
 neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
             saves_inputs=False)
@@ -37,7 +37,8 @@ def _pow_da(ans, a, b):
         if b == 2:
             return 2.0 * a
         return b * a ** (b - 1)
-    return b * a ** (b - 1)
+    # PyTorch: zero where the exponent is 0 (else 0 * 0**-1 = nan at a == 0)
+    return where(b == 0, 0.0, b * a ** (b - 1))
 
 
 def _pow_db(ans, a, b):
@@ -50,6 +51,10 @@ def _pow_db(ans, a, b):
 
 
 pow_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both")
+_pow_tensor_op = renamed(pow_op, "PowBackward1")  # tensor ** tensor
+_pow_scalar_base_op = renamed(pow_op, "PowBackward2")  # number ** tensor
+_rsub_op = renamed(sub_op, "RsubBackward1")  # number - tensor
+_rdiv_op = renamed(div_op, "MulBackward0")  # number / tensor: PyTorch runs reciprocal(x) * number
 
 
 def _pow(a, b):
@@ -57,6 +62,8 @@ def _pow(a, b):
         return pow_op(a.to(_default_float()), b)
     if isinstance(b, int) and not isinstance(b, bool) and b < 0 and type(a) is Tensor and a._data.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if type(b) is Tensor:
+        return (_pow_tensor_op if type(a) is Tensor else _pow_scalar_base_op)(a, b)
     return pow_op(a, b)
 
 
@@ -99,7 +106,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         return div_op(input, other)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
     q = div_op(input, other).detach()
     q._data = (np.trunc if rounding_mode == "trunc" else np.floor)(q._data)
     if all(type(x) is not Tensor or x._data.dtype.kind in "iub" for x in (input, other)):
@@ -140,7 +148,7 @@ exp = elementwise("exp", np.exp, lambda ans, x: ans, uses="ans")
 log = elementwise("log", np.log, lambda ans, x: 1.0 / x)
 log2 = elementwise("log2", np.log2, lambda ans, x: 1.0 / (x * float(np.log(2.0))))
 log10 = elementwise("log10", np.log10, lambda ans, x: 1.0 / (x * float(np.log(10.0))))
-log1p = elementwise("log1p", np.log1p, lambda ans, x: 1.0 / (x + 1.0))
+log1p = elementwise("log1p", np.log1p, lambda ans, x: 1.0 / (x + 1.0), grad_name="Log1PBackward0")
 expm1 = elementwise("expm1", np.expm1, lambda ans, x: ans + 1.0, uses="ans")
 exp2 = elementwise("exp2", np.exp2, lambda ans, x: ans * float(np.log(2.0)), uses="ans")
 sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, uses="ans")
@@ -215,7 +223,7 @@ def _clamp_vjp(g, ans, x, lo, hi):
 
 
 clamp_op = defop("clamp", _clamp_forward, vjp=(_clamp_vjp, None, None), jvp=(_clamp_vjp, None, None),
-                 cast="promote")
+                 cast="promote", grad_name="ClampBackward1")
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -234,7 +242,7 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
             r = maximum(r, min) if isinstance(min, Tensor) else clamp_op(r, min, None)
         if max is not None:
             r = minimum(r, max) if isinstance(max, Tensor) else clamp_op(r, None, max)
-        return r
+        return named(r, "ClampBackward0")
     return clamp_op(input, min, max)
 
 
@@ -257,14 +265,14 @@ def _max_partial(g, ans, a, b, mine, other):
 maximum_op = defop("maximum", np.maximum,
                    vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b),
                         lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a)),
-                   jvp=(lambda t, ans, a, b: _max_partial(t, ans, a, b, a, b),
-                        lambda t, ans, a, b: _max_partial(t, ans, a, b, b, a)),
+                   jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, a, b),
+                        lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, b, a)),
                    cast="promote")
 minimum_op = defop("minimum", np.minimum,
                    vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a),
                         lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b)),
-                   jvp=(lambda t, ans, a, b: _max_partial(t, ans, a, b, b, a),
-                        lambda t, ans, a, b: _max_partial(t, ans, a, b, a, b)),
+                   jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, b, a),
+                        lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, a, b)),
                    cast="promote")
 
 
@@ -280,12 +288,39 @@ def minimum(input, other, *, out=None) -> Tensor:
     return minimum_op(input, other)
 
 
-fmax, fmin = maximum, minimum
+def _nan_aware(name: str, forward, wins):
+    """fmax/fmin: NaN-ignoring; the whole gradient goes to ``a`` where it wins or ties, or ``b`` is NaN."""
+    def takes_a(a, b):
+        return logical_or(wins(a, b), isnan(b))
+    return defop(
+        name, forward,
+        vjp=(lambda g, ans, a, b: where(takes_a(a, b), g, 0.0), lambda g, ans, a, b: where(takes_a(a, b), 0.0, g)),
+        jvp=(lambda t, ans, a, b: where(takes_a(a, b), lift(t, a, ans), 0.0),
+             lambda t, ans, a, b: where(takes_a(a, b), 0.0, lift(t, b, ans))),
+        cast="promote",
+    )
+
+
+_fmax_op = _nan_aware("fmax", np.fmax, lambda a, b: ge(a, b))
+_fmin_op = _nan_aware("fmin", np.fmin, lambda a, b: le(a, b))
+
+
+def fmax(input, other, *, out=None) -> Tensor:
+    """Elementwise maximum that ignores NaN; at ties ``input`` gets the gradient, as in PyTorch."""
+    _no_out(out)
+    return _fmax_op(input, other)
+
+
+def fmin(input, other, *, out=None) -> Tensor:
+    """Elementwise minimum that ignores NaN; at ties ``input`` gets the gradient, as in PyTorch."""
+    _no_out(out)
+    return _fmin_op(input, other)
 
 where_op = defop(
     "where", lambda c, a, b: np.where(c, a, b),
     vjp=(None, lambda g, ans, c, a, b: where(c, g, 0.0), lambda g, ans, c, a, b: where(c, 0.0, g)),
-    jvp=(None, lambda t, ans, c, a, b: where(c, t, 0.0), lambda t, ans, c, a, b: where(c, 0.0, t)),
+    jvp=(None, lambda t, ans, c, a, b: where(c, lift(t, a, ans), 0.0),
+         lambda t, ans, c, a, b: where(c, 0.0, lift(t, b, ans))),
     saves_inputs=False,
 )
 
@@ -311,7 +346,7 @@ def where(condition, input=None, other=None) -> Tensor:
 
         a = tensor(a)
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype != b._data.dtype:
-        from .._dtype import result_type, FROM_NP
+        from .._dtype import FROM_NP, result_type
 
         def lvl(t):
             return 2 if t._data.ndim else 1
@@ -382,7 +417,7 @@ def _binop(op):
             other = operand(other)
             if other is NotImplemented:
                 return NotImplemented
-        return op(self, other)
+        return apply(op, (self, other))
     return method
 
 
@@ -441,7 +476,8 @@ def _zero_(self):
 def _fill(self, value):
     if isinstance(value, Tensor):
         if value._data.ndim:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
         if value._requires_grad:
             return inplace(self, lambda s, v: add_op(mul_op(s, 0.0), v), value, saves_self=False)
         value = value.item()
@@ -461,9 +497,9 @@ def _clamp_method(self, min=None, max=None):  # noqa: A002
 
 attach(
     __add__=_binop(add_op), __radd__=_rbinop(add_op),
-    __sub__=_binop(sub_op), __rsub__=_rbinop(sub_op),
+    __sub__=_binop(sub_op), __rsub__=_rbinop(_rsub_op),
     __mul__=_binop(mul_op), __rmul__=_rbinop(mul_op),
-    __truediv__=_binop(div_op), __rtruediv__=_rbinop(div_op),
+    __truediv__=_binop(div_op), __rtruediv__=_rbinop(_rdiv_op),
     __pow__=_pow_method, __rpow__=_rpow_method,
     __neg__=lambda self: neg(self), __pos__=lambda self: self, __abs__=lambda self: abs(self),
     __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),
@@ -479,7 +515,8 @@ attach(
     expm1=expm1, exp2=exp2, sqrt=sqrt, rsqrt=rsqrt, reciprocal=reciprocal, square=square,
     sin=sin, cos=cos, tan=tan, tanh=tanh, sigmoid=sigmoid, relu=relu, sign=sign,
     clamp=_clamp_method, clip=_clamp_method, clamp_min=clamp_min, clamp_max=clamp_max,
-    maximum=maximum, minimum=minimum, where=lambda self, condition, other: where(condition, self, other),
+    maximum=maximum, minimum=minimum, fmax=fmax, fmin=fmin,
+    where=lambda self, condition, other: where(condition, self, other),
     eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, less=lt, greater_equal=ge, less_equal=le,
     not_equal=ne, logical_and=logical_and, logical_or=logical_or, logical_not=logical_not,
     logical_xor=logical_xor, isnan=isnan, isinf=isinf, isfinite=isfinite, floor=floor, ceil=ceil,

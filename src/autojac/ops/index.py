@@ -11,7 +11,7 @@ import numpy as np
 
 from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
-from ._declare import attach, defop, inplace, operand
+from ._declare import attach, defop, inplace, named, operand, renamed
 from .shape import mark_view
 
 __all__ = ["getitem", "index_put", "index_select", "nonzero", "masked_fill", "masked_select"]
@@ -166,7 +166,8 @@ def _put_jvp_v(t, ans, x, v, idx, basic):
     region = np.zeros(tuple(x.shape), dtype=bool)[idx].shape
     from .shape import expand
 
-    te = expand(t, tuple(t.shape[:nb]) + region)
+    pad = (1,) * (len(region) - v.ndim)  # v broadcasts right-aligned into the region, batch dims stay in front
+    te = expand(t.reshape(tuple(t.shape[:nb]) + pad + tuple(v.shape)), tuple(t.shape[:nb]) + region)
     return scatter(te, tuple(x.shape), idx, basic, nb)
 
 
@@ -178,6 +179,7 @@ put = defop(
     saves_inputs=False, grad_name="CopySlices",
 )
 
+_index_put_op = renamed(put, "IndexPutBackward0")  # x[advanced] = v; a basic index gives CopySlices
 _TAKE_NAMES = {}
 
 
@@ -197,21 +199,25 @@ def getitem(x: Tensor, idx) -> Tensor:
     nidx, basic = normalize_index(idx, x._data.shape)
     out = take(x, nidx, basic, 0)
     if out.grad_fn is not None:
-        out.grad_fn.op = _named_take(nidx, basic)
+        out.grad_fn.op = _named_take(idx, basic)
     if basic:
         mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
     return out
 
 
-def _named_take(idx: tuple, basic: bool):
+def _named_take(idx, basic: bool):
+    """PyTorch's name: it applies a basic index item by item, so the last select/slice/unsqueeze names it."""
+    items = [i for i in (idx if isinstance(idx, tuple) else (idx,)) if i is not Ellipsis]
     if not basic:
         name = "IndexBackward0"
-    elif len(idx) == 1 and isinstance(idx[0], int):
-        name = "SelectBackward0"
-    elif all(isinstance(i, slice) for i in idx):
+    elif not items:
+        name = "AliasBackward0"
+    elif items[-1] is None:
+        name = "UnsqueezeBackward0"
+    elif isinstance(items[-1], slice):
         name = "SliceBackward0"
     else:
-        name = "IndexBackward0" if any(i is None for i in idx) else "SelectBackward0"
+        name = "SelectBackward0"
     op = _TAKE_NAMES.get(name)
     if op is None:
         from .._core.node import Op
@@ -224,7 +230,7 @@ def _named_take(idx: tuple, basic: bool):
 def index_put(x: Tensor, value, idx) -> Tensor:
     """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``)."""
     nidx, basic = normalize_index(idx, x._data.shape)
-    return put(x, value, nidx, basic)
+    return _index_put_op(x, value, nidx, basic)
 
 
 def _setitem(self: Tensor, idx, value) -> None:
@@ -249,9 +255,11 @@ def _setitem(self: Tensor, idx, value) -> None:
         self._vc[0] += 1
         return
     if vt:
-        inplace(self, lambda s, v: put(s, v, nidx, basic), value, saves_self=False)
+        op = put if basic else _index_put_op
+        inplace(self, lambda s, v: op(s, v, nidx, basic), value, saves_self=False)
     else:
-        inplace(self, lambda s: put(s, value, nidx, basic), saves_self=False)
+        op = put if basic else _index_put_op
+        inplace(self, lambda s: op(s, value, nidx, basic), saves_self=False)
 
 
 # --------------------------------------------------------------------------- padding (cat's JVP)
@@ -279,7 +287,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if ia.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
-    return getitem(input, (slice(None),) * d + (ia.reshape(-1),))
+    return named(getitem(input, (slice(None),) * d + (ia.reshape(-1),)), "IndexSelectBackward0")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
@@ -297,15 +305,16 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
     if isinstance(value, Tensor):
         value = value.to(input.dtype) if value._data.ndim == 0 else value
-    return where(mask, value, input) if isinstance(value, Tensor) else where(
-        mask, _wrap(np.asarray(value, dtype=input._data.dtype)), input)
+    if isinstance(value, Tensor):
+        return named(where(mask, value, input), "MaskedFillBackward1")
+    return named(where(mask, _wrap(np.asarray(value, dtype=input._data.dtype)), input), "MaskedFillBackward0")
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     x = input.expand(shape) if input._data.shape != shape else input
     m = np.broadcast_to(mask._data, shape)
-    return getitem(x, _wrap(np.ascontiguousarray(m)))
+    return named(getitem(x, _wrap(np.ascontiguousarray(m))), "MaskedSelectBackward0")
 
 
 attach(

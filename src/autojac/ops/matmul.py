@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop
+from ._declare import attach, defop, lift, named
 from .elementwise import where
 
 
@@ -16,6 +16,8 @@ def _vjp_a(g, ans, a, b):
     if a.ndim == 1:
         if b.ndim == 1:  # dot: g is batch-only
             return g.unsqueeze(-1) * b
+        if b.ndim == 2:  # one product for all batch rows, not one per row
+            return g @ b.mT
         # (k) @ (..., k, n) -> (..., n);  grad_a = (g[..., None, :] @ b^T)[..., 0, :]
         return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
     if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
@@ -27,6 +29,8 @@ def _vjp_b(g, ans, a, b):
     if b.ndim == 1:
         if a.ndim == 1:
             return g.unsqueeze(-1) * a
+        if a.ndim == 2:
+            return g @ a
         # grad_b[k] = sum_m g[..., m] a[..., m, k]
         return (g.unsqueeze(-2) @ a).squeeze(-2)
     if a.ndim == 1:  # (k) @ (..., k, n): grad_b = a[:, None] * g[..., None, :]
@@ -39,24 +43,28 @@ def _jvp_a(t, ans, a, b):
         nb = t.ndim - 1
         if b.ndim == 1:
             return (t * b).sum(-1)
+        if b.ndim == 2:
+            return t @ b
         # batch + (k) against b's own batch dims: line them up, then drop the row dim
         tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (b.ndim - 2) + (1, a.shape[0]))
         return (tt @ b).squeeze(-2)
     if b.ndim == 1:
         return (t @ b.unsqueeze(-1)).squeeze(-1)
-    return t @ b
+    return lift(t, a, ans) @ b  # a's tangent may miss broadcast batch dims of the output
 
 
 def _jvp_b(t, ans, a, b):
     if b.ndim == 1:
         if a.ndim == 1:
             return (a * t).sum(-1)
+        if a.ndim == 2:
+            return t @ a.mT
         nb = t.ndim - 1
         tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (a.ndim - 2) + (b.shape[0], 1))
         return (a @ tt).squeeze(-1)
     if a.ndim == 1:
         return (a.unsqueeze(-2) @ t).squeeze(-2)
-    return a @ t
+    return a @ lift(t, b, ans)
 
 
 def _matmul_forward(a, b):
@@ -73,6 +81,8 @@ _mv = _matmul_op("MvBackward0")
 _dot = _matmul_op("DotBackward0")
 _bmm = _matmul_op("BmmBackward0")
 _matmul = _matmul_op("UnsafeViewBackward0")
+_matmul_1d_2d = _matmul_op("SqueezeBackward4")
+_matmul_2d_nd = _matmul_op("CloneBackward0")
 
 
 def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
@@ -108,8 +118,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         op = _mv
     elif na == 1 and nb == 1:
         op = _dot
-    elif na == 3 and nb == 3 and input._data.shape[0] == other._data.shape[0]:
-        op = _bmm
+    elif na == 1:  # the grad_fn names PyTorch's matmul leaves behind on each path
+        op = _matmul_1d_2d if nb == 2 else _matmul
+    elif na == 2:
+        op = _matmul_2d_nd
     else:
         op = _matmul
     return op(input, other)
@@ -118,7 +130,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
-        raise RuntimeError(f"self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
+        raise RuntimeError("self must be a matrix" if input._data.ndim != 2 else "mat2 must be a matrix")
     return matmul(input, mat2)
 
 
@@ -132,7 +144,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input._data.shape[0]}, {input._data.shape[2]}] but got: "
                            f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
-    return matmul(input, mat2)
+    if input._data.shape[2] != mat2._data.shape[1]:
+        raise _shape_error(input, mat2)
+    return _bmm(input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -175,7 +189,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     else:
         k = max(0, min(rows + offset, cols))
         r, c = np.arange(k) - offset, np.arange(k)
-    return x[(Ellipsis, r, c)]
+    return named(x[(Ellipsis, r, c)], "DiagonalBackward0")
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -190,21 +204,21 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
     nd = input._data.ndim
     if nd == 2:
-        return globals()["diagonal"](input, diagonal)
+        return named(globals()["diagonal"](input, diagonal), "DiagonalBackward0_copy")  # PyTorch's name
     if nd != 1:
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(nd) + "D")
     n = input._data.shape[0]
     size = n + abs(diagonal)
     i = np.arange(n)
     r, c = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
-    return scatter(input, (size, size), (r, c), False, 0)
+    return named(scatter(input, (size, size), (r, c), False, 0), "DiagEmbedBackward0")
 
 
 def trace(input: Tensor) -> Tensor:
     """Sum of the diagonal of a matrix."""
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input._data.ndim))
-    return diagonal(input).sum()
+    return named(diagonal(input).sum(), "TraceBackward0")
 
 
 def _tri(keep_lower: bool):
@@ -214,7 +228,8 @@ def _tri(keep_lower: bool):
         rows, cols = input._data.shape[-2:]
         mask = (np.tri(rows, cols, diagonal, dtype=bool) if keep_lower
                 else ~np.tri(rows, cols, diagonal - 1, dtype=bool))
-        return where(_wrap(mask), input, _wrap(np.zeros((), input._data.dtype)))
+        out = where(_wrap(mask), input, _wrap(np.zeros((), input._data.dtype)))
+        return named(out, "TrilBackward0" if keep_lower else "TriuBackward0")
     return fn
 
 

@@ -8,8 +8,9 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop
+from ._declare import attach, defop, named, renamed
 from .elementwise import where
+from .shape import _clone
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
            "norm", "logsumexp", "softmax", "log_softmax", "all", "any", "count_nonzero", "var_mean",
@@ -26,6 +27,8 @@ def normalize_dims(dim, ndim: int) -> tuple:
     if not dims:
         return tuple(range(ndim))
     out = tuple(sorted(_wrap_dim(d, ndim) for d in dims))
+    if ndim == 0:  # a 0-d tensor accepts dim 0 / -1, but has no axis to reduce
+        return ()
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
     return out
@@ -115,31 +118,58 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return (_mean if dim is None else _mean_dim)(input, dims, keepdim)
 
 
-def _prod_others(x: np.ndarray, dims: tuple) -> np.ndarray:
-    """Product of all other elements of each reduced slice (exact with zeros)."""
+def _others_last_forward(x: np.ndarray) -> np.ndarray:
+    """Product of all other elements along the last axis (exact with zeros, no division)."""
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.concatenate([ones, np.cumprod(x, axis=-1)[..., :-1]], axis=-1)
+    right = np.concatenate([np.cumprod(x[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], axis=-1)
+    return left * right
+
+
+def _others_pairs(x: Tensor) -> Tensor:
+    """``P[..., j, k]``: the product of all ``x_i`` with ``i`` not in ``{j, k}`` (0 on the diagonal).
+
+    It is d(others_j)/d(x_k); built from ``_others_last`` again, so it is differentiable again.
+    """
+    n = x.shape[-1]
+    eye = _wrap(np.eye(n, dtype=bool))
+    rows = where(eye, _wrap(np.ones((), x._data.dtype)), x.unsqueeze(-2))  # row j: x with x_j := 1
+    return where(eye, _wrap(np.zeros((), x._data.dtype)), _others_last(rows))
+
+
+_others_last = defop(
+    "prod_others", _others_last_forward,
+    vjp=(lambda g, ans, x: (g.unsqueeze(-1) * _others_pairs(x)).sum(-2),),
+    jvp=(lambda t, ans, x: (t.unsqueeze(-2) * _others_pairs(x)).sum(-1),),
+    grad_name="ProdBackward0",
+)
+
+
+def _prod_others(x: Tensor, dims: tuple) -> Tensor:
+    """Product of all other elements of each reduced slice, differentiably (exact with zeros)."""
     keep = [d for d in range(x.ndim) if d not in dims]
-    perm = keep + list(dims)
-    xt = np.transpose(x, perm)
-    flat = xt.reshape(xt.shape[:len(keep)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
-    left = np.concatenate([ones, np.cumprod(flat, axis=-1)[..., :-1]], axis=-1)
-    right = np.concatenate([np.cumprod(flat[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], axis=-1)
-    out = (left * right).reshape(xt.shape)
-    return np.transpose(out, np.argsort(perm))
+    perm = tuple(keep + list(dims))
+    xt = x.permute(perm)
+    flat = xt.reshape(tuple(xt.shape[:len(keep)]) + (-1,))
+    out = _others_last(flat).reshape(tuple(xt.shape))
+    return out.permute(tuple(np.argsort(perm).tolist()))
 
 
 def _prod_vjp(g, ans, x, dims, keepdim):
     ge = unreduce(g, tuple(x.shape), dims, keepdim)
     if not np.any(x._data == 0):
         return ge * unreduce(ans, tuple(x.shape), dims, keepdim) / x
-    return ge * _wrap(_prod_others(x._data, dims))
+    return ge * _prod_others(x, dims)
 
 
 _prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
               vjp=(_prod_vjp,),
               jvp=(lambda t, ans, x, dims, keepdim: _sum(
-                  t * _wrap(_prod_others(x._data, dims)), _shift(dims, t.ndim - x.ndim), keepdim),),
+                  t * _prod_others(x, dims), _shift(dims, t.ndim - x.ndim), keepdim),),
               saves_ans=True)
+
+
+_prod_dim = renamed(_prod, "ProdBackward1")
 
 
 def _sum_like_prod(x, dims, keepdim):
@@ -153,7 +183,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     """Product over all elements or over one ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
-    return _prod(input, normalize_dims(dim, input._data.ndim), keepdim)
+    return (_prod if dim is None else _prod_dim)(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
 # --------------------------------------------------------------------------- max / min
@@ -168,8 +198,8 @@ def _extreme_vjp(g, ans, x, dims, keepdim):
 def _extreme_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
     mask = (x == full)
-    w = mask / _sum(mask, dims, True)
-    return _sum(t * w, _shift(dims, t.ndim - x.ndim), keepdim)
+    # where, not mask / count: a bool / int64 division would round the weights to float32
+    return _sum(where(mask, t / _sum(mask, dims, True), 0.0), _shift(dims, t.ndim - x.ndim), keepdim)
 
 
 def _reduce_extreme(fn):
@@ -183,8 +213,10 @@ def _reduce_extreme(fn):
 
 _amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
 _amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+                 grad_name="MaxBackward1")
+_min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+                 grad_name="MinBackward1")
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -228,6 +260,7 @@ def _dim_extreme(np_arg, name: str):
 
 _max_dim = _dim_extreme(np.argmax, "max")
 _min_dim = _dim_extreme(np.argmin, "min")
+_PICK_0D = {_max_dim: renamed(_clone, "MaxBackward0"), _min_dim: renamed(_clone, "MinBackward0")}
 
 
 def _extreme(input, dim, keepdim, other, all_op, dim_op, np_arg, result, pair):
@@ -242,8 +275,8 @@ def _extreme(input, dim, keepdim, other, all_op, dim_op, np_arg, result, pair):
         raise IndexError(f"max(): Expected reduction dim {d} to have non-zero size.")
     x = input._data if input._data.ndim else input._data.reshape(1)
     idx = np.expand_dims(np_arg(x, axis=d), d)
-    if input._data.ndim == 0:
-        return result(input, _wrap(np.array(0)))
+    if input._data.ndim == 0:  # a new tensor with its own grad_fn, as in PyTorch, not the input itself
+        return result(_PICK_0D[dim_op](input), _wrap(np.array(0)))
     values = dim_op(input, _wrap(idx), d, keepdim)
     return result(values, _wrap(idx if keepdim else np.squeeze(idx, axis=d)))
 
@@ -300,7 +333,8 @@ argmin = _arg(np.argmin)
 
 
 def aminmax(input: Tensor, *, dim=None, keepdim=False):
-    return amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    dims = () if dim is None else dim
+    return named(amin(input, dims, keepdim), "AminmaxBackward0"), named(amax(input, dims, keepdim), "AminmaxBackward0")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -324,22 +358,24 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     n = _count(input._data.shape, dims)
     c = _correction(unbiased, correction)
     centered = input - mean(input, dims, True)
-    return sum(centered * centered, dims, keepdim) / float(np.maximum(n - c, 0))
+    return named(sum(centered * centered, dims, keepdim) / float(np.maximum(n - c, 0)), "VarBackward0")
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation (Bessel-corrected by default)."""
     from .elementwise import sqrt
 
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    return named(sqrt(var(input, dim, unbiased, keepdim, correction=correction)), "StdBackward0")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return (named(var(input, dim, unbiased, keepdim, correction=correction), "VarMeanBackward0"),
+            named(mean(input, dim, keepdim), "VarMeanBackward0"))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return (named(std(input, dim, unbiased, keepdim, correction=correction), "StdMeanBackward0"),
+            named(mean(input, dim, keepdim), "StdMeanBackward0"))
 
 
 def _norm2_forward(x, dims, keepdim):
@@ -353,7 +389,7 @@ def _norm2_vjp(g, ans, x, dims, keepdim):
 
 
 def _norm2_jvp(t, ans, x, dims, keepdim):
-    full = unreduce(ans, tuple(x.shape), dims, True)
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
     return _sum(t * where(full == 0, 0.0, x / full), _shift(dims, t.ndim - x.ndim), keepdim)
 
 
@@ -368,12 +404,15 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     >>> autojac.tensor([3., 4.]).norm()
     tensor(5.)
     """
-    from .elementwise import abs as _abs
-
     if dtype is not None:
         input = input.to(dtype)
     _float_check(input, "norm")
-    dims = normalize_dims(dim, input._data.ndim)
+    return named(_vector_norm(input, p, normalize_dims(dim, input._data.ndim), keepdim), "LinalgVectorNormBackward0")
+
+
+def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
+    from .elementwise import abs as _abs
+
     if p in ("fro", 2, 2.0, None):
         return _norm2(input, dims, keepdim)
     if p in (float("inf"), "inf"):
@@ -473,7 +512,7 @@ def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """
     input, d = _softmax_dim(input, dim, dtype)
     if input._data.ndim == 0:
-        return _softmax(input.reshape(1), 0).reshape(())
+        return named(_softmax(input.reshape(1), 0).reshape(()), "SoftmaxBackward0")
     return _softmax(input, d)
 
 
@@ -481,7 +520,7 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably."""
     input, d = _softmax_dim(input, dim, dtype)
     if input._data.ndim == 0:
-        return _log_softmax(input.reshape(1), 0).reshape(())
+        return named(_log_softmax(input.reshape(1), 0).reshape(()), "LogSoftmaxBackward0")
     return _log_softmax(input, d)
 
 

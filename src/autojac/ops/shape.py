@@ -7,14 +7,14 @@ shifted past them.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import _dtype
 from .._core.broadcast import expand as _expand_op
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop
+from ._declare import attach, defop, named
 
 __all__ = [
     "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
@@ -58,6 +58,8 @@ def _reshape_op(name: str, grad_name: str):
 _view_op = _reshape_op("view", "ViewBackward0")
 _reshape_alias_op = _reshape_op("reshape", "ReshapeAliasBackward0")
 _squeeze_op = _reshape_op("squeeze", "SqueezeBackward0")
+_squeeze_dim_op = _reshape_op("squeeze", "SqueezeBackward1")
+_squeeze_dims_op = _reshape_op("squeeze", "SqueezeBackward2")
 _unsqueeze_op = _reshape_op("unsqueeze", "UnsqueezeBackward0")
 _unsafe_view_op = _reshape_op("unsafe_view", "UnsafeViewBackward0")
 
@@ -139,7 +141,8 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         drop = {_wrap_dim(d, len(shp)) for d in dims}
         new = tuple(s for i, s in enumerate(shp) if not (i in drop and s == 1))
-    return _reshape_with(_squeeze_op, input, new)
+    op = _squeeze_op if dim is None else _squeeze_dims_op if isinstance(dim, (tuple, list)) else _squeeze_dim_op
+    return _reshape_with(op, input, new)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -207,9 +210,9 @@ def permute(input: Tensor, *dims) -> Tensor:
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     n = input._data.ndim
-    if n == 0:
-        return input
     a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
+    if n == 0:  # still a new tensor with its own grad_fn, as in PyTorch
+        return _permute_with(_transpose, input, ())
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
     return _permute_with(_transpose, input, tuple(perm))
@@ -223,7 +226,7 @@ def t(input: Tensor) -> Tensor:
     n = input._data.ndim
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return input if n < 2 else _permute_with(_tt, input, (1, 0))
+    return _permute_with(_tt, input, (1, 0) if n == 2 else tuple(range(n)))
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:
@@ -272,7 +275,8 @@ def expand(input: Tensor, *sizes) -> Tensor:
     for i, s in enumerate(sizes):
         if s == -1:
             if i < lead:
-                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension " + str(i))
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
             s = shp[i - lead]
         elif i >= lead and shp[i - lead] != 1 and shp[i - lead] != s:
             raise RuntimeError(
@@ -472,8 +476,9 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                f"size at dimension {d}), but got split_sizes={sizes}")
     out, start = [], 0
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     for s in sizes:
-        out.append(narrow(tensor, d, start, s))
+        out.append(named(narrow(tensor, d, start, s), name))
         start += s
     return tuple(out)
 
@@ -490,7 +495,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     from .index import getitem
 
     d = _wrap_dim(dim, input._data.ndim)
-    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d]))
+    return tuple(named(getitem(input, (slice(None),) * d + (i,)), "UnbindBackward0")
+                 for i in range(input._data.shape[d]))
 
 
 # --------------------------------------------------------------------------- copies and casts

@@ -109,18 +109,22 @@ def _name(fn) -> str:
 def _graph(roots: Sequence) -> dict:
     """Count, for each node reachable from ``roots``, how many edges point at it."""
     deps: dict = {}
-    stack = [fn for fn in roots if type(fn) is Node]
-    for fn in stack:
-        deps.setdefault(fn, 0)
-    seen = set(stack)
+    stack = []
+    for fn in roots:
+        if type(fn) is Node and fn not in deps:
+            deps[fn] = 0
+            stack.append(fn)
+    get = deps.get
     while stack:
         fn = stack.pop()
         for e in fn.next:
             if type(e) is Node:
-                deps[e] = deps.get(e, 0) + 1
-                if e not in seen:
-                    seen.add(e)
+                c = get(e)
+                if c is None:
+                    deps[e] = 1
                     stack.append(e)
+                else:
+                    deps[e] = c + 1
     return deps
 
 
@@ -203,13 +207,15 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
                     if gt is not None:
                         captured[id(t)] = gt
             if g is not None and (needed is None or node in needed):
-                _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids)
-                if not retain_graph:
-                    node.release()
+                _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                if not retain_graph and (node.versions is not None or node.op.saves_ans):
+                    node.release()  # ops that save nothing keep only what their rules read: shapes
+                continue
             for e in node.next:
                 if type(e) is Node:
-                    deps[e] -= 1
-                    if deps[e] == 0:
+                    c = deps[e] - 1
+                    deps[e] = c
+                    if not c:
                         ready.append(e)
 
         for leaf, g in leaf_buf.values():
@@ -260,19 +266,25 @@ def _node_hooks(node: Node, g, accumulate: bool):
 
 
 def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bool,
-             needed, node_targets, leaf_ids) -> None:
-    """Run ``node``'s VJP rules for the edges that need a gradient and route the results.
+             needed, node_targets, leaf_ids, deps: dict, ready: list) -> None:
+    """Run ``node``'s VJP rules for the edges that need a gradient, route the results, and
+    count down the dependencies of the nodes it points at.
 
     This is the backward hot path: the common cases of ``_saved``, ``_fit`` and
-    ``_add_output`` are inlined.
+    ``_add_output`` are inlined, and the edges are walked once.
     """
     op = node.op
     inputs = node.inputs
     if inputs is None:
         raise RuntimeError(FREED_MSG)
-    if node.versions is not None or op.saves_ans:
+    versions = node.versions
+    if op.saves_ans:
         inputs, ans = _saved(node, create_graph)
     else:
+        if versions is not None:
+            for x, v in zip(inputs, versions):
+                if v is not None and x._vc[0] != v:
+                    raise _modified_error(node, x, v, "an input")
         ans = OutputMeta(node.ans)
     if type(g) is list:  # multi-output: absent cotangents are zeros
         batch = next(x for x in g if x is not None)._data.shape[:nb]
@@ -285,6 +297,11 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         if e is None:
             continue
         te = type(e)
+        if te is Node:  # a node pushed here runs only after this one: its buffer is complete by then
+            c = deps[e] - 1
+            deps[e] = c
+            if not c:
+                ready.append(e)
         if needed is not None:
             if te is Node:
                 if e not in needed and e not in node_targets:

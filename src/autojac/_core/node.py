@@ -17,6 +17,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from .grad_mode import STATE
 
+_new = object.__new__
+
 Rule = Callable[..., Any]
 EMPTY: dict = {}
 _ndarray = np.ndarray
@@ -73,41 +75,31 @@ class Node:
         self.op = op
         self.inputs = inputs
         self.params = params
-        # one pass: an edge per input (producing node, the leaf itself, or None) and versions
+        # an edge per input: the producing node, the leaf itself, or None
         nxt = []
-        vers = []
         nrs = None
-        i = last_req = 0
+        n_req = 0
         for x in inputs:
-            if type(x) is Tensor:
-                vers.append(x._vc[0])
-                if x._requires_grad:
-                    last_req = i
-                    fn = x.grad_fn
-                    if fn is None:
-                        nxt.append(x)
-                    else:
-                        nxt.append(fn)
-                        if x._output_nr:
-                            if nrs is None:
-                                nrs = [0] * len(inputs)
-                            nrs[i] = x._output_nr
+            if type(x) is Tensor and x._requires_grad:
+                fn = x.grad_fn
+                if fn is None:
+                    nxt.append(x)
                 else:
-                    nxt.append(None)
+                    nxt.append(fn)
+                    if x._output_nr:
+                        if nrs is None:
+                            nrs = [0] * len(inputs)
+                        nrs[len(nxt) - 1] = x._output_nr
+                n_req += 1
             else:
                 nxt.append(None)
-                vers.append(None)
-            i += 1
         self.next = nxt
         self.next_nr = nrs
         saves = op.saves_inputs
-        if saves is True:
-            self.versions = vers
-        elif saves == "cross":  # input i is read only by the rules of the other inputs
-            n_req = len(nxt) - nxt.count(None)
-            if n_req == 1:  # the one differentiable input is read by no rule that runs
-                vers[last_req] = None
-            self.versions = vers
+        if saves is True or (saves == "cross" and n_req > 1):
+            self.versions = [x._vc[0] if type(x) is Tensor else None for x in inputs]
+        elif saves == "cross":  # only the rule of the one differentiable input runs: it reads the others
+            self.versions = [x._vc[0] if type(x) is Tensor and e is None else None for x, e in zip(inputs, nxt)]
         else:
             self.versions = None
         self.ans = None  # the output array if the op saves it, else just its shape
@@ -154,25 +146,12 @@ class Node:
     def release(self) -> None:
         """Free saved tensors after a backward pass without ``retain_graph``.
 
-        A node whose op saves nothing keeps stand-ins with only its inputs' shape and dtype
-        (all its rules read), so, as in PyTorch, it may be differentiated again:
-        ``y = (x + 1).sum(); y.backward(); y.backward()`` works.
+        The engine calls this only for nodes that save values. A node whose op saves nothing
+        keeps its inputs (its rules read only their shapes), so, as in PyTorch, it may be
+        differentiated again: ``y = (x + 1).sum(); y.backward(); y.backward()`` works.
         """
-        op = self.op
-        if op.saves_inputs is False and not op.saves_ans and self.inputs is not None:
-            self.inputs = tuple(_shell(x) if type(x) is Tensor and x._requires_grad else x for x in self.inputs)
-            return
         self.inputs = None
         self.ans = None
-
-
-_ZEROS = bytes(16)  # immutable: shells are read-only views of it
-
-
-def _shell(x: Tensor) -> Tensor:
-    """A tensor with ``x``'s shape and dtype that holds no memory (zero strides over ``_ZEROS``)."""
-    d = x._data
-    return _wrap(np.ndarray(d.shape, d.dtype, _ZEROS, 0, (0,) * d.ndim))
 
 
 class OutputMeta:
@@ -298,14 +277,21 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
     if op.n_out == 1:
         if type(out) is not _ndarray:
             out = _asarray(out)
-        t = _wrap(out)
+        t = _new(Tensor)  # _wrap, inlined: this is the hottest line of the library
+        t._data = out
+        t._vc = [0]
         if record:
             node = Node(op, args, params)
-            node.ans = out if op.saves_ans else out.shape
             if op.saves_ans:
+                node.ans = out
                 node.ans_vc = t._vc
+            else:
+                node.ans = out.shape
             t._requires_grad = True
             t.grad_fn = node
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if record:

@@ -53,6 +53,7 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _base = None
+    _fw = None  # forward-mode tangents: {dual level: tangent}
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, **kwargs) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
+from .forward import LEVELS, propagate
 from .grad_mode import STATE
 
 _new = object.__new__
@@ -292,6 +293,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         else:
             t._requires_grad = False
             t.grad_fn = None
+        if LEVELS:
+            propagate(op, args, params, t)
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if record:
@@ -303,6 +306,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._requires_grad = True
                 o.grad_fn = node
                 o._output_nr = i
+    if LEVELS:
+        propagate(op, args, params, outs)
     return outs
 
 

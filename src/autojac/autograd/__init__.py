@@ -1,6 +1,6 @@
 """``autojac.autograd``: reverse-mode differentiation with PyTorch's API."""
 
-from . import functional
+from . import forward_ad, functional
 from .api import backward, grad
 
-__all__ = ["backward", "grad", "functional"]
+__all__ = ["backward", "grad", "functional", "forward_ad"]

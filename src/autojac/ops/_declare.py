@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _dtype
+from .._core.forward import LEVELS
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._tensor import Tensor, _wrap
@@ -152,6 +153,8 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
         with _no_record():
             result = fn(self, *args)
         _store(self, result)
+        if LEVELS:
+            self._fw = result._fw
         return self
     from .views import alias, inplace_on_view
 
@@ -159,6 +162,8 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
         return inplace_on_view(self, fn, args, saves_self)
     result = fn(alias(self, copy=saves_self), *args)
     _store(self, result)
+    if LEVELS:
+        self._fw = result._fw
     if result.grad_fn is not None:
         self.grad_fn = result.grad_fn
         self._requires_grad = True

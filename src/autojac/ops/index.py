@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
 from ._declare import attach, defop, inplace, named, operand, renamed
@@ -239,7 +240,8 @@ def _setitem(self: Tensor, idx, value) -> None:
         raise TypeError(f"can't assign a {type(value).__name__} to a Tensor")
     nidx, basic = normalize_index(idx, self._data.shape)
     vt = type(value) is Tensor
-    if not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad)):
+    if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
+            not has_tangent(self, value):
         if self._requires_grad and self.grad_fn is None and STATE.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         if not self._data.flags.writeable:

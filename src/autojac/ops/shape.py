@@ -573,3 +573,9 @@ attach(
     reshape_as=lambda self, other: reshape(self, other._data.shape),
     T=property(_T), mT=property(_mT), H=property(_T), mH=property(_mT),
 )
+
+
+# The same storage under a new tensor object (in the graph, identity rules): what
+# make_dual/unpack_dual return, as PyTorch returns views there.
+alias = defop("alias", lambda x: x.view(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
+              saves_inputs=False, grad_name="AliasBackward0")

@@ -38,7 +38,9 @@ def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_
     base.grad_fn = new_base.grad_fn
     base._requires_grad = True
     base._output_nr = new_base._output_nr
+    base._fw = new_base._fw
     regen = view_fn(base)
+    view._fw = regen._fw
     view.grad_fn = regen.grad_fn
     view._requires_grad = True
     view._output_nr = regen._output_nr
@@ -53,4 +55,6 @@ def alias(t: Tensor, copy: bool) -> Tensor:
     a._requires_grad = t._requires_grad
     a.grad_fn = t.grad_fn
     a._output_nr = t._output_nr
+    if t._fw is not None:
+        a._fw = t._fw
     return a

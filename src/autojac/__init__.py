@@ -36,7 +36,7 @@ from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise
                               logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative, not_equal,
                               pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
                               sub, subtract, tan, tanh, true_divide, trunc, where)
-from .ops.index import index_select, masked_fill, masked_select, nonzero
+from .ops.index import index_select, masked_fill, masked_select, nonzero, select
 from .ops.matmul import bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace, tril, triu
 from .ops.reduce import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, logsumexp, log_softmax,
                          max, mean, min, norm, prod, softmax, std, std_mean, sum, var, var_mean)
@@ -45,6 +45,7 @@ from .ops.shape import (broadcast_shapes, broadcast_tensors, broadcast_to, cat, 
                         split, squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze,
                         vstack)
 from . import autograd  # noqa: E402
+from . import func  # noqa: E402
 
 __version__ = "0.1.0"
 FloatTensor = DoubleTensor = LongTensor = Tensor  # isinstance checks in old tutorials
@@ -75,3 +76,7 @@ def result_type(tensor1, tensor2) -> dtype:
 
 def promote_types(type1: dtype, type2: dtype) -> dtype:
     return _dtype.result_type(type1, 2, type2, 2)
+
+
+from . import linalg  # noqa: E402
+from .ops.linalg import _slogdet_top as slogdet, det, inverse, logdet  # noqa: E402

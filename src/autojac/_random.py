@@ -174,3 +174,16 @@ def get_rng_state():
 
 def set_rng_state(state) -> None:
     default_generator.set_state(state)
+
+
+# vmap's randomness flag, innermost vmap last (vmap lives above the ops layer; samplers read it here)
+VMAP_RANDOMNESS: list[str] = []
+
+
+def check_vmap_randomness() -> None:
+    """Random samplers call this: inside ``vmap(..., randomness='error')`` they must not run."""
+    if VMAP_RANDOMNESS and VMAP_RANDOMNESS[-1] == "error":
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use the 'same' "
+            "or 'different' randomness flags on vmap or perform the randomness operation out of vmap"
+        )

@@ -50,6 +50,13 @@ def _saved(node: Node, create_graph: bool):
         else:
             ans = tuple(_unpack_output(node, a, vc, i, create_graph)
                         for i, (a, vc) in enumerate(zip(node.ans, node.ans_vc)))
+        fw = getattr(node, "ans_fw", None)  # set only when the output had forward-mode tangents
+        if fw is not None:
+            if node.op.n_out == 1:
+                ans._fw = fw
+            else:
+                for a, f in zip(ans, fw):
+                    a._fw = f
     return inputs, ans
 
 

@@ -70,7 +70,7 @@ class Node:
     """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced."""
 
     __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
-                 "hooks", "retains", "__weakref__")
+                 "hooks", "retains", "ans_fw", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple, params: dict) -> None:
         self.op = op
@@ -153,6 +153,7 @@ class Node:
         """
         self.inputs = None
         self.ans = None
+        self.ans_fw = None
 
 
 class OutputMeta:
@@ -295,6 +296,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
             t.grad_fn = None
         if LEVELS:
             propagate(op, args, params, t)
+            if record and op.saves_ans and t._fw is not None:
+                node.ans_fw = t._fw  # the saved output keeps its tangents (forward-over-reverse)
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if record:
@@ -308,6 +311,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._output_nr = i
     if LEVELS:
         propagate(op, args, params, outs)
+        if record:
+            node.ans_fw = tuple(o._fw for o in outs)
     return outs
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._random import default_generator
+from .._random import check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
 from ._declare import attach
 
@@ -321,6 +321,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 
 def _gen(generator):
+    check_vmap_randomness()
     return default_generator if generator is None else generator
 
 

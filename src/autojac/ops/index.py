@@ -319,7 +319,25 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return named(getitem(x, _wrap(np.ascontiguousarray(m))), "MaskedSelectBackward0")
 
 
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim`` (a view, one dimension fewer).
+
+    >>> import autojac
+    >>> autojac.arange(6.).reshape(2, 3).select(1, 2)
+    tensor([2., 5.])
+    """
+    from .._tensor import _wrap_dim
+
+    d = _wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} "
+                         f"at dimension {dim}")
+    return getitem(input, (slice(None),) * d + (index,))
+
+
 attach(
+    select=select,
     __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
     masked_fill=masked_fill, masked_select=masked_select,
     masked_fill_=lambda self, mask, value: inplace(self, lambda s: masked_fill(s, mask, value), saves_self=False),

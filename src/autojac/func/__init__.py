@@ -1,0 +1,12 @@
+"""``autojac.func``: composable function transforms in the style of ``torch.func`` and JAX.
+
+``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
+``hessian``, ``vmap``, and Jacobian determinants ``jacdet`` / ``slogjacdet``.
+"""
+
+from ._jacdet import jacdet, slogjacdet
+from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
+from ._vmap import vmap
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap",
+           "jacdet", "slogjacdet"]

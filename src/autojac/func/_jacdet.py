@@ -7,7 +7,7 @@ log-likelihood trains through ``slogjacdet``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -10,7 +10,8 @@ Hessians do not go through ``vmap``; they are vectorized by batched cotangents/t
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._random import VMAP_RANDOMNESS, default_generator
 from .._tensor import Tensor

@@ -166,13 +166,14 @@ tan = elementwise("tan", np.tan, lambda ans, x: 1.0 + ans * ans, uses="ans")
 tanh_backward = defop(
     "tanh_backward", lambda g, ans: g * (1 - ans * ans),
     vjp=(lambda gg, r, g, ans: tanh_backward(gg, ans), lambda gg, r, g, ans: -2.0 * gg * g * ans),
-    jvp=(lambda t, r, g, ans: tanh_backward(t, ans), lambda t, r, g, ans: -2.0 * t * g * ans),
+    jvp=(lambda t, r, g, ans: tanh_backward(lift(t, g, r), ans), lambda t, r, g, ans: -2.0 * lift(t, ans, r) * g * ans),
     cast="promote", grad_name="TanhBackwardBackward0",
 )
 sigmoid_backward = defop(
     "sigmoid_backward", lambda g, ans: g * ans * (1 - ans),
     vjp=(lambda gg, r, g, ans: sigmoid_backward(gg, ans), lambda gg, r, g, ans: gg * g * (1.0 - 2.0 * ans)),
-    jvp=(lambda t, r, g, ans: sigmoid_backward(t, ans), lambda t, r, g, ans: t * g * (1.0 - 2.0 * ans)),
+    jvp=(lambda t, r, g, ans: sigmoid_backward(lift(t, g, r), ans),
+         lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
     cast="promote", grad_name="SigmoidBackwardBackward0",
 )
 tanh = defop("tanh", np.tanh, vjp=(lambda g, ans, x: tanh_backward(g, ans),),

@@ -4,7 +4,11 @@ Workloads (float32):
 
 - Jacobian of ``f(x) = tanh(A @ x) * x`` for n = 100 and 1000;
 - Hessian of ``sum(softplus(A @ x)) + x.x / 2`` for n = 100 and 500;
-- seed 000's tiny Jacobian of ``x.exp().sum(1)``, x of shape 2x3.
+- seed 000's tiny Jacobian of ``x.exp().sum(1)``, x of shape 2x3;
+- forward mode: the Jacobians above with ``strategy="forward-mode"`` (torch: ``vectorize=True``,
+  torch.func: ``jacfwd``) and the Hessian n=500 forward-over-reverse;
+- Hessian-vector products of the Hessian workload, n=500: ``hvp`` (forward-over-reverse here,
+  the double-backward trick in torch) and ``vhp`` (reverse-over-reverse in both).
 
 ``PyTorch`` is ``torch.autograd.functional`` (default: one backward per output row), the
 ratio compares autojac with it; ``torch.func`` (jacrev / hessian, vmap-vectorized) has its
@@ -78,9 +82,56 @@ def main() -> None:
         lambda: aj_fn.jacobian(exp_sum, tx), lambda: pt_fn.jacobian(exp_sum, px),
         lambda: tfunc.jacrev(exp_sum)(px), "torch.func", args,
         *_other_jacobians(None, x)))
+    rows += _forward_mode_rows(args)
+    rows += _hvp_rows(args)
     table("Jacobians and Hessians", rows,
           note="PyTorch 2.13 references in DESIGN.md: Jacobian n=1000 functional 566 ms, func.jacrev 43.5 ms; "
                "Hessian n=500 functional 237 ms, func.hessian 87.8 ms; seed 000 Jacobian 190 us")
+
+
+def _forward_mode_rows(args) -> list:
+    """Forward-mode Jacobians (one pass over a basis of input tangents) and forward-over-reverse Hessians."""
+    rows = []
+    fwd = {"strategy": "forward-mode"}
+    for n in (100, 1000):
+        a, x = problem(n)
+        ta, tx = autojac.tensor(a), autojac.tensor(x)
+        pa, px = torch.tensor(a), torch.tensor(x)
+        rows.append(timed_row(
+            f"Jacobian tanh(A@x)*x, n={n}, forward-mode",
+            lambda f=jac_f(autojac, ta), x=tx: aj_fn.jacobian(f, x, **fwd),
+            lambda f=jac_f(torch, pa), x=px: pt_fn.jacobian(f, x, vectorize=True, **fwd),
+            lambda f=jac_f(torch, pa), x=px: tfunc.jacfwd(f)(x), "torch.func", args))
+    a, x = problem(500, seed=1)
+    ta, tx = autojac.tensor(a), autojac.tensor(x)
+    pa, px = torch.tensor(a), torch.tensor(x)
+    sp = torch.nn.functional.softplus
+    rows.append(timed_row(
+        "Hessian sum(softplus(A@x))+x.x/2, n=500, forward-over-reverse",
+        lambda f=hess_f(autojac.softplus, ta), x=tx: aj_fn.hessian(f, x, outer_jacobian_strategy="forward-mode"),
+        lambda f=hess_f(sp, pa), x=px: pt_fn.hessian(f, x, vectorize=True, outer_jacobian_strategy="forward-mode"),
+        lambda f=hess_f(sp, pa), x=px: tfunc.jacfwd(tfunc.jacrev(f))(x), "torch.func", args))
+    x = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)
+    tx, px = autojac.tensor(x), torch.tensor(x)
+    rows.append(timed_row(
+        "Jacobian x.exp().sum(1), x 2x3 (seed 000), forward-mode",
+        lambda: aj_fn.jacobian(exp_sum, tx, **fwd), lambda: pt_fn.jacobian(exp_sum, px, vectorize=True, **fwd),
+        lambda: tfunc.jacfwd(exp_sum)(px), "torch.func", args))
+    return rows
+
+
+def _hvp_rows(args) -> list:
+    """Hessian-vector products: ``hvp`` (our forward-over-reverse) and ``vhp`` (reverse-over-reverse)."""
+    a, x = problem(500, seed=1)
+    v = np.random.default_rng(3).standard_normal(500).astype(np.float32)
+    ta, tx, tv = autojac.tensor(a), autojac.tensor(x), autojac.tensor(v)
+    pa, px, pv = torch.tensor(a), torch.tensor(x), torch.tensor(v)
+    af, pf = hess_f(autojac.softplus, ta), hess_f(torch.nn.functional.softplus, pa)
+    func_hvp = lambda: tfunc.jvp(tfunc.grad(pf), (px,), (pv,))[1]  # noqa: E731
+    return [timed_row(f"{name} of sum(softplus(A@x))+x.x/2, n=500",
+                      lambda fn=name: getattr(aj_fn, fn)(af, tx, tv)[1],
+                      lambda fn=name: getattr(pt_fn, fn)(pf, px, pv)[1], func_hvp, "torch.func", args)
+            for name in ("hvp", "vhp")]
 
 
 def _other_jacobians(a, x) -> tuple:

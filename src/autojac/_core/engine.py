@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from .anomaly import MODE as ANOMALY
+from .anomaly import nan_error
 from .broadcast import sum_to
 from .grad_mode import STATE
 from .node import Node, OutputMeta
@@ -321,6 +323,8 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         gi = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
         if gi is None:
             continue
+        if ANOMALY.enabled and ANOMALY.check_nan and not np.isfinite(gi._data).all():
+            raise nan_error(op.grad_name, i, getattr(node, "trace", None), gi._data)
         xd = inputs[i]._data
         gd = gi._data
         if gd.shape != xd.shape if not nb else gd.shape[nb:] != xd.shape or gd.ndim != nb + xd.ndim:

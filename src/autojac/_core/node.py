@@ -15,6 +15,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
+from .anomaly import MODE as ANOMALY
+from .anomaly import creation_stack
 from .forward import LEVELS, propagate
 from .grad_mode import STATE
 
@@ -70,7 +72,7 @@ class Node:
     """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced."""
 
     __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
-                 "hooks", "retains", "ans_fw", "__weakref__")
+                 "hooks", "retains", "ans_fw", "trace", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple, params: dict) -> None:
         self.op = op
@@ -107,6 +109,8 @@ class Node:
         self.ans_vc = None
         self.hooks = None
         self.retains = None
+        if ANOMALY.enabled:
+            self.trace = creation_stack()
 
     # PyTorch-compatible introspection
     def name(self) -> str:

@@ -1,6 +1,8 @@
 """``autojac.autograd``: reverse-mode differentiation with PyTorch's API."""
 
 from . import forward_ad, functional
+from .._core.anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 
-__all__ = ["backward", "grad", "functional", "forward_ad"]
+__all__ = ["backward", "grad", "functional", "forward_ad", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]

@@ -95,8 +95,9 @@ def slogjacdet(func: Callable, argnums: int = 0) -> Callable:
 
     >>> import autojac
     >>> from autojac.func import slogjacdet
-    >>> slogjacdet(lambda x: -2 * x)(autojac.ones(3))
-    torch.return_types.slogdet(sign=tensor(-1.), logabsdet=tensor(2.0794))
+    >>> sign, logabsdet = slogjacdet(lambda x: -2 * x)(autojac.ones(3))
+    >>> sign, logabsdet
+    (tensor(-1.), tensor(2.0794))
     """
     def wrapped(*args):
         from ..linalg import slogdet

@@ -39,15 +39,23 @@ def _shift(dims: tuple, nb: int) -> tuple:
 
 
 def unreduce(g: Tensor, x_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
-    """Broadcast a reduced cotangent (batch + reduced shape) back to batch + ``x_shape``."""
-    nb = g.ndim - (len(x_shape) if keepdim else len(x_shape) - len(dims))
-    batch = tuple(g.shape[:nb])
-    kept = tuple(1 if i in dims else s for i, s in enumerate(x_shape))
-    if tuple(g.shape[nb:]) != kept:
-        g = g.reshape(batch + kept)
-    from .shape import expand
+    """Broadcast a reduced cotangent (batch + reduced shape) back to batch + ``x_shape``.
 
-    return expand(g, batch + tuple(x_shape))
+    Calls the reshape and expand primitives directly: the shapes are right by construction,
+    and a cotangent is never written in place, so the public methods' checks and view
+    bookkeeping are not needed on this hot path (seed 000's Jacobian).
+    """
+    from .._core.broadcast import expand as expand_op
+    from .shape import _reshape_alias_op
+
+    gs = g._data.shape
+    nb = len(gs) - (len(x_shape) if keepdim else len(x_shape) - len(dims))
+    batch = gs[:nb]
+    kept = tuple(1 if i in dims else s for i, s in enumerate(x_shape))
+    if gs[nb:] != kept:
+        g = _reshape_alias_op(g, batch + kept)
+    target = batch + tuple(x_shape)
+    return g if g._data.shape == target else expand_op(g, target)
 
 
 def _sum_forward(x, dims, keepdim):

@@ -80,3 +80,17 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
 
 from . import linalg  # noqa: E402
 from .ops.linalg import _slogdet_top as slogdet, det, inverse, logdet  # noqa: E402
+from .ops.gather import (gather, index_add, index_copy, index_fill, masked_scatter, scatter, scatter_add,  # noqa: E402
+                         scatter_reduce, take, take_along_dim)
+from .ops.shape import flip, fliplr, flipud, repeat_interleave, roll, rot90, tile  # noqa: E402
+from .ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumexp  # noqa: E402
+from .ops.sorting import argsort, kthvalue, msort, sort, topk  # noqa: E402
+from . import utils  # noqa: E402
+from .ops.einsum import cdist, einsum, kron, tensordot  # noqa: E402
+from .ops.linalg import _cholesky_top as cholesky, _cross_top as cross, _qr_top as qr, _svd_top as svd, matrix_exp, pinverse  # noqa: E402,E501
+from .ops.special import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402
+                          atan2, atanh, cosh, digamma, erf, erfc, erfinv, fmod, frac, hypot, lgamma, logaddexp,
+                          logaddexp2, logit, polygamma, remainder, sgn, sinh, xlogy)
+from . import nn  # noqa: E402
+from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: E402
+from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa: E402

@@ -63,10 +63,13 @@ def _saved(node: Node, create_graph: bool):
 
 
 def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
-    if vc[0] != 0:
+    expected = 0
+    if type(vc) is tuple:  # the output of an in-place op: the written tensor's counter, at its version then
+        vc, expected = vc
+    if vc[0] != expected:
         t = _wrap(data)
         t._vc = vc
-        raise _modified_error(node, t, 0, f"output {nr}")
+        raise _modified_error(node, t, expected, f"output {nr}")
     t = _wrap(data)
     t._vc = vc
     if create_graph:
@@ -295,7 +298,8 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
                 if v is not None and x._vc[0] != v:
                     raise _modified_error(node, x, v, "an input")
         ans = OutputMeta(node.ans)
-    if type(g) is list:  # multi-output: absent cotangents are zeros
+    if type(g) is list and not getattr(op, "keeps_none", False):  # multi-output: absent cotangents are zeros
+        # (custom Functions take the Nones and apply their own materialize_grads setting)
         batch = next(x for x in g if x is not None)._data.shape[:nb]
         g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
                   for gi, a in zip(g, ans))

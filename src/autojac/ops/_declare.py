@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _dtype
-from .._core.forward import LEVELS
+from .._core.forward import LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._tensor import Tensor, _wrap
@@ -132,10 +132,11 @@ def _store(self: Tensor, result: Tensor) -> None:
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                 f"{list(data.shape)}"
             ) from None
-    if not self._data.flags.writeable:
+    if not self._data.flags.writeable and self._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view (e.g. from expand); "
                            "clone() it before writing in place")
-    np.copyto(self._data, data, casting="unsafe")
+    if self._data.size:
+        np.copyto(self._data, data, casting="unsafe")
     self._vc[0] += 1
 
 
@@ -149,26 +150,36 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
     _leaf_check(self)
     needs_graph = STATE.enabled and (self._requires_grad or any(
         type(a) is Tensor and a._requires_grad for a in args))
+    if self._base is not None and (needs_graph or (LEVELS and has_tangent(self, self._base[0], *args))):
+        from .views import inplace_on_view
+
+        # the write goes into the base's storage: the base's graph (and tangent) must see it
+        return inplace_on_view(self, fn, args, saves_self)
     if not needs_graph:
         with _no_record():
             result = fn(self, *args)
         _store(self, result)
         if LEVELS:
             self._fw = result._fw
-        return self
-    from .views import alias, inplace_on_view
+            if "_views" in self.__dict__:
+                from .views import refresh_views
 
-    if self._base is not None and self._base[0]._requires_grad:
-        return inplace_on_view(self, fn, args, saves_self)
+                refresh_views(self)
+        return self
+    from .views import alias, refresh_views, save_written
+
     result = fn(alias(self, copy=saves_self), *args)
     _store(self, result)
     if LEVELS:
         self._fw = result._fw
     if result.grad_fn is not None:
+        save_written(result, self)
         self.grad_fn = result.grad_fn
         self._requires_grad = True
         self._output_nr = result._output_nr
         self._retains_grad = False
+        if "_views" in self.__dict__:
+            refresh_views(self)
     return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.forward import has_tangent
 from .._core.node import nondiff
 from .._tensor import Tensor
 from ._declare import apply, attach, binary, defop, elementwise, inplace, lift, named, operand, renamed
@@ -25,11 +26,23 @@ div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
                cast="float")
+# x / number: PyTorch saves only the number ("cross": x's version is not checked, the node is freed
+# after backward like PyTorch's), so a later in-place write to x is allowed
+_div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs="cross", cast="float")
+
+
+def _div(a, b):
+    return apply(div_op if type(b) is Tensor or type(a) is not Tensor else _div_number_op, (a, b))
+
+
 neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
             saves_inputs=False)
 
 
 def _pow_forward(a, b):
+    if type(b) is float and (b == 0.5 or b == -0.5):  # PyTorch's kernel: sqrt/rsqrt, so (-0.)**±0.5 is -0./-inf
+        r = np.sqrt(a)
+        return r if b > 0 else np.divide(1, r, dtype=r.dtype)
     return np.power(a, b)
 
 
@@ -53,9 +66,11 @@ def _pow_db(ans, a, b):
     return where((a == 0) & (b >= 0), 0.0, ans * log(a))
 
 
-pow_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both")
-_pow_tensor_op = renamed(pow_op, "PowBackward1")  # tensor ** tensor
-_pow_scalar_base_op = renamed(pow_op, "PowBackward2")  # number ** tensor
+# saved as PyTorch saves them, so that in-place writes it accepts are accepted here too
+pow_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="x")  # tensor ** number: the base only
+_pow_tensor_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both", grad_name="PowBackward1")
+_pow_scalar_base_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="ans",  # number ** tensor: the result
+                             grad_name="PowBackward2")
 _rsub_op = renamed(sub_op, "RsubBackward1")  # number - tensor
 _rdiv_op = renamed(div_op, "MulBackward0")  # number / tensor: PyTorch runs reciprocal(x) * number
 
@@ -107,7 +122,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     """Elementwise true division (``rounding_mode`` ``"trunc"``/``"floor"`` give no gradient)."""
     _no_out(out)
     if rounding_mode is None:
-        return div_op(input, other)
+        return _div(input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
@@ -208,11 +223,31 @@ softplus = defop("softplus", _softplus_forward,
 
 
 def sign(input) -> Tensor:
-    """-1, 0 or 1 elementwise (no gradient flows: it is piecewise constant)."""
+    """-1, 0 or 1 elementwise; recorded, with a zero gradient (piecewise constant), as in PyTorch."""
     return _sign(input)
 
 
-_sign_op = defop("sign", np.sign, vjp=(lambda g, ans, x: g * 0.0,), jvp=(lambda t, ans, x: t * 0.0,),
+# PyTorch's zeros_like(grad): the derivative of a piecewise-constant op (0, not nan, for an inf cotangent)
+zero_grad = defop("zeros_like", lambda g: np.zeros_like(g), vjp=(lambda gg, ans, g: zero_grad(gg),),
+                  jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=False)
+
+
+def _piecewise_constant(name: str, forward, **kw):
+    """An op whose output is recorded (``requires_grad`` like its input) with a zero gradient."""
+    def fwd(x, **params):
+        return x.copy() if x.dtype.kind in "iub" else forward(x, **params)  # integers are already integral
+    return defop(name, fwd, vjp=(lambda g, ans, x, **p: zero_grad(g),), jvp=(lambda t, ans, x, **p: zero_grad(t),),
+                 saves_inputs=False, **kw)
+
+
+def _sign_forward(x):
+    r = np.asarray(np.sign(x))  # a 0-d input gives a NumPy scalar
+    if r.dtype.kind == "f":
+        np.copyto(r, 0, where=r != r)  # PyTorch's sign(nan) is 0 (so abs'(nan) is 0 too)
+    return r
+
+
+_sign_op = defop("sign", _sign_forward, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
                  saves_inputs=False)
 
 
@@ -245,6 +280,32 @@ def _clamp_vjp(g, ans, x, lo, hi):
 
 clamp_op = defop("clamp", _clamp_forward, vjp=(_clamp_vjp, None, None), jvp=(_clamp_vjp, None, None),
                  cast="promote", grad_name="ClampBackward1")
+_clamp_min_op = renamed(clamp_op, "ClampMinBackward0")
+_clamp_max_op = renamed(clamp_op, "ClampMaxBackward0")
+
+
+# Tensor bounds, PyTorch's clamp_backward_min_max: x keeps the gradient at ties (x == min or x == max);
+# a bound gets it only where it is strictly the result (with min > max, max wins everywhere).
+def _lo_wins(x, lo, hi):
+    m = x < lo
+    return m if hi is None else logical_and(m, lo < hi)
+
+
+def _hi_wins(x, lo, hi):
+    m = x > hi
+    return m if lo is None else logical_or(m, hi < lo)
+
+
+clamp_tensor_op = defop(
+    "clamp", _clamp_forward,
+    vjp=(lambda g, ans, x, lo, hi: where(_clamp_mask(x, lo, hi), g, 0.0),
+         lambda g, ans, x, lo, hi: where(_lo_wins(x, lo, hi), g, 0.0),
+         lambda g, ans, x, lo, hi: where(_hi_wins(x, lo, hi), g, 0.0)),
+    jvp=(lambda t, ans, x, lo, hi: where(_clamp_mask(x, lo, hi), lift(t, x, ans), 0.0),
+         lambda t, ans, x, lo, hi: where(_lo_wins(x, lo, hi), lift(t, lo, ans), 0.0),
+         lambda t, ans, x, lo, hi: where(_hi_wins(x, lo, hi), lift(t, hi, ans), 0.0)),
+    cast="promote", grad_name="ClampBackward0",
+)
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -258,12 +319,7 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min) if isinstance(min, Tensor) else clamp_op(r, min, None)
-        if max is not None:
-            r = minimum(r, max) if isinstance(max, Tensor) else clamp_op(r, None, max)
-        return named(r, "ClampBackward0")
+        return clamp_tensor_op(input, min, max)
     return clamp_op(input, min, max)
 
 
@@ -271,11 +327,15 @@ clip = clamp
 
 
 def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+    if isinstance(min, Tensor):
+        return named(clamp_tensor_op(input, min, None), "ClampMinBackward1")
+    return _clamp_min_op(input, min, None)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+    if isinstance(max, Tensor):
+        return named(clamp_tensor_op(input, None, max), "ClampMaxBackward1")
+    return _clamp_max_op(input, None, max)
 
 
 def _max_partial(g, ans, a, b, mine, other):
@@ -283,15 +343,21 @@ def _max_partial(g, ans, a, b, mine, other):
     return where(mine == other, g * 0.5, where(mine > other, g, 0.0))
 
 
+def _max_vjp(g, ans, a, b, mine, other):
+    # PyTorch's formula, where(mine == other, g / 2, g).masked_fill(mine < other, 0): where a NaN is
+    # compared, both inputs get the whole gradient
+    return where(mine == other, g * 0.5, where(mine < other, 0.0, g))
+
+
 maximum_op = defop("maximum", np.maximum,
-                   vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b),
-                        lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a)),
+                   vjp=(lambda g, ans, a, b: _max_vjp(g, ans, a, b, a, b),
+                        lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, a, b),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, b, a)),
                    cast="promote")
 minimum_op = defop("minimum", np.minimum,
-                   vjp=(lambda g, ans, a, b: _max_partial(g, ans, a, b, b, a),
-                        lambda g, ans, a, b: _max_partial(g, ans, a, b, a, b)),
+                   vjp=(lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a),
+                        lambda g, ans, a, b: _max_vjp(g, ans, a, b, a, b)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, b, a),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, a, b)),
                    cast="promote")
@@ -395,13 +461,21 @@ isnan = nondiff("isnan", np.isnan)
 isinf = nondiff("isinf", np.isinf)
 isfinite = nondiff("isfinite", np.isfinite)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-floor = nondiff("floor", np.floor)
-ceil = nondiff("ceil", np.ceil)
-trunc = nondiff("trunc", np.trunc)
+floor = _piecewise_constant("floor", np.floor)
+ceil = _piecewise_constant("ceil", np.ceil)
+trunc = _piecewise_constant("trunc", np.trunc)
+_round0 = _piecewise_constant("round", np.round)
+_round_decimals = _piecewise_constant("round", lambda x, decimals: np.round(x, decimals), grad_name="RoundBackward1")
 
 
 def round(input, *, decimals: int = 0):  # noqa: A001
-    return nondiff("round", lambda x: np.round(x, decimals))(input)
+    """Round half to even (to ``decimals`` places); recorded with a zero gradient, as in PyTorch.
+
+    >>> import autojac
+    >>> autojac.round(autojac.tensor([0.5, 1.5, 1.26]), decimals=1)
+    tensor([0.5000, 1.5000, 1.3000])
+    """
+    return _round0(input) if decimals == 0 else _round_decimals(input, decimals=decimals)
 
 
 def _bitwise(np_fn, name):
@@ -440,6 +514,15 @@ def _binop(op):
                 return NotImplemented
         return apply(op, (self, other))
     return method
+
+
+def _truediv(self, other):
+    tb = type(other)
+    if tb is not Tensor and tb is not float and tb is not int:
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+    return apply(div_op if type(other) is Tensor else _div_number_op, (self, other))
 
 
 def _rbinop(op):
@@ -490,22 +573,29 @@ def _rpow_method(self, base):
     return _pow(base, self)
 
 
+# the overwritten value gets a zero gradient (not 0 * g: nan and inf must not leak through)
+_fill_op = defop("fill", lambda x, value: np.full_like(x, value),
+                 vjp=(lambda g, ans, x, value: zero_grad(g),), jvp=(lambda t, ans, x, value: zero_grad(t),),
+                 saves_inputs=False)
+_zero_op = renamed(_fill_op, "ZeroBackward0")
+
+
 def _zero_(self):
-    return _fill(self, 0)
+    return _fill(self, 0, _zero_op)
 
 
-def _fill(self, value):
+def _fill(self, value, op=_fill_op):
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
         if value._requires_grad:
-            return inplace(self, lambda s, v: add_op(mul_op(s, 0.0), v), value, saves_self=False)
+            return inplace(self, lambda s, v: add_op(op(s, value=0), v), value, saves_self=False)
         value = value.item()
-    if self._requires_grad:
-        return inplace(self, lambda s: add_op(mul_op(s, 0.0), value) if s._data.dtype.kind in "fc"
+    if self._requires_grad or has_tangent(self) or (self._base is not None and has_tangent(self._base[0])):
+        return inplace(self, lambda s: op(s, value=value) if s._data.dtype.kind in "fc"
                        else s, saves_self=False)
-    if not self._data.flags.writeable:
+    if not self._data.flags.writeable and self._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
     self._data.fill(value)
     self._vc[0] += 1
@@ -520,7 +610,7 @@ attach(
     __add__=_binop(add_op), __radd__=_rbinop(add_op),
     __sub__=_binop(sub_op), __rsub__=_rbinop(_rsub_op),
     __mul__=_binop(mul_op), __rmul__=_rbinop(mul_op),
-    __truediv__=_binop(div_op), __rtruediv__=_rbinop(_rdiv_op),
+    __truediv__=_truediv, __rtruediv__=_rbinop(_rdiv_op),
     __pow__=_pow_method, __rpow__=_rpow_method,
     __neg__=lambda self: neg(self), __pos__=lambda self: self, __abs__=lambda self: abs(self),
     __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),

@@ -47,6 +47,8 @@ def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
     for i in items:
         if i is None or i is Ellipsis:
             continue
+        if isinstance(i, (bool, np.bool_)):
+            continue  # x[True] adds a dim, it indexes none
         used += i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
@@ -63,7 +65,7 @@ def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
             dim += ndim - used
         elif i is None:
             out.append(None)
-        elif isinstance(i, (bool, np.bool_)):
+        elif isinstance(i, (bool, np.bool_)) or (isinstance(i, np.ndarray) and i.dtype == np.bool_ and not i.ndim):
             out.append(np.asarray(i))  # x[True] adds a dim; keep NumPy's meaning
             basic = False
         elif isinstance(i, (int, np.integer)):
@@ -112,6 +114,8 @@ def _to_front(a: np.ndarray, nb: int) -> np.ndarray:
 
 
 def _take_forward(x, idx, basic, nb):
+    if basic:  # a trailing Ellipsis makes NumPy return a view even when every dim is indexed
+        idx = idx + (Ellipsis,)
     return _to_front(_to_back(x, nb)[idx], nb)
 
 
@@ -234,20 +238,39 @@ def index_put(x: Tensor, value, idx) -> Tensor:
     return _index_put_op(x, value, nidx, basic)
 
 
+def _integer_indexed(idx) -> bool:
+    """Whether ``x[idx] = v`` is PyTorch's index_put, which requires ``v``'s dtype: an integer index
+    array (or a 0-d bool tensor) is in ``idx``; with only masks, ints and slices ``v`` is cast."""
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        if isinstance(i, (Tensor, np.ndarray, list)):
+            a = i._data if isinstance(i, Tensor) else np.asarray(i)
+            if a.dtype != np.bool_ or a.ndim == 0:
+                return True
+    return False
+
+
 def _setitem(self: Tensor, idx, value) -> None:
     value = operand(value)
     if value is NotImplemented:
         raise TypeError(f"can't assign a {type(value).__name__} to a Tensor")
     nidx, basic = normalize_index(idx, self._data.shape)
     vt = type(value) is Tensor
+    if vt and value._data.ndim and value._data.shape[0] == 1:  # PyTorch drops a value's leading 1-dims
+        shape = value._data.shape
+        k = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+        value = value.reshape(shape[k:])
+    if vt and not basic and value._data.dtype != self._data.dtype and _integer_indexed(idx):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "
+                           f"the destination and {value.dtype} for the source.")
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
-            not has_tangent(self, value):
+            not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])):
         if self._requires_grad and self.grad_fn is None and STATE.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if not self._data.flags.writeable:
+        if not self._data.flags.writeable and self._data.size:
             raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
+        data = self._data if self._data.size else self._data.copy()  # an empty expanded view is writable too
         try:
-            self._data[nidx] = value._data if vt else value
+            data[nidx] = value._data if vt else value
         except ValueError as e:
             region = np.zeros(self._data.shape, dtype=bool)[nidx].shape
             raise RuntimeError(
@@ -336,8 +359,14 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return getitem(input, (slice(None),) * d + (index,))
 
 
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Write ``src`` (broadcast, cast to ``self``'s dtype) into ``self``; differentiable in ``src``."""
+    _setitem(self, Ellipsis, src)
+    return named(self, "CopyBackwards") if self._base is None else self
+
+
 attach(
-    select=select,
+    select=select, copy_=copy_,
     __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
     masked_fill=masked_fill, masked_select=masked_select,
     masked_fill_=lambda self, mask, value: inplace(self, lambda s: masked_fill(s, mask, value), saves_self=False),

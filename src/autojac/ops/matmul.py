@@ -10,6 +10,8 @@ import numpy as np
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, defop, lift, named
 from .elementwise import where
+from .index import index_put
+from .shape import mark_view
 
 
 def _vjp_a(g, ans, a, b):
@@ -95,6 +97,12 @@ def _shape_error(a: Tensor, b: Tensor) -> RuntimeError:
     return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ra} and {rb}): shapes {sa} and {sb}")
 
 
+def _same_dtype(a: Tensor, b: Tensor) -> None:
+    # PyTorch's matrix products do not promote
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics (1-D operands, broadcast batch dims).
 
@@ -108,6 +116,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     na, nb = input._data.ndim, other._data.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    _same_dtype(input, other)
     ka = input._data.shape[-1]
     kb = other._data.shape[-2] if nb > 1 else other._data.shape[0]
     if ka != kb:
@@ -146,6 +155,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
                            f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
     if input._data.shape[2] != mat2._data.shape[1]:
         raise _shape_error(input, mat2)
+    _same_dtype(input, mat2)
     return _bmm(input, mat2)
 
 
@@ -189,7 +199,14 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     else:
         k = max(0, min(rows + offset, cols))
         r, c = np.arange(k) - offset, np.arange(k)
-    return named(x[(Ellipsis, r, c)], "DiagonalBackward0")
+    out = named(x[(Ellipsis, r, c)], "DiagonalBackward0")
+    if x._data.flags.writeable:  # a view, as in PyTorch: writes to it reach the input
+        view = np.diagonal(x._data, offset, -2, -1)
+        view.flags.writeable = True
+        out._data = view
+        idx = (Ellipsis, r, c)
+        mark_view(out, x, lambda b: b[idx], lambda b, new: index_put(b, new, idx))
+    return out
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:

@@ -26,11 +26,13 @@ def normalize_dims(dim, ndim: int) -> tuple:
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if not dims:
         return tuple(range(ndim))
-    out = tuple(sorted(_wrap_dim(d, ndim) for d in dims))
+    wrapped = [_wrap_dim(d, ndim) for d in dims]
+    out = tuple(sorted(wrapped))
     if ndim == 0:  # a 0-d tensor accepts dim 0 / -1, but has no axis to reduce
         return ()
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    if len(set(out)) != len(out):  # torch names the first repeated dim, wrapped
+        dup = next(d for i, d in enumerate(wrapped) if d in wrapped[:i])
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     return out
 
 
@@ -128,6 +130,8 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 
 def _others_last_forward(x: np.ndarray) -> np.ndarray:
     """Product of all other elements along the last axis (exact with zeros, no division)."""
+    if not x.shape[-1]:
+        return x.copy()
     ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
     left = np.concatenate([ones, np.cumprod(x, axis=-1)[..., :-1]], axis=-1)
     right = np.concatenate([np.cumprod(x[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], axis=-1)
@@ -211,10 +215,16 @@ def _extreme_jvp(t, ans, x, dims, keepdim):
 
 
 def _reduce_extreme(fn):
+    name = "amax" if fn is np.max else "amin"
+
     def forward(x, dims, keepdim):
         if x.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
+            if x.ndim == len(dims):  # every dim reduced: no dim given
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            for d in dims:
+                if x.shape[d] == 0:
+                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         return fn(x, axis=dims, keepdims=keepdim)
     return forward
 
@@ -369,11 +379,20 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     return named(sum(centered * centered, dims, keepdim) / float(np.maximum(n - c, 0)), "VarBackward0")
 
 
+def _std_rule(g, ans, v):
+    # PyTorch's std backward, (g / (2 std)).masked_fill_(std == 0, 0): zero where std is 0 whatever g is
+    # (even nan); the inner where keeps the masked branch finite, so higher derivatives stay 0 too
+    zero = ans == 0
+    return where(zero, 0.0, g * (0.5 / where(zero, 1.0, ans)))
+
+
+_std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=False, saves_ans=True,
+                  cast="float", grad_name="StdBackward0")
+
+
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation (Bessel-corrected by default)."""
-    from .elementwise import sqrt
-
-    return named(sqrt(var(input, dim, unbiased, keepdim, correction=correction)), "StdBackward0")
+    return _std_sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -387,7 +406,36 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _norm2_forward(x, dims, keepdim):
-    return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+    r = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+    return r if _norm_ok(r, 2.0) else _rescaled_norm(x, 2.0, dims, keepdim)
+
+
+def _pnorm_forward(x, p, dims, keepdim):
+    r = np.sum(np.abs(x) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+    return r if _norm_ok(r, p) else _rescaled_norm(x, p, dims, keepdim)
+
+
+def _norm_ok(r: np.ndarray, p: float) -> bool:
+    """Whether no power |x|^p can have overflowed, or underflowed enough to matter (PyTorch's
+    naive sum overflows to inf from |x| ~ 1e154 in float64, 1e19 in float32)."""
+    fi = np.finfo(r.dtype)
+    lo = (float(fi.tiny) / float(fi.eps)) ** (1.0 / p) if p > 0 else 0.0
+    return bool(np.all((r >= lo) & (r < np.inf)))
+
+
+def _rescaled_norm(x, p, dims, keepdim):
+    """The p-norm computed as ``m * ||x / m||`` with ``m`` the largest magnitude: no overflow or
+    underflow of the powers (the slow path, taken only when the plain sum went out of range)."""
+    a = np.abs(x)
+    if a.size:
+        m = np.max(a, axis=dims, keepdims=True)
+        m = np.where((m > 0) & (m < np.inf), m, np.ones((), a.dtype))
+    else:
+        m = np.ones((1,) * a.ndim, a.dtype)
+    s = a / m
+    r = (np.sqrt(np.sum(s * s, axis=dims, keepdims=True)) if p == 2.0 else
+         np.sum(s ** p, axis=dims, keepdims=True) ** (1.0 / p)) * m
+    return r if keepdim else np.squeeze(r, axis=dims)
 
 
 def _norm2_vjp(g, ans, x, dims, keepdim):
@@ -405,6 +453,36 @@ _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), sav
                saves_inputs=True, grad_name="NormBackward1")
 
 
+# General p: d||x||_p/dx = sgn(x) (|x| / ||x||)^(p-1) (PyTorch's norm_backward/norm_jvp). For p >= 2
+# it is computed from the ratio |x|/||x|| <= 1, so no power overflows or underflows at extreme
+# magnitudes; zero at a zero norm for p > 1; for p < 1 as |x|^(p-1) ||x||^(1-p), zero where x == 0
+# (an inner where keeps that masked branch finite: higher derivatives are not poisoned by 0 * inf).
+def _pnorm_factor(ans, x, p, dims, keepdim):
+    from .elementwise import abs as _abs
+    from .elementwise import sign
+
+    n = unreduce(ans, tuple(x.shape), dims, keepdim)
+    if p < 1.0:
+        xz = x == 0
+        return sign(x) * where(xz, 0.0, where(xz, 1.0, _abs(x)) ** (p - 1.0)) * n ** (1.0 - p)
+    if p < 2.0:  # powers below 1 of |x| and of the norm stay in range; the ratio's would spread nan
+        nz = n == 0  # (d r^(p-1)/dr is infinite at r = 0) from one entry to all in higher derivatives
+        return sign(x) * _abs(x) ** (p - 1.0) * where(nz, 0.0, 1.0 / where(nz, 1.0, n) ** (p - 1.0))
+    return sign(x) * (_abs(x) / where(n == 0, 1.0, n)) ** (p - 1.0)
+
+
+def _pnorm_vjp(g, ans, x, p, dims, keepdim):
+    return unreduce(g, tuple(x.shape), dims, keepdim) * _pnorm_factor(ans, x, p, dims, keepdim)
+
+
+def _pnorm_jvp(t, ans, x, p, dims, keepdim):
+    return _sum(t * _pnorm_factor(ans, x, p, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+_pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
+               saves_inputs=True, grad_name="NormBackward1")
+
+
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm (2 by default) over all elements or over ``dim``.
 
@@ -415,6 +493,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if dtype is not None:
         input = input.to(dtype)
     _float_check(input, "norm")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:  # PyTorch: a matrix norm then
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
     return named(_vector_norm(input, p, normalize_dims(dim, input._data.ndim), keepdim), "LinalgVectorNormBackward0")
 
 
@@ -433,7 +513,7 @@ def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
         return sum(_abs(input), dims, keepdim)
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
-    return sum(_abs(input) ** float(p), dims, keepdim) ** (1.0 / p)
+    return _pnorm(input, float(p), dims, keepdim)
 
 
 def _lse_forward(x, dims, keepdim):
@@ -444,9 +524,16 @@ def _lse_forward(x, dims, keepdim):
 
 
 def _lse_weights(ans, x, dims, keepdim):
+    """softmax(x) over ``dims``, normalized directly rather than as exp(x - logsumexp(x)): that
+    form loses the small terms of logsumexp to rounding (exp(1e300 - 1e300) = 1 for both entries
+    of [1e300, 1e300]; float32 rows near -1000 get 2e-5 relative errors). The shift ``m`` is a
+    constant: softmax does not depend on it, so higher derivatives stay exact."""
     from .elementwise import exp
 
-    return exp(x - unreduce(ans, tuple(x.shape), dims, keepdim))
+    xd = x._data
+    m = np.max(xd, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
+    e = exp(x - _wrap(np.where(np.isfinite(m), m, 0).astype(xd.dtype, copy=False)))
+    return e / _sum(e, dims, True)
 
 
 _lse = defop(
@@ -465,6 +552,8 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
 
 def _softmax_forward(x, dim):
+    if x.size == 0:  # np.max has no identity for an empty axis; the result is just as empty
+        return x.copy()
     m = np.max(x, axis=dim, keepdims=True)
     e = np.exp(x - m)
     return e / np.sum(e, axis=dim, keepdims=True)
@@ -480,6 +569,8 @@ _softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softma
 
 
 def _log_softmax_forward(x, dim):
+    if x.size == 0:
+        return x.copy()
     m = np.max(x, axis=dim, keepdims=True)
     s = x - m
     return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))

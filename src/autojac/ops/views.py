@@ -9,42 +9,97 @@ takes the ``grad_fn`` of ``view_fn(new base)``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
+from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
 
 
 def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_self: bool = True) -> Tensor:
     """Apply ``fn(view, *args)`` in place, rebasing the graph of the view's base."""
     base, view_fn, unview_fn = view._base
+    if "_multi_view" in view.__dict__ and STATE.enabled and (view._requires_grad or any(
+            type(a) is Tensor and a._requires_grad for a in args)):
+        raise RuntimeError(
+            "Output 0 of a function that returns multiple views (split, chunk, unbind) is being modified "
+            "inplace. Such functions do not allow the output views to be modified inplace. You should "
+            "replace the inplace operation by an out-of-place one."
+        )
     if base.grad_fn is None and base._requires_grad:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    current = view_fn(base)
+    # the graph is built on a stand-in for the base's current value: nodes holding ``base`` itself
+    # would point back at it once it takes their grad_fn below (a reference cycle)
+    old_base = alias(base, copy=False)
+    current = view_fn(old_base)
     if saves_self:  # the view's memory is about to be overwritten; the rule must see the old value
         current = alias(current, copy=True)
     new_view = fn(current, *args)
-    new_base = unview_fn(base, new_view)
+    new_base = unview_fn(old_base, new_view)
     data = new_view._data
-    if not view._data.flags.writeable:
+    if not view._data.flags.writeable and view._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view (e.g. from expand); "
                            "clone() it before writing in place")
-    np.copyto(view._data, data if data.shape == view._data.shape else np.broadcast_to(data, view._data.shape),
-              casting="unsafe")
+    if view._data.size:
+        np.copyto(view._data, data if data.shape == view._data.shape else np.broadcast_to(data, view._data.shape),
+                  casting="unsafe")
     view._vc[0] += 1
+    save_written(new_view, view)
     base.grad_fn = new_base.grad_fn
-    base._requires_grad = True
+    base._requires_grad = new_base._requires_grad
     base._output_nr = new_base._output_nr
     base._fw = new_base._fw
-    regen = view_fn(base)
+    _regenerate(view, view_fn(base))
+    refresh_views(base, skip=view)
+    return view
+
+
+def _regenerate(view: Tensor, regen: Tensor) -> None:
     view._fw = regen._fw
     view.grad_fn = regen.grad_fn
-    view._requires_grad = True
+    view._requires_grad = regen._requires_grad
     view._output_nr = regen._output_nr
-    return view
+
+
+def register_view(root: Tensor, view: Tensor) -> None:
+    """Remember a view of ``root`` (weakly), so that writes to ``root`` can refresh its graph."""
+    views = root.__dict__.get("_views")
+    if views is None:
+        root._views = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:  # prune dead ones now and then
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(view))
+
+
+def refresh_views(root: Tensor, skip: Tensor | None = None) -> None:
+    """After an in-place write gave ``root`` a new graph (or tangent), its live views read the new
+    ``root``, as PyTorch regenerates a view's ``grad_fn`` when its base's version changed."""
+    views = root.__dict__.get("_views")
+    if not views:
+        return
+    alive = []
+    for ref in views:
+        v = ref()
+        if v is None:
+            continue
+        alive.append(ref)
+        if v is not skip:
+            _regenerate(v, v._base[1](root))
+    root._views = alive
+
+
+def save_written(result: Tensor, target: Tensor) -> None:
+    """An in-place op that saves its output saves the written tensor, as PyTorch does: a later
+    write to it is then caught at backward time (instead of the rule reading a private copy)."""
+    node = result.grad_fn
+    if (node is not None and node.op.saves_ans and node.op.n_out == 1 and node.ans is result._data
+            and target._data.dtype == result._data.dtype):
+        node.ans = target._data
+        node.ans_vc = (target._vc, target._vc[0])
 
 
 def alias(t: Tensor, copy: bool) -> Tensor:

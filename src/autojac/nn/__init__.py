@@ -1,0 +1,11 @@
+"""``autojac.nn``: PyTorch's ``torch.nn`` namespace; for now its functional interface.
+
+>>> import autojac
+>>> import autojac.nn.functional as F
+>>> F.relu(autojac.tensor([-1., 2.]))
+tensor([0., 2.])
+"""
+
+from . import functional
+
+__all__ = ["functional"]

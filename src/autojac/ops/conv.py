@@ -1,0 +1,333 @@
+"""Convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``.
+
+Three bilinear primitives carry every derivative, of any order:
+
+- ``convolution(x, w, b)``: the forward (cross-correlation, as PyTorch), im2col + one batched matmul;
+- ``convolution_input_grad(gy, w)``: its adjoint in ``x`` (a transposed convolution, col2im by a
+  loop over the kernel offsets, each a strided add);
+- ``convolution_weight_grad(x, gy)``: its adjoint in ``w`` (one batched matmul over the windows).
+
+Each one's VJP and JVP rules are the other two (``<u, Ix(gy, w)> = <C(u, w), gy> = <w, Wg(u, gy)>``),
+so double backward and forward-over-reverse follow. The kernels accept extra leading dimensions
+on either operand and broadcast them (matmul semantics), which is how batched cotangents and
+tangents (DESIGN.md decision 3) pass through.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._declare import defop, named
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+
+# --------------------------------------------------------------------------- NumPy kernels
+def _pad_spatial(x: np.ndarray, pads: tuple) -> np.ndarray:
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return np.pad(x, ((0, 0),) * (x.ndim - len(pads)) + tuple(pads))
+
+
+def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """A read-only view ``(..., *out, *kernel)`` of the windows each output position reads."""
+    d = len(kernel)
+    size = xp.shape[-d:]
+    out = tuple((size[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(d))
+    st = xp.strides[-d:]
+    return np.lib.stride_tricks.as_strided(
+        xp, xp.shape[:-d] + out + tuple(kernel),
+        xp.strides[:-d] + tuple(st[i] * stride[i] for i in range(d)) + tuple(st[i] * dilation[i] for i in range(d)),
+        writeable=False)
+
+
+def _columns(x: np.ndarray, kernel: tuple, stride, padding, dilation, groups: int):
+    """im2col: ``x (*b, N, Ci, *S)`` -> ``(*b, G, N*P, Cig*Kp)`` and the output size."""
+    d = len(kernel)
+    b, (n, ci) = x.shape[:-d - 2], x.shape[-d - 2:-d]
+    win = _windows(_pad_spatial(x, padding), kernel, stride, dilation)
+    out = win.shape[-2 * d:-d]
+    nb = len(b)
+    win = win.reshape(b + (n, groups, ci // groups) + out + tuple(kernel))
+    spatial = tuple(range(nb + 3, nb + 3 + d))
+    perm = tuple(range(nb)) + (nb + 1, nb) + spatial + (nb + 2,) + tuple(range(nb + 3 + d, nb + 3 + 2 * d))
+    cols = win.transpose(perm).reshape(b + (groups, n * math.prod(out), ci // groups * math.prod(kernel)))
+    return cols, out
+
+
+def _weight_matrix(w: np.ndarray, d: int, groups: int) -> np.ndarray:
+    """``w (*b, Co, Cig, *K)`` -> ``(*b, G, Cog, Cig*Kp)``."""
+    co, cig = w.shape[-d - 2], w.shape[-d - 1]
+    return w.reshape(w.shape[:-d - 2] + (groups, co // groups, cig * math.prod(w.shape[-d:])))
+
+
+def _to_output(y: np.ndarray, n: int, out: tuple, groups: int) -> np.ndarray:
+    """``(*b, G, N*P, Cog)`` -> ``(*b, N, Co, *out)``."""
+    b = y.shape[:-3]
+    nb, d = len(b), len(out)
+    y = y.reshape(b + (groups, n) + out + (y.shape[-1],))
+    perm = tuple(range(nb)) + (nb + 1, nb, nb + 2 + d) + tuple(range(nb + 2, nb + 2 + d))
+    return y.transpose(perm).reshape(b + (n, groups * y.shape[-1]) + out)
+
+
+def _from_output(gy: np.ndarray, d: int, groups: int) -> np.ndarray:
+    """``(*b, N, Co, *out)`` -> ``(*b, G, N*P, Cog)``, the inverse of ``_to_output``."""
+    b, (n, co), out = gy.shape[:-d - 2], gy.shape[-d - 2:-d], gy.shape[-d:]
+    nb = len(b)
+    g = gy.reshape(b + (n, groups, co // groups) + out)
+    perm = tuple(range(nb)) + (nb + 1, nb) + tuple(range(nb + 3, nb + 3 + d)) + (nb + 2,)
+    return g.transpose(perm).reshape(b + (groups, n * math.prod(out), co // groups))
+
+
+def _conv_forward(x, w, b, stride, padding, dilation, groups):
+    d = len(stride)
+    cols, out = _columns(x, w.shape[-d:], stride, padding, dilation, groups)
+    wm = _weight_matrix(w, d, groups)
+    y = _to_output(np.matmul(cols, np.swapaxes(wm, -1, -2)), x.shape[-d - 2], out, groups)
+    if b is not None:
+        y = y + b.reshape(b.shape[:-1] + (1, b.shape[-1]) + (1,) * d)
+    return y
+
+
+def _conv_input_grad_forward(gy, w, size, stride, padding, dilation, groups):
+    """col2im: the transposed convolution of ``gy`` with ``w``, cropped to spatial ``size``."""
+    d = len(stride)
+    kernel = w.shape[-d:]
+    out = gy.shape[-d:]
+    n = gy.shape[-d - 2]
+    cols = np.matmul(_from_output(gy, d, groups), _weight_matrix(w, d, groups))  # (*b, G, N*P, Cig*Kp)
+    b = cols.shape[:-3]
+    nb = len(b)
+    cig = w.shape[-d - 1]
+    cols = cols.reshape(b + (groups, n) + out + (cig,) + kernel)
+    # -> (*b, N, G, Cig, *kernel, *out): one kernel offset indexes a (*b, N, G, Cig, *out) block
+    perm = (tuple(range(nb)) + (nb + 1, nb, nb + 2 + d) + tuple(range(nb + 3 + d, nb + 3 + 2 * d))
+            + tuple(range(nb + 2, nb + 2 + d)))
+    cols = cols.transpose(perm)
+    padded = tuple(size[i] + padding[i][0] + padding[i][1] for i in range(d))
+    buf = np.zeros(b + (n, groups, cig) + padded, dtype=cols.dtype)
+    for k in itertools.product(*(range(s) for s in kernel)):
+        region = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+                       for i in range(d))
+        buf[(Ellipsis,) + region] += cols[(Ellipsis,) + k + (slice(None),) * d]
+    crop = tuple(slice(padding[i][0], padding[i][0] + size[i]) for i in range(d))
+    return buf[(Ellipsis,) + crop].reshape(b + (n, groups * cig) + tuple(size))
+
+
+def _conv_weight_grad_forward(x, gy, kernel, stride, padding, dilation, groups):
+    d = len(stride)
+    cols, _ = _columns(x, kernel, stride, padding, dilation, groups)  # (*b, G, N*P, Cig*Kp)
+    gw = np.matmul(np.swapaxes(_from_output(gy, d, groups), -1, -2), cols)  # (*b, G, Cog, Cig*Kp)
+    return gw.reshape(gw.shape[:-3] + (groups * gw.shape[-2], x.shape[-d - 1] // groups) + tuple(kernel))
+
+
+# --------------------------------------------------------------------------- the three primitives
+def _bias_grad(g, d: int):
+    return g.sum(dim=(-d - 2,) + tuple(range(-d, 0)))
+
+
+def _bias_tangent(t, d: int):
+    return t.reshape(tuple(t.shape[:-1]) + (1, t.shape[-1]) + (1,) * d)
+
+
+def _size(x, d: int) -> tuple:
+    return tuple(x.shape[-d:])
+
+
+_conv = defop(
+    "convolution", _conv_forward,
+    vjp=(lambda g, ans, x, w, b, stride, padding, dilation, groups:
+         _conv_dx(g, w, size=_size(x, len(stride)), stride=stride, padding=padding, dilation=dilation, groups=groups),
+         lambda g, ans, x, w, b, stride, padding, dilation, groups:
+         _conv_dw(x, g, kernel=_size(w, len(stride)), stride=stride, padding=padding, dilation=dilation,
+                  groups=groups),
+         lambda g, ans, x, w, b, stride, padding, dilation, groups: _bias_grad(g, len(stride))),
+    jvp=(lambda t, ans, x, w, b, **p: _conv(t, w, None, **p),
+         lambda t, ans, x, w, b, **p: _conv(x, t, None, **p),
+         lambda t, ans, x, w, b, stride, **p: _bias_tangent(t, len(stride))),
+    grad_name="ConvolutionBackward0",
+)
+_conv_dx = defop(
+    "convolution_input_grad", _conv_input_grad_forward,
+    vjp=(lambda u, ans, gy, w, size, **p: _conv(u, w, None, **p),
+         lambda u, ans, gy, w, size, stride, **p: _conv_dw(u, gy, kernel=_size(w, len(stride)), stride=stride, **p)),
+    jvp=(lambda t, ans, gy, w, **p: _conv_dx(t, w, **p),
+         lambda t, ans, gy, w, **p: _conv_dx(gy, t, **p)),
+    grad_name="ConvolutionBackwardBackward0",
+)
+_conv_dw = defop(
+    "convolution_weight_grad", _conv_weight_grad_forward,
+    vjp=(lambda v, ans, x, gy, kernel, stride, **p: _conv_dx(gy, v, size=_size(x, len(stride)), stride=stride, **p),
+         lambda v, ans, x, gy, kernel, **p: _conv(x, v, None, **p)),
+    jvp=(lambda t, ans, x, gy, **p: _conv_dw(t, gy, **p),
+         lambda t, ans, x, gy, **p: _conv_dw(x, t, **p)),
+    grad_name="ConvolutionBackwardBackward0",
+)
+
+
+# --------------------------------------------------------------------------- argument handling
+def _tuple(v, d: int, name: str) -> tuple:
+    t = (v,) * d if isinstance(v, int) else tuple(v)
+    if len(t) == 1 and d > 1:
+        t = t * d
+    if len(t) != d or not all(isinstance(i, (int, np.integer)) for i in t):
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {d} values to match the "
+                           f"convolution dimensions, but got {name}={list(t)}")
+    return tuple(int(i) for i in t)
+
+
+def _check_dtypes(input: Tensor, weight: Tensor, bias) -> None:
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and bias type ({bias.dtype}) should be the same")
+
+
+def _unbatched(input: Tensor, d: int, name: str) -> bool:
+    nd = input._data.ndim
+    if nd not in (d + 1, d + 2):
+        raise RuntimeError(f"Expected {d + 1}D (unbatched) or {d + 2}D (batched) input to {name}, but got input of "
+                           f"size: {list(input.shape)}")
+    return nd == d + 1
+
+
+def _padding(padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    d = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * d
+        if padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = tuple(dilation[i] * (kernel[i] - 1) for i in range(d))
+        return tuple((t // 2, t - t // 2) for t in total)  # the odd one extra on the right, as PyTorch
+    p = _tuple(padding, d, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((v, v) for v in p)
+
+
+def _convnd(d: int, name: str, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int):
+    unbatched = _unbatched(input, d, name)
+    if unbatched:
+        input = input.unsqueeze(0)
+    _check_dtypes(input, weight, bias)
+    if weight._data.ndim != d + 2:
+        raise RuntimeError(f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input, but got weight of "
+                           f"size {list(weight.shape)}")
+    stride, dilation = _tuple(stride, d, "stride"), _tuple(dilation, d, "dilation")
+    kernel = tuple(weight.shape[-d:])
+    pads = _padding(padding, kernel, stride, dilation)
+    ci, co = input.shape[1], weight.shape[0]
+    if groups < 1 or ci % groups or co % groups or weight.shape[1] * groups != ci:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got {ci} channels "
+                           "instead")
+    padded = tuple(input.shape[2 + i] + pads[i][0] + pads[i][1] for i in range(d))
+    eff = tuple(dilation[i] * (kernel[i] - 1) + 1 for i in range(d))
+    if any(p < k for p, k in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    if bias is not None and tuple(bias.shape) != (co,):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {co} "
+                           f"elements, but got bias of size {list(bias.shape)} instead")
+    y = _conv(input, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return named(y.squeeze(0), "SqueezeBackward1") if unbatched else y
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D cross-correlation of ``input (N, C_in, L)`` with ``weight (C_out, C_in/groups, k)``.
+
+    ``padding``: an int, a tuple, ``'valid'`` (none) or ``'same'`` (output length = input length).
+
+    >>> import autojac
+    >>> x = autojac.tensor([[[1., 2., 3., 4.]]])
+    >>> autojac.conv1d(x, autojac.tensor([[[1., -1.]]]))
+    tensor([[[-1., -1., -1.]]])
+    """
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D cross-correlation of ``input (N, C_in, H, W)`` with ``weight (C_out, C_in/groups, kH, kW)``.
+
+    ``padding``: an int, a tuple, ``'valid'`` or ``'same'``; gradients flow to input, weight and bias
+    to any order.
+
+    >>> import autojac
+    >>> x = autojac.arange(16.).reshape(1, 1, 4, 4)
+    >>> autojac.conv2d(x, autojac.ones(1, 1, 2, 2), stride=2)
+    tensor([[[[10., 18.],
+              [42., 50.]]]])
+    """
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """3-D cross-correlation of ``input (N, C_in, D, H, W)`` with ``weight (C_out, C_in/groups, kD, kH, kW)``."""
+    return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(d: int, name: str, input: Tensor, weight: Tensor, bias, stride, padding, output_padding,
+                      groups: int, dilation) -> Tensor:
+    unbatched = _unbatched(input, d, name)
+    if unbatched:
+        input = input.unsqueeze(0)
+    _check_dtypes(input, weight, bias)
+    stride, dilation = _tuple(stride, d, "stride"), _tuple(dilation, d, "dilation")
+    pad, opad = _tuple(padding, d, "padding"), _tuple(output_padding, d, "output_padding")
+    if any(o >= s and o >= dl for o, s, dl in zip(opad, stride, dilation)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation")
+    if input.shape[1] != weight.shape[0] or groups < 1 or weight.shape[0] % groups:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input "
+                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
+                           "channels instead")
+    kernel = tuple(weight.shape[-d:])
+    size = tuple((input.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (kernel[i] - 1) + opad[i] + 1
+                 for i in range(d))
+    if any(s <= 0 for s in size):
+        raise RuntimeError(f"Given input size per channel: {list(input.shape[2:])}. Calculated output size per "
+                           f"channel: {list(size)}. Output size is too small")
+    # the transposed convolution is the adjoint of a convolution whose weight has this very layout
+    y = _conv_dx(input, weight, size=size, stride=stride, padding=tuple((p, p) for p in pad), dilation=dilation,
+                 groups=groups)
+    if bias is not None:
+        y = y + bias.reshape((-1,) + (1,) * d)
+    y = named(y, "ConvolutionBackward0")
+    return named(y.squeeze(0), "SqueezeBackward1") if unbatched else y
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution ("deconvolution"): the adjoint of ``conv1d`` in its input.
+
+    ``weight`` has shape ``(C_in, C_out/groups, k)``.
+
+    >>> import autojac
+    >>> autojac.conv_transpose1d(autojac.tensor([[[1., 2.]]]), autojac.tensor([[[1., 1., 1.]]]))
+    tensor([[[1., 3., 3., 2.]]])
+    """
+    return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution: the adjoint of ``conv2d`` in its input; ``weight (C_in, C_out/groups, kH, kW)``."""
+    return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution: the adjoint of ``conv3d`` in its input."""
+    return _conv_transposend(3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)

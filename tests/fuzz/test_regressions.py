@@ -1,0 +1,362 @@
+"""What the differential fuzzer found, minimized: one test per finding, autojac against PyTorch 2.13.
+
+Each case is ``fn(T)`` with ``T`` the library; it returns tensors (values, gradients, Jacobians)
+compared between the two, or raises — then both must raise. The docstring says what was wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import torch
+
+import autojac
+
+from .check import to_np
+
+
+def both(fn: Callable) -> tuple:
+    """``fn(torch)`` and ``fn(autojac)``; an exception is returned as its type."""
+    out = []
+    for T in (torch, autojac):
+        try:
+            out.append(fn(T))
+        except Exception as e:  # noqa: BLE001
+            out.append(type(e))
+    return tuple(out)
+
+
+def flat(r) -> list:
+    if isinstance(r, (tuple, list)):
+        return [x for item in r for x in flat(item)]
+    return [r]
+
+
+def assert_same(fn: Callable, rtol: float = 1e-6) -> None:
+    t, a = both(fn)
+    if isinstance(t, type) or isinstance(a, type):
+        assert isinstance(t, type) and isinstance(a, type), f"torch: {t}, autojac: {a}"
+        return
+    ft, fa = flat(t), flat(a)
+    assert len(ft) == len(fa)
+    for i, (x, y) in enumerate(zip(fa, ft)):
+        if y is None or x is None:
+            assert x is None and y is None, f"result {i}: None in one library only"
+        elif isinstance(y, torch.Tensor):
+            assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1], f"result {i}: dtype"
+            np.testing.assert_allclose(to_np(x), to_np(y), rtol=rtol, atol=rtol, err_msg=f"result {i}")
+        else:
+            assert x == y, f"result {i}: {x!r} != {y!r}"
+
+
+def grad(T, out, xs):
+    return T.autograd.grad(out, xs, allow_unused=True)
+
+
+# ----------------------------------------------------------------------------- indexing
+def test_zero_dim_mask_index():
+    """``x[x > 0]`` and ``x[True]`` on a 0-d tensor raised (NumPy's nonzero on a 0-d mask)."""
+    def fn(T):
+        x = T.tensor(2.0, requires_grad=True)
+        y, z = x[x > 0.5], x[True]
+        return y, z, grad(T, (y * 3).sum() + z.sum(), x)
+
+    assert_same(fn)
+
+
+def test_zero_dim_basic_index_is_a_view():
+    """``y[()]`` of a 0-d tensor was a copy: writing to it left ``y`` unchanged."""
+    def fn(T):
+        x = T.tensor(0.3, requires_grad=True)
+        y = T.log10(x * x + 2)
+        y[()].fill_(0.5)
+        z = y[...]
+        z.mul_(3)
+        return y, grad(T, y, x)
+
+    assert_same(fn)
+
+
+def test_diagonal_is_a_view():
+    """``diagonal`` was a copy: in-place writes to it did not reach the input."""
+    def fn(T):
+        x = T.arange(8.0, requires_grad=True)
+        y = (x * 1).reshape(2, 4, 1)
+        d = y.diagonal(-1, -2, -1)
+        d.add_(d, alpha=2)
+        return y, grad(T, (y * y).sum(), x)
+
+    assert_same(fn)
+
+
+def test_setitem_integer_index_requires_same_dtype():
+    """``x[[1]] = v`` with another dtype: PyTorch's index_put refuses, autojac cast (masks do cast)."""
+    def fn(T):
+        x = T.zeros(3, dtype=T.float64)
+        x[[1]] = T.tensor([1.0])
+        return x
+
+    def masked(T):
+        x = T.zeros(2, 3, dtype=T.float64)
+        x[:, T.tensor([True, False, True])] = T.tensor(2.0)
+        return x
+
+    assert_same(fn)
+    assert_same(masked)
+
+
+def test_copy_():
+    """``Tensor.copy_`` did not exist; it broadcasts, casts and is differentiable in its source."""
+    def fn(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.zeros(2, 2, dtype=T.float64)
+        y.copy_(x * 3)
+        return y, grad(T, (y * y).sum(), x)
+
+    assert_same(fn)
+
+
+# ----------------------------------------------------------------------------- reductions
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_empty(name):
+    """softmax/log_softmax of an empty tensor raised (``np.max`` of an empty axis)."""
+    def fn(T):
+        x = T.zeros(0, 3, requires_grad=True)
+        y = getattr(T, name)(x, 0)
+        return y, grad(T, y.sum(), x)
+
+    assert_same(fn)
+
+
+def test_std_gradient_where_std_is_zero():
+    """``std`` of one element (correction 0): the gradient was nan (sqrt'(0) * 0); PyTorch's is 0,
+    also under a nan cotangent (var of one element after it), and so is the second derivative."""
+    def fn(T):
+        x = T.tensor([[1.5, 2.0], [1.0, 1.0]], dtype=T.float64, requires_grad=True)
+        s = T.std(x, 1, correction=0)
+        g, = T.autograd.grad(s.sum(), x, create_graph=True)
+        y = T.tensor(0.7, requires_grad=True)
+        v = T.var(T.std(y, 0, correction=0), -1, correction=1)
+        return g, grad(T, g.sum(), x), grad(T, v, y)
+
+    assert_same(fn)
+
+
+def test_amax_of_empty_tensor_over_a_nonempty_dim():
+    """``amax`` of a (2, 0) tensor over dim 0 raised; PyTorch returns an empty result (an empty
+    reduced dim, or no dim at all, still raise)."""
+    assert_same(lambda T: T.amax(T.zeros(2, 0, requires_grad=True), dim=(0,), keepdim=True))
+    assert_same(lambda T: T.amax(T.zeros(2, 0), dim=1))
+    assert_same(lambda T: T.amin(T.zeros(2, 0)))
+
+
+def test_prod_forward_mode_over_empty():
+    """Forward mode through ``prod`` of an empty slice raised (the 'others' product lost its size)."""
+    def fn(T):
+        f = lambda x: x[T.tensor([], dtype=T.long)].prod(0)  # noqa: E731
+        x = T.tensor([1.0, 2.0], dtype=T.float64)
+        if T is autojac:
+            return T.autograd.functional.jacobian(f, x, strategy="forward-mode", vectorize=True)
+        return T.autograd.functional.jacobian(f, x)
+
+    assert_same(fn)
+
+
+def test_norm_fro_over_three_dims_raises():
+    """``norm(dim=(a, b, c))`` (p='fro') is a matrix norm in PyTorch and raises; autojac computed it."""
+    assert_same(lambda T: T.zeros(2, 2, 2).norm(dim=(0, 1, 2)))
+
+
+# ----------------------------------------------------------------------------- in place and views
+def test_view_of_a_base_written_in_place_sees_the_new_graph():
+    """A view taken before its base was written in place kept the old ``grad_fn``: gradients
+    through it missed the write (PyTorch regenerates the view's ``grad_fn``)."""
+    def fn(T):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        v, e = y[1:], y.expand(2, 3)
+        y.mul_(2)
+        return v, grad(T, (v * v).sum() + e.sum(), x)
+
+    assert_same(fn)
+
+
+def test_expand_view_sees_its_base_written():
+    """An expanded tensor (repeating elements) is a view: after its base is written in place,
+    gradients through it follow the new base."""
+    def fn(T):
+        x = T.tensor([1.5], requires_grad=True)
+        r2 = x.sum() * 0.5
+        r3 = r2.expand(3)
+        r2[()] = x.sum()
+        return r3, grad(T, r3.sum(), x)
+
+    assert_same(fn)
+
+
+def test_inplace_on_view_of_constant_with_grad_operand():
+    """Writing a requires-grad value through a view of a constant did not put the constant base in
+    the graph (``c`` stayed requires_grad=False)."""
+    def fn(T):
+        x = T.tensor([2.0, 3.0], requires_grad=True)
+        c = T.zeros(3)
+        c[0:2].mul_(0).add_(x)
+        return c, c.requires_grad, grad(T, c.sum() * 2, x)
+
+    assert_same(fn)
+
+
+def test_inplace_output_is_saved_as_the_written_tensor():
+    """An in-place op that saves its output (tanh_) saved a private copy, so a later write to the
+    tensor went unnoticed; PyTorch saves the tensor itself and raises at backward."""
+    def fn(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 1).tanh_()
+        y[0] = 5.0
+        return grad(T, y.sum(), x)
+
+    assert_same(fn)
+
+
+def test_pow_and_div_save_what_pytorch_saves():
+    """``x ** 3`` saved its result and ``x / 2`` saved x: writing in place to them afterwards raised
+    at backward, where PyTorch (which saves x, resp. only the number) computes the gradient.
+    ``2 ** x`` saves its result in both libraries."""
+    def pow_then_write(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = y ** 3
+        z.neg_()
+        return grad(T, z.sum(), x)
+
+    def div_then_write(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x.clamp(max=2.0)
+        z = y / -1
+        y.div_(z)
+        return grad(T, y.sum(), x)
+
+    def rpow_then_write(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        z = 2 ** (x * 1)
+        z.mul_(2)
+        return grad(T, z.sum(), x)
+
+    assert_same(pow_then_write)
+    assert_same(div_then_write)
+    assert_same(rpow_then_write)
+
+
+def test_fill_and_zero_give_zero_gradient_to_the_old_value():
+    """fill_/zero_ in the graph ran ``x * 0 + v``: an inf or nan in x leaked into the value (nan)
+    and the gradient (nan)."""
+    def fn(T):
+        x = T.tensor([1.0, float("inf")], requires_grad=True)
+        y, z = x * 1, x * 2
+        y.zero_()
+        z.fill_(3.0)
+        w = T.var(T.tensor(0.5, requires_grad=True) * x[0], 0)  # nan (one element)
+        w.unsqueeze(0).zero_()
+        return y, z, w, grad(T, (y + z).sum() + w, x)
+
+    assert_same(fn)
+
+
+def test_split_and_unbind_outputs_refuse_grad_writes():
+    """PyTorch refuses in-place writes (that involve grad) to outputs of split/chunk/unbind and to
+    views of them; autojac accepted them. Without grad, both accept."""
+    def fn(T):
+        y = T.ones(2, 3, requires_grad=True) * 1
+        r = y.unbind(0)[0]
+        return r[0:1].mul_(2)
+
+    def chunk(T):
+        y = T.ones(2, 3, requires_grad=True) * 1
+        return y.chunk(2, 0)[0].mul_(2)
+
+    def no_grad(T):
+        y = T.ones(2, 3) * 1
+        return y.split(1, 0)[1].mul_(2), y
+
+    assert_same(fn)
+    assert_same(chunk)
+    assert_same(no_grad)
+
+
+def test_empty_results_are_views():
+    """``flatten``/``unsqueeze`` of an empty tensor were copies (no shared version counter), so
+    writes through them were invisible to the base's graph."""
+    def write_through(T):
+        x = T.tensor([], dtype=T.float64)
+        w = T.tensor([1.0], dtype=T.float64, requires_grad=True)
+        f = x.flatten(0, 0)
+        f[...] = w.sum() * 0
+        return x.requires_grad
+
+    def saved_then_written(T):  # exp2 saved its (empty) result, then it was written: both raise
+        x = T.zeros(2, 0, requires_grad=True)
+        e = T.exp2(x)
+        e.unsqueeze(0).relu_()
+        return grad(T, e.sum(), x)
+
+    assert_same(write_through)
+    assert_same(saved_then_written)
+
+
+def test_expand_without_repeats_is_writable():
+    """``x.expand(1, 3)`` repeats nothing: PyTorch writes through it in place (into x); autojac
+    raised (read-only broadcast). An empty expanded tensor accepts writes too."""
+    def fn(T):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        y.expand(1, 3).mul_(2)
+        z = T.zeros(2).expand(0, 0, 2)
+        z[0:1] = 1.0
+        return y, z, grad(T, y.sum(), x)
+
+    assert_same(fn)
+
+
+def test_expand_and_permute_need_sizes():
+    """``x.expand()`` and ``x.permute()`` without sizes are TypeErrors in PyTorch; autojac accepted them."""
+    assert_same(lambda T: T.zeros(()).expand())
+    assert_same(lambda T: T.zeros(()).permute())
+
+
+def test_forward_mode_through_inplace_on_views():
+    """Forward mode: an in-place op through a view (``c.unsqueeze(0).sigmoid_()``) left the base's
+    tangent stale, and ``fill_`` kept the old tangent."""
+    def fn(T):
+        fa = T.autograd.forward_ad
+        with fa.dual_level():
+            x = fa.make_dual(T.tensor(0.5, dtype=T.float64), T.tensor(1.0, dtype=T.float64))
+            c = T.tensor([1.0, 2.0], dtype=T.float64)
+            c.mul_(x)
+            c.unsqueeze(0).sigmoid_()
+            d = T.tensor([1.0, 2.0], dtype=T.float64) * x
+            d[0:1].fill_(3.0)
+            return fa.unpack_dual(c).tangent, fa.unpack_dual(d).tangent
+
+    assert_same(fn)
+
+
+# ----------------------------------------------------------------------------- shapes and dtypes
+def test_cat_keeps_legacy_empty_tensors_in_the_graph():
+    """``cat([zeros(0), x])`` skips the 1-D empty tensor in shape checks, but PyTorch keeps it in
+    the graph: it gets a gradient and makes the result require grad."""
+    def fn(T):
+        e = T.zeros(0, requires_grad=True)
+        x = T.ones(3, 0, dtype=T.float64)
+        y = T.cat([e, x], 0)
+        a, b = T.zeros(0, requires_grad=True), T.zeros(0, requires_grad=True)
+        return y.requires_grad, grad(T, T.cat([a, b], -1).sum(), [a, b])
+
+    assert_same(fn)
+
+
+def test_matmul_does_not_promote():
+    """``matmul`` of float32 and float64: PyTorch raises (no type promotion); autojac promoted."""
+    assert_same(lambda T: T.ones(1, 3) @ T.ones(3, dtype=T.float64))
+    assert_same(lambda T: T.bmm(T.ones(1, 2, 3), T.ones(1, 3, 2, dtype=T.float64)))

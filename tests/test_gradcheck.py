@@ -363,3 +363,31 @@ def test_input_left_unchanged() -> None:
     gradcheck(lambda t: t.sin() @ t, (x,), check_forward_ad=True)
     gradcheck(lambda t: t.sin() @ t, (x,), fast_mode=True, check_forward_ad=True)
     assert np.array_equal(x._data, before._data) and x._vc[0] == version and x.grad is None
+
+
+def test_forward_batching_bug_passes_with_warning_and_fails_batched_check() -> None:
+    # the JVP rule reshapes t to the output's shape: wrong once t carries a leading batch dimension
+    fsum = defop("fsum", lambda x: np.sum(x), vjp=(lambda g, ans, x: g[..., None] * autojac.ones_like(x),),
+                 jvp=(lambda t, ans, x: t.sum().reshape(()),))
+    x = autojac.tensor(_X, dtype=autojac.float64, requires_grad=True)
+    assert gradcheck(fsum, (x,), check_batched_grad=True)  # reverse mode is fine
+    with pytest.warns(UserWarning, match="forward-mode derivatives with respect to input 0 are right one row"):
+        assert gradcheck(fsum, (x,), check_forward_ad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(GradcheckError, match="batched gradient computation"):
+            gradcheck(fsum, (x,), check_forward_ad=True, check_batched_forward_grad=True)
+
+
+def test_scalar_empty_and_noncontiguous_inputs_like_torch() -> None:
+    for T in LIBS:
+        s = T.tensor(0.7, dtype=T.float64, requires_grad=True)
+        e = T.zeros(0, 3, dtype=T.float64, requires_grad=True)
+        m = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64).t().requires_grad_()  # transposed storage
+        assert T.autograd.gradcheck(lambda s: s.exp() * s, (s,))
+        assert T.autograd.gradcheck(lambda e: e.sum(0) + 1, (e,))
+        assert T.autograd.gradcheck(lambda e: e * 2, (e,), fast_mode=True)
+        assert T.autograd.gradcheck(lambda m: m @ m, (m,))
+        assert T.autograd.gradcheck(lambda m: m @ m, (m,), fast_mode=True, check_forward_ad=True)
+        assert T.autograd.gradcheck(lambda s, e: (s * 2, e * s), (s, e), check_forward_ad=True)
+        assert T.autograd.gradgradcheck(lambda s: s.exp() * s, (s,))

@@ -225,7 +225,7 @@ def _check_inputs(tupled: tuple) -> None:
                           "This check will likely fail if all the inputs are not of double precision floating point "
                           "or complex. ", stacklevel=4)
         d = x._data
-        if not all(st > 0 or sz <= 1 for st, sz in zip(d.strides, d.shape)):
+        if d.size and not all(st > 0 or sz <= 1 for st, sz in zip(d.strides, d.shape)):
             raise RuntimeError(f"The {idx}th input has a dimension with stride 0. gradcheck only supports inputs that "
                                "are non-overlapping to be able to compute the numerical gradients correctly. You "
                                "should call .contiguous on the input before passing it to gradcheck.")
@@ -283,27 +283,27 @@ def _check_same(a: list, b: list, eps: float, idx=None) -> None:
                                  f"{on}by {eps}, but got: shapes {x.shape} and {y.shape}.")
 
 
-def _central(func: Callable, tupled: tuple, x: Tensor, set_value, eps: float, idx=None) -> list:
-    """``(f(x + d) - f(x - d)) / (2 eps)`` per float output, flattened, where ``set_value(arr, sign)``
-    writes ``x``'s perturbed value into the array ``arr``."""
-    lo_out = _with_value(func, tupled, x, set_value, -1)
-    hi_out = _with_value(func, tupled, x, set_value, 1)
+def _central(func: Callable, tupled: tuple, x: Tensor, perturb, eps: float, idx=None) -> list:
+    """``(f(x + d) - f(x - d)) / (2 eps)`` per float output, flattened; ``perturb(arr, sign)``
+    writes ``x``'s value moved by ``sign * d`` into the array ``arr`` and returns a function
+    that restores it."""
+    lo_out = _with_value(func, tupled, x, perturb, -1)
+    hi_out = _with_value(func, tupled, x, perturb, 1)
     _check_same(lo_out, hi_out, eps, idx)
     return [None if lo is None else ((hi - lo) / (2.0 * eps)).reshape(-1) for lo, hi in zip(lo_out, hi_out)]
 
 
-def _with_value(func: Callable, tupled: tuple, x: Tensor, set_value, sign: int) -> list:
+def _with_value(func: Callable, tupled: tuple, x: Tensor, perturb, sign: int) -> list:
     """Evaluate ``func`` with ``x``'s data perturbed in place (as PyTorch perturbs ``x.data``),
     or on a perturbed copy when the data is read-only; restored afterwards, bit for bit."""
     arr = x._data
     own = arr if arr.flags.writeable else arr.copy()
-    saved = own.copy()
+    restore = perturb(own, sign)
     try:
-        set_value(own, saved, sign)
         x._data = own
         return _evaluate(func, tupled)
     finally:
-        np.copyto(own, saved)
+        restore()
         x._data = arr
 
 
@@ -314,17 +314,19 @@ def _numerical_jacobians(func: Callable, tupled: tuple, diff: list, eps: float) 
         x = tupled[k]
         cols = []
         for flat in range(x._data.size):
-            idx = np.unravel_index(flat, x._data.shape)
+            idx = tuple(int(i) for i in np.unravel_index(flat, x._data.shape))
 
-            def set_value(arr, saved, sign, idx=idx):
-                arr[idx] = saved[idx] + sign * eps
+            def perturb(arr, sign, idx=idx):
+                old = arr[idx]
+                arr[idx] = old + sign * eps
+                return lambda: arr.__setitem__(idx, old)
 
-            cols.append(_central(func, tupled, x, set_value, eps, idx=tuple(int(i) for i in idx)))
-        res.append(_stack_cols(cols, func, tupled, x))
+            cols.append(_central(func, tupled, x, perturb, eps, idx=idx))
+        res.append(_stack_cols(cols, func, tupled))
     return res
 
 
-def _stack_cols(cols: list, func: Callable, tupled: tuple, x: Tensor) -> list:
+def _stack_cols(cols: list, func: Callable, tupled: tuple) -> list:
     if cols:
         return [None if c0 is None else np.stack([c[p] for c in cols]) for p, c0 in enumerate(cols[0])]
     outs = _evaluate(func, tupled)  # an empty input: a Jacobian with no rows per output
@@ -336,10 +338,12 @@ def _numerical_ju(func: Callable, tupled: tuple, k: int, u: np.ndarray, eps: flo
     x = tupled[k]
     step = (u * eps).reshape(x._data.shape)
 
-    def set_value(arr, saved, sign):
+    def perturb(arr, sign):
+        saved = arr.copy()
         np.copyto(arr, saved + sign * step, casting="unsafe")
+        return lambda: np.copyto(arr, saved)
 
-    return _central(func, tupled, x, set_value, eps)
+    return _central(func, tupled, x, perturb, eps)
 
 
 # ----------------------------------------------------------------------------- reverse mode
@@ -371,7 +375,7 @@ def _looped_vjp_jacobian(output: Tensor, xs: list) -> list:
     return [np.stack(r) if r else np.zeros((0,) + x._data.shape, x._data.dtype) for r, x in zip(rows, xs)]
 
 
-def _to_jacobians(rows: list, xs: list, m: int, check_grad_dtypes: bool) -> list:
+def _to_jacobians(rows: list, xs: list, m: int, check_grad_dtypes: bool, batched: bool = False) -> list:
     """(numel in, numel out) matrices from VJP rows, with PyTorch's size and dtype checks."""
     jacs = []
     for r, x in zip(rows, xs):
@@ -380,6 +384,8 @@ def _to_jacobians(rows: list, xs: list, m: int, check_grad_dtypes: bool) -> list
             jacs.append(np.zeros((n, m), x._data.dtype))
             continue
         if r.shape != (m,) + x._data.shape:
+            if batched:  # a batching problem: the caller retries row by row
+                raise ValueError("batched gradient of the wrong shape")
             raise GradcheckError("Analytical gradient has incorrect size")
         if check_grad_dtypes and r.dtype != x._data.dtype:
             raise GradcheckError("Gradient has dtype mismatch")
@@ -391,8 +397,8 @@ def _analytical_jacobians(output: Tensor, xs: list, opts: _Opts, batched: bool =
     """``J[i]``: (numel of ``xs[i]``, numel of output), computed twice to check reentrancy."""
     vjp = _batched_vjp_jacobian if batched else _looped_vjp_jacobian
     m = output._data.size
-    j1 = _to_jacobians(vjp(output, xs), xs, m, opts.check_grad_dtypes)
-    j2 = _to_jacobians(vjp(output, xs), xs, m, False)
+    j1 = _to_jacobians(vjp(output, xs), xs, m, opts.check_grad_dtypes, batched)
+    j2 = _to_jacobians(vjp(output, xs), xs, m, False, batched)
     for a, b in zip(j1, j2):
         if a.size and not np.abs(a.astype(np.float64) - b).max() <= opts.nondet_tol:
             raise GradcheckError(
@@ -490,20 +496,24 @@ def _jvp_jacobians(func, tupled, diff, k: int, batched: bool) -> list:
 def _batched_tangent(t, o, n: int):
     if t is None or not _is_float(o):
         return None
-    if t.shape != (n,) + o._data.shape:
-        raise GradcheckError("Forward AD gradient has incorrect size")
+    if t.shape != (n,) + o._data.shape:  # a batching problem: the caller retries column by column
+        raise ValueError("batched tangent of the wrong shape")
     return t.reshape(n, o._data.size)
 
 
 def _zero_or(t, o):
     if not _is_float(o):
         return np.zeros(0)
-    return np.zeros(o._data.shape, o._data.dtype) if t is None else t
+    if t is None:
+        return np.zeros(o._data.shape, o._data.dtype)
+    if t.shape != o._data.shape:
+        raise GradcheckError("Forward AD gradient has incorrect size")
+    return t
 
 
 def _slow_forward(func, tupled, diff, out_pos, numerical: list, opts: _Opts) -> None:
     analytical = []
-    for k in diff:
+    for i, k in enumerate(diff):
         try:
             analytical.append(_jvp_jacobians(func, tupled, diff, k, batched=True))
         except GradcheckError:
@@ -668,7 +678,7 @@ def _test_batched_forward(func: Callable, tupled: tuple, diff: list) -> None:
         tans = [gen.normal(x._data.size, x._data.dtype).astype(x._data.dtype).reshape(x._data.shape)
                 for _ in range(2)]
 
-        def jvp(t: np.ndarray, batched: bool) -> list:
+        def jvp(t: np.ndarray, batched: bool, k: int = k) -> list:
             level = forward.enter_level()
             try:
                 outs = _dual_call(func, tupled, diff, {k: t}, level)

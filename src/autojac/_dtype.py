@@ -159,8 +159,13 @@ def result_type(a, a_level: _builtins.int, b, b_level: _builtins.int) -> dtype:
         else:
             r = a if a_level > b_level else b
     else:
-        hi, hi_level = (a, a_level) if a.category > b.category else (b, b_level)
+        (hi, hi_level), (lo, lo_level) = ((a, a_level), (b, b_level)) if a.category > b.category else \
+            ((b, b_level), (a, a_level))
         r = default_for_category(hi.category) if hi_level == 0 else hi
+        if hi.category == _COMPLEX and lo.category == _FLOAT and lo_level >= hi_level and lo_level:
+            # PyTorch keeps the float's precision: float64 with a complex scalar (or complex64) is complex128
+            r = FROM_NP[np.promote_types(lo.np, r.np)] if lo_level == hi_level else (
+                complex128 if lo is float64 else complex64)
     if a_level and b_level:  # scalars' "dtype" depends on the default; don't cache those
         _promote_cache[key] = r
     return r

@@ -81,6 +81,10 @@ class Program:
     steps: list[Step]
     outputs: tuple[int, ...]
 
+    def has_float32(self) -> bool:
+        """Whether float32 rounding enters anywhere (an input, or a cast)."""
+        return "float32" in self.dtypes or any(st.params.get("dtype") == "float32" for st in self.steps)
+
     def arrays(self) -> list[np.ndarray]:
         """The input values (float64; each run casts them to its dtypes)."""
         rng = np.random.default_rng(self.seed)
@@ -283,6 +287,10 @@ _BINARY = {
     "pow": lambda T, a, b: (a * a + 1) ** T.tanh(b),
     "hypot": lambda T, a, b: T.sqrt(a * a + b * b + 0.1),
 }
+_BINARY.update({
+    "atan2": lambda T, a, b: T.atan2(a, b * b + 0.5),
+    "logaddexp": lambda T, a, b: T.logaddexp(a, b),
+})
 for _name, _fn in _BINARY.items():
     op("b_" + _name, _draw_binary, weight=3 if _name in ("add", "mul", "sub") else 1)(_fn)
 
@@ -343,6 +351,50 @@ def _prod(T, x, dim, keepdim):
 
 
 _reduction("prod", _prod, tuples=False)
+
+
+# more of the op table (special functions, activations, scans, sorting): issue 4's ops
+def _F(T):
+    return torch.nn.functional if T is torch else T.nn.functional
+
+
+unary("erf", lambda T, x: T.erf(x))
+unary("sinh", lambda T, x: T.sinh(T.tanh(x) * 2))
+unary("cosh", lambda T, x: T.cosh(T.tanh(x) * 2))
+unary("asin", lambda T, x: T.asin(T.tanh(x) * 0.9))
+unary("atan", lambda T, x: T.atan(x))
+unary("gelu", lambda T, x: _F(T).gelu(x))
+unary("silu", lambda T, x: _F(T).silu(x))
+unary("elu", lambda T, x: _F(T).elu(x))
+unary("leaky_relu", lambda T, x: _F(T).leaky_relu(x, 0.2))
+unary("hardtanh", lambda T, x: _F(T).hardtanh(x))
+unary("mish", lambda T, x: _F(T).mish(x))
+unary("logsigmoid", lambda T, x: _F(T).logsigmoid(x))
+unary("flip", lambda T, x: x.flip(tuple(range(x.ndim))))
+
+
+def _scan_draw(c, g, x):
+    nd = g.regs[x].ndim
+    return (x,), {"dim": c.int(-max(nd, 1), max(nd, 1) - 1)}
+
+
+op("cumsum", _scan_draw)(lambda T, x, dim: T.cumsum(x, dim))
+op("cumprod", _scan_draw)(lambda T, x, dim: T.cumprod(x, dim))
+op("logcumsumexp", _scan_draw)(lambda T, x, dim: T.logcumsumexp(x, dim))
+op("cummax", _scan_draw)(lambda T, x, dim: T.cummax(x, dim)[0])
+op("sort", _scan_draw)(lambda T, x, dim: T.sort(x, dim=dim, stable=True)[0])
+op("roll", _scan_draw)(lambda T, x, dim: T.roll(x, 1, dim) if x.ndim else T.roll(x, 1))
+op("diff", lambda c, g, x: _scan_draw(c, g, x) if g.regs[x].ndim else None)(lambda T, x, dim: T.diff(x, dim=dim))
+
+
+def _draw_normalize(c, g, x):
+    nd = g.regs[x].ndim
+    return None if nd == 0 else ((x,), {"dim": c.int(-nd, nd - 1)})
+
+
+op("normalize", _draw_normalize)(lambda T, x, dim: _F(T).normalize(x, dim=dim))
+op("layer_norm", lambda c, g, x: ((x,), {}) if g.regs[x].ndim else None)(
+    lambda T, x: _F(T).layer_norm(x, x.shape[-1:]))
 
 
 # shapes
@@ -692,11 +744,18 @@ _INPLACE_BINARY = {
 }
 
 
+def _partial_overlap(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """``b`` reads memory ``a`` writes, without being ``a`` itself: PyTorch's result then depends on
+    its iteration order (undefined), NumPy's does not."""
+    same = (a.data_ptr(), a.shape, a.stride()) == (b.data_ptr(), b.shape, b.stride())
+    return not same and a.numel() > 0 and a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
 def _draw_inplace(c, g, x):
     x = _draw_target(c, g)
     if c.flag(0.5):
         return (x,), {"how": c.pick(tuple(_INPLACE_UNARY))}
-    y = _draw_partner(c, g, x, _fits_into)
+    y = _draw_partner(c, g, x, lambda a, b: _fits_into(a, b) and not _partial_overlap(a, b))
     return None if y is None else ((x, y), {"how": c.pick(tuple(_INPLACE_BINARY))})
 
 
@@ -786,6 +845,25 @@ def _draw_shapes(c: Chooser, n: int) -> tuple:
     return tuple(shapes)
 
 
+def _draw_steps(c: Chooser, g: _Gen, prog: Program, max_steps: int) -> None:
+    for _ in range(c.int(0, max_steps)):
+        name = c.pick(_WEIGHTED)
+        x = len(g.regs) - 1 if c.flag(0.5) else c.int(0, len(g.regs) - 1)
+        drawn = OPS[name].draw(c, g, x)
+        if drawn is None:
+            continue
+        args, params = drawn
+        try:
+            out = OPS[name].fn(torch, *(g.regs[a] for a in args), **params)
+        except Exception:  # noqa: BLE001 - the program ends on a step that raises
+            prog.steps.append(Step(name, args, params))
+            return
+        if out.numel() > MAX_NUMEL and not OPS[name].inplace:
+            continue
+        prog.steps.append(Step(name, args, params))
+        g.regs.append(out)
+
+
 def generate(c: Chooser, max_steps: int = 20) -> Program:
     n = c.int(1, 3)
     shapes = _draw_shapes(c, n)
@@ -795,23 +873,8 @@ def generate(c: Chooser, max_steps: int = 20) -> Program:
         rg[0] = True
     prog = Program(shapes, dtypes, tuple(rg), c.flag(0.2), c.int(0, 2**31), [], ())
     g = _Gen(prog)
-    for _ in range(c.int(0, max_steps)):
-        name = c.pick(_WEIGHTED)
-        x = len(g.regs) - 1 if c.flag(0.5) else c.int(0, len(g.regs) - 1)
-        drawn = OPS[name].draw(c, g, x)
-        if drawn is None:
-            continue
-        args, params = drawn
-        try:
-            with torch.no_grad():
-                out = OPS[name].fn(torch, *(g.regs[a] for a in args), **params)
-        except Exception:  # noqa: BLE001 - the program ends on a step that raises
-            prog.steps.append(Step(name, args, params))
-            break
-        if out.numel() > MAX_NUMEL and not OPS[name].inplace:
-            continue
-        prog.steps.append(Step(name, args, params))
-        g.regs.append(out)
+    with torch.no_grad():  # the shadow records nothing (and its draws index it freely)
+        _draw_steps(c, g, prog, max_steps)
     k = len(g.regs)
     n_out = min(c.int(1, 3), k)
     outs = [k - 1] if c.flag(0.7) else [c.int(0, k - 1)]

@@ -360,3 +360,95 @@ def test_matmul_does_not_promote():
     """``matmul`` of float32 and float64: PyTorch raises (no type promotion); autojac promoted."""
     assert_same(lambda T: T.ones(1, 3) @ T.ones(3, dtype=T.float64))
     assert_same(lambda T: T.bmm(T.ones(1, 2, 3), T.ones(1, 3, 2, dtype=T.float64)))
+
+
+def test_setitem_drops_leading_ones_of_the_value():
+    """``y[()] = v`` with ``v`` of shape (1,): PyTorch drops the value's leading 1-dims; autojac raised
+    (NumPy: 'setting an array element with a sequence')."""
+    def fn(T):
+        x = T.tensor(2.0, requires_grad=True)
+        v = T.tensor([3.0], requires_grad=True)
+        y = x * 1
+        y[()] = v * 2
+        z = T.zeros(2, 3)
+        z[0] = T.ones(1, 1, 3)
+        return y, z, grad(T, y, [x, v])
+
+    assert_same(fn)
+
+
+def test_setitem_mask_casts_only_one_element():
+    """With only masks/ints/slices in the index a one-element value is cast (masked fill); a larger
+    value, or any integer index array, must have the destination's dtype."""
+    def run(idx, v):
+        def fn(T):
+            x = T.zeros(2, 3, dtype=T.float64)
+            x[tuple(T.tensor(i) if isinstance(i, list) else i for i in idx)] = T.ones(v)
+            return x
+        return fn
+
+    for idx in ([[True, False]], [slice(None), [True, False, True]], [[True, False], 0], [[0]]):
+        for v in ((), (1,), (2,), (1, 3)):
+            assert_same(run(idx, v))
+
+
+def test_nan_cotangents_follow_pytorch_formulas():
+    """Under a nan cotangent (e.g. from the var of one element downstream): relu masks it out where
+    the input is <= 0 (autojac multiplied: nan), amax spreads it over the slice (autojac masked
+    it: 0), maximum/minimum with a nan operand pass it to both inputs (autojac: 0)."""
+    def fn(T):
+        x = T.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        g = T.tensor([float("nan")] * 3)
+        a = T.tensor([float("nan"), 1.0, 2.0, 3.0], requires_grad=True)
+        b = T.tensor([1.0, float("nan"), 2.0, 1.0], requires_grad=True)
+        w = T.tensor([1.0, 2.0, 3.0, 4.0])
+        return (T.autograd.grad(T.relu(x), x, g)[0], T.autograd.grad(T.amax(x), x, g[0])[0],
+                T.autograd.grad((T.maximum(a, b) * w).sum(), [a, b]),
+                T.autograd.grad((T.minimum(a, b) * w).sum(), [a, b]))
+
+    assert_same(fn)
+
+
+def test_prod_forward_mode_over_empty_dims():
+    """Forward mode through ``prod`` over a dim of a (0, 0) tensor raised (reshape with -1 of an empty array)."""
+    def fn(T):
+        f = lambda x: x.expand(0, 0).prod(1, keepdim=True)  # noqa: E731
+        x = T.tensor(1.0, dtype=T.float64)
+        if T is autojac:
+            return T.autograd.functional.jacobian(f, x, strategy="forward-mode", vectorize=True)
+        return T.func.jacrev(f)(x)
+
+    assert_same(fn)
+
+
+def test_matmul_saves_only_the_operand_its_gradients_read():
+    """``a @ c`` with ``c`` a constant: writing to ``a`` afterwards raised at backward in autojac
+    (it saved both operands); PyTorch saves ``a`` only when ``c`` requires grad."""
+    def fn(T):
+        x = T.ones(3, 2, requires_grad=True)
+        a = T.maximum(x, x)
+        c = T.tensor([1.0, 2.0])
+        y = a @ c
+        a.transpose(0, 1).fill_(2.0)
+        return grad(T, y.sum(), x)
+
+    def both_require_grad(T):  # then a is read by c's gradient: both raise
+        x = T.ones(3, 2, requires_grad=True)
+        c = T.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 1
+        y = a @ c
+        a.fill_(2.0)
+        return grad(T, y.sum(), c)
+
+    assert_same(fn)
+    assert_same(both_require_grad)
+
+
+def test_fill_of_an_empty_expanded_view():
+    """``zero_`` on an empty view of an expanded tensor raised (NumPy: read-only destination)."""
+    def fn(T):
+        r = T.tensor([1.0]).expand(0)
+        r.unsqueeze(0).zero_()
+        return r
+
+    assert_same(fn)

@@ -92,8 +92,18 @@ def _fit(g: Tensor, x, nb: int, node: Node, i: int) -> Tensor:
                 f"{list(gs[nb:])} but expected shape compatible with {list(shape)}"
             ) from None
     if g._data.dtype is not x._data.dtype and x._data.dtype.kind in "fc":
-        g = g.to(x.dtype)
+        g = cast_grad(g, x)
     return g
+
+
+def cast_grad(g: Tensor, x: Tensor) -> Tensor:
+    """``g`` in ``x``'s dtype. A complex gradient of a real input keeps its real part, as PyTorch's
+    rules do (``handle_r_to_c``): that is the gradient of a real loss along real directions."""
+    if g._data.dtype.kind == "c" and x._data.dtype.kind != "c":
+        g = g.real  # a recorded op: differentiable under create_graph
+        if g._data.dtype is x._data.dtype:
+            return g
+    return g.to(x.dtype)
 
 
 def _accumulate(buf: dict, key, g: Tensor) -> None:
@@ -334,7 +344,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         if gd.shape != xd.shape if not nb else gd.shape[nb:] != xd.shape or gd.ndim != nb + xd.ndim:
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
-            gi = gi.to(inputs[i].dtype)
+            gi = cast_grad(gi, inputs[i])
         if te is Node:
             if e.op.n_out == 1:
                 old = buf.get(e)

@@ -114,5 +114,7 @@ def _fit_tangent(tt: Tensor, batch: tuple, out: Tensor) -> Tensor:
         nb = len(batch)
         tt = _expand_rows(tt, nb, tuple(tt._data.shape[nb:]), out._data.shape)
     if tt._data.dtype is not out._data.dtype:
-        tt = tt.to(out.dtype)
+        from .engine import cast_grad
+
+        tt = cast_grad(tt, out)  # a complex tangent of a real output: its real part
     return tt

@@ -38,7 +38,7 @@ def _make_grads(outputs: tuple, grad_outputs, is_grads_batched: bool) -> list:
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind not in "fc":
+            if out._data.dtype.kind != "f":  # complex too: PyTorch asks for a grad_output then
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             if is_grads_batched:
                 raise RuntimeError("grad_outputs must be given when is_grads_batched=True")

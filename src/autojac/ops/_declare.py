@@ -13,19 +13,35 @@ from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._tensor import Tensor, _wrap
 
-__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op"]
+__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op",
+           "conj", "conj_op"]
+
+# Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
+# dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
+# holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
+# rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
+conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
+                saves_inputs=False)
+
+
+def conj(x):
+    """The complex conjugate, recorded; ``x`` itself when it is real (a tensor or a Python number)."""
+    if type(x) is Tensor:
+        return conj_op(x) if x._data.dtype.kind == "c" else x
+    return x.conjugate() if type(x) is complex or isinstance(x, np.complexfloating) else x
 
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
                 cast: str | None = "float", grad_name: str | None = None) -> Op:
-    """A unary op whose derivative is a pointwise factor ``deriv(ans, x)``.
+    """A unary op whose derivative is a pointwise factor ``deriv(ans, x)`` (holomorphic for complex
+    inputs: the VJP is ``g * conj(deriv)``, the JVP ``t * deriv``).
 
     ``uses`` says what ``deriv`` reads: ``"x"``, ``"ans"`` or ``"both"`` (decides what is
     saved and version-checked).
     """
     return defop(
         name, forward,
-        vjp=(lambda g, ans, x: g * deriv(ans, x),),
+        vjp=(lambda g, ans, x: g * conj(deriv(ans, x)),),
         jvp=(lambda t, ans, x: t * deriv(ans, x),),
         saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name,
@@ -72,8 +88,8 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
     """A binary op with pointwise partials ``da(ans, a, b)`` and ``db(ans, a, b)``."""
     return defop(
         name, forward,
-        vjp=(None if da is None else (lambda g, ans, a, b: g * da(ans, a, b)),
-             None if db is None else (lambda g, ans, a, b: g * db(ans, a, b))),
+        vjp=(None if da is None else (lambda g, ans, a, b: g * conj(da(ans, a, b))),
+             None if db is None else (lambda g, ans, a, b: g * conj(db(ans, a, b)))),
         jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
         saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),

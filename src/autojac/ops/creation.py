@@ -329,6 +329,10 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform samples on [0, 1); same stream as PyTorch's CPU generator for a given seed."""
     shape = _size(size)
     d = _float_dtype(dtype)
+    if d.kind == "c":  # PyTorch draws the real and imaginary parts as one real tensor of twice the size
+        f = _real_of(d)
+        vals = _gen(generator).uniform(2 * math.prod(shape), f).astype(f)
+        return _finish(vals.view(d).reshape(shape), requires_grad)
     vals = _gen(generator).uniform(math.prod(shape), d).astype(d)
     if d == np.float16:  # a draw that rounds up to 1 wraps to 0, as in PyTorch: [0, 1) stays half-open
         vals[vals == 1] = 0
@@ -344,8 +348,18 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     """
     shape = _size(size)
     d = _float_dtype(dtype)
+    if d.kind == "c":  # PyTorch: normal parts of variance 1/2, drawn as one real tensor of twice the size
+        f, n = _real_of(d), 2 * math.prod(shape)
+        vals = _gen(generator).normal(n, f)
+        std = 1.0 / math.sqrt(2.0)  # multiplied in float32 where PyTorch's float kernel does (n >= 16)
+        vals = vals.astype(f) * f.type(std) if f == np.float32 and n >= 16 else (vals * std).astype(f)
+        return _finish(vals.view(d).reshape(shape), requires_grad)
     vals = _gen(generator).normal(math.prod(shape), d)
     return _finish(vals.astype(d).reshape(shape), requires_grad)
+
+
+def _real_of(d: np.dtype) -> np.dtype:
+    return np.dtype(np.float32 if d == np.complex64 else np.float64)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,

@@ -16,7 +16,7 @@ import string
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop, named, renamed
+from ._declare import attach, conj, defop, named, renamed
 
 __all__ = ["einsum", "tensordot", "kron", "cdist"]
 
@@ -61,7 +61,7 @@ def _einsum_vjp(i: int):
                 target.append(new)
             else:
                 target.append(c)
-        others = [(ins[k], xs[k]) for k in range(len(xs)) if k != i] + eyes
+        others = [(ins[k], conj(xs[k])) for k in range(len(xs)) if k != i] + eyes  # complex: g times conj(others)
         have = set(out) | {c for s, _ in others for c in s}
         kept = "".join(c for c in target if c in have)
         spec = ",".join([batch + out] + [s for s, _ in others]) + "->" + batch + kept

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import cmath
+
 import numpy as np
 
 from .._core.forward import has_tangent
 from .._core.node import nondiff
-from .._tensor import Tensor
-from ._declare import apply, attach, binary, defop, elementwise, inplace, lift, named, operand, renamed
+from .._tensor import Tensor, _wrap
+from ._declare import apply, attach, binary, conj, defop, elementwise, inplace, lift, named, operand, renamed
 
 _EMPTY: dict = {}
 
@@ -19,11 +21,11 @@ sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
                saves_inputs=False, cast="promote")
 mul_op = defop("mul", np.multiply,
-               vjp=(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a),
+               vjp=(lambda g, ans, a, b: g * conj(b), lambda g, ans, a, b: g * conj(a)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) * b, lambda t, ans, a, b: lift(t, b, ans) * a),
                saves_inputs="cross", cast="promote")
 div_op = defop("div", np.true_divide,
-               vjp=(lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * a / (b * b)),
+               vjp=(lambda g, ans, a, b: g / conj(b), lambda g, ans, a, b: -g * conj(a) / conj(b * b)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
                cast="float")
 # x / number: PyTorch saves only the number ("cross": x's version is not checked, the node is freed
@@ -57,13 +59,24 @@ def _pow_da(ans, a, b):
     return where(b == 0, 0.0, b * a ** (b - 1))
 
 
+def _real_nonneg(b):
+    """``b >= 0``; for a complex ``b``, PyTorch's ``imag(b) == 0 and real(b) >= 0``."""
+    if b._data.dtype.kind != "c":
+        return b >= 0
+    return _wrap((b._data.imag == 0) & (b._data.real >= 0))
+
+
 def _pow_db(ans, a, b):
     # d/db a**b = a**b log a; PyTorch defines it as 0 where a == 0 and b >= 0
     if type(a) is not Tensor:  # a Python scalar base
         if a == 0:
-            return where(b >= 0, 0.0, ans * float("-inf"))
+            return where(_real_nonneg(b), 0.0, ans * float("-inf"))
+        if type(a) is complex or ans._data.dtype.kind == "c":  # the complex log: log|a| + i arg(a)
+            return ans * cmath.log(a)
         return ans * (float(np.log(a)) if a > 0 else float("nan"))
-    return where((a == 0) & (b >= 0), 0.0, ans * log(a))
+    if ans._data.dtype.kind == "c" and a._data.dtype.kind != "c":
+        a = a.to(ans.dtype)  # a negative real base has a complex log
+    return where((a == 0) & _real_nonneg(b), 0.0, ans * log(a))
 
 
 # saved as PyTorch saves them, so that in-place writes it accepts are accepted here too
@@ -156,11 +169,23 @@ negative = lambda input: neg(input)  # noqa: E731
 
 
 # --------------------------------------------------------------------------- unary math
-def _sign_like(ans, x):
-    return sign(x)
+def _abs_vjp(g, ans, x):
+    if x._data.dtype.kind == "c":  # d|z| = Re(conj(sgn z) dz): the gradient is g * sgn(z), 0 at z = 0
+        from .complex import csgn
+
+        return g * csgn(x)
+    return g * sign(x)
 
 
-abs = elementwise("abs", np.abs, _sign_like, cast=None)  # noqa: A001
+def _abs_jvp(t, ans, x):
+    if x._data.dtype.kind == "c":
+        from .complex import csgn, real
+
+        return real(conj(csgn(x)) * t)
+    return t * sign(x)
+
+
+abs = defop("abs", np.abs, vjp=(_abs_vjp,), jvp=(_abs_jvp,))  # noqa: A001
 absolute = abs
 exp = elementwise("exp", np.exp, lambda ans, x: ans, uses="ans")
 log = elementwise("log", np.log, lambda ans, x: 1.0 / x)
@@ -191,20 +216,41 @@ sigmoid_backward = defop(
          lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
     cast="promote", grad_name="SigmoidBackwardBackward0",
 )
-tanh = defop("tanh", np.tanh, vjp=(lambda g, ans, x: tanh_backward(g, ans),),
-             jvp=(lambda t, ans, x: tanh_backward(t, ans),), saves_inputs=False, saves_ans=True, cast="float")
+# (complex values take the composite formula: the fused kernels' own rules are written for real ones)
+tanh = defop("tanh", np.tanh,
+             vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
+             jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
+             saves_inputs=False, saves_ans=True, cast="float")
 
 
 def _sigmoid_forward(x):
+    if x.dtype.kind == "c":
+        return 1.0 / (1.0 + np.exp(-x))
     # exp of a negative argument only, so no overflow warnings at large |x|
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
-sigmoid = defop("sigmoid", _sigmoid_forward, vjp=(lambda g, ans, x: sigmoid_backward(g, ans),),
-                jvp=(lambda t, ans, x: sigmoid_backward(t, ans),), saves_inputs=False, saves_ans=True,
-                cast="float")
-relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda ans, x: (ans > 0), uses="ans", cast=None)
+sigmoid = defop("sigmoid", _sigmoid_forward,
+                vjp=(lambda g, ans, x: g * conj(ans * (1 - ans)) if ans._data.dtype.kind == "c"
+                     else sigmoid_backward(g, ans),),
+                jvp=(lambda t, ans, x: t * (ans * (1 - ans)) if ans._data.dtype.kind == "c"
+                     else sigmoid_backward(t, ans),),
+                saves_inputs=False, saves_ans=True, cast="float")
+
+
+def _real_only(x, message: str) -> None:
+    """PyTorch's error for an op that has no meaning on complex numbers (NumPy would order them)."""
+    if x.dtype.kind == "c":
+        raise NotImplementedError(message)
+
+
+def _relu_forward(x):
+    _real_only(x, "clamp is not supported for complex types")
+    return np.maximum(x, 0)
+# a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the input is <= 0
+relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans > 0, g, 0.0),),
+             jvp=(lambda t, ans, x: where(ans > 0, t, 0.0),), saves_inputs=False, saves_ans=True)
 
 
 def _softplus_forward(x, beta=1.0, threshold=20.0):
@@ -241,6 +287,7 @@ def _piecewise_constant(name: str, forward, **kw):
 
 
 def _sign_forward(x):
+    _real_only(x, "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
     r = np.asarray(np.sign(x))  # a 0-d input gives a NumPy scalar
     if r.dtype.kind == "f":
         np.copyto(r, 0, where=r != r)  # PyTorch's sign(nan) is 0 (so abs'(nan) is 0 too)
@@ -257,6 +304,7 @@ def _sign(x):
 
 # --------------------------------------------------------------------------- clamp / max / where
 def _clamp_forward(x, lo, hi):
+    _real_only(x, "clamp is not supported for complex types")
     if lo is not None:
         x = np.maximum(x, lo)
     if hi is not None:
@@ -366,13 +414,20 @@ minimum_op = defop("minimum", np.minimum,
 def maximum(input, other, *, out=None) -> Tensor:
     """Elementwise maximum; at ties each input gets half the gradient."""
     _no_out(out)
+    _no_complex(input, other, "maximum")
     return maximum_op(input, other)
 
 
 def minimum(input, other, *, out=None) -> Tensor:
     """Elementwise minimum; at ties each input gets half the gradient."""
     _no_out(out)
+    _no_complex(input, other, "minimum")
     return minimum_op(input, other)
+
+
+def _no_complex(a, b, name: str) -> None:
+    if any(type(x) is Tensor and x._data.dtype.kind == "c" for x in (a, b)):
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
 
 
 def _nan_aware(name: str, forward, wins):
@@ -597,7 +652,8 @@ def _fill(self, value, op=_fill_op):
                        else s, saves_self=False)
     if not self._data.flags.writeable and self._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
-    self._data.fill(value)
+    if self._data.size:
+        self._data.fill(value)
     self._vc[0] += 1
     return self
 

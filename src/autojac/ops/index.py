@@ -239,8 +239,9 @@ def index_put(x: Tensor, value, idx) -> Tensor:
 
 
 def _integer_indexed(idx) -> bool:
-    """Whether ``x[idx] = v`` is PyTorch's index_put, which requires ``v``'s dtype: an integer index
-    array (or a 0-d bool tensor) is in ``idx``; with only masks, ints and slices ``v`` is cast."""
+    """Whether ``x[idx] = v`` is PyTorch's index_put, which requires ``v``'s dtype, even for a one-element
+    ``v``: an integer index array (or a 0-d bool tensor) is in ``idx``. With only masks, ints and slices,
+    a one-element ``v`` is cast (a masked fill); a larger one must match too."""
     for i in idx if isinstance(idx, tuple) else (idx,):
         if isinstance(i, (Tensor, np.ndarray, list)):
             a = i._data if isinstance(i, Tensor) else np.asarray(i)
@@ -259,7 +260,8 @@ def _setitem(self: Tensor, idx, value) -> None:
         shape = value._data.shape
         k = next((i for i, n in enumerate(shape) if n != 1), len(shape))
         value = value.reshape(shape[k:])
-    if vt and not basic and value._data.dtype != self._data.dtype and _integer_indexed(idx):
+    if vt and not basic and value._data.dtype != self._data.dtype and (
+            value._data.ndim or _integer_indexed(idx)):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "
                            f"the destination and {value.dtype} for the source.")
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \

@@ -1038,8 +1038,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     dims = normalize_dims(dim, x._data.ndim)
     if x._data.size == 0 and (p < 0 or p == _INF):  # max/min-like reductions: no identity
         _empty_norm_check(x, p, dim)
-    if x._data.dtype.kind == "c" and STATE.enabled and x._requires_grad:
-        raise NotImplementedError("linalg.vector_norm: gradients of complex tensors are not supported by autojac")
+    if x._data.dtype.kind == "c":  # every p-norm depends on |x| only; abs gives the complex gradient
+        x = _abs(x)
     return _vnorm(x, p, dims, bool(keepdim))
 
 

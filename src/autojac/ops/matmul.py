@@ -1,6 +1,7 @@
 """Matrix products and matrix structure: matmul/mm/bmm/mv/dot/outer, diag, diagonal, trace, tril, triu.
 
-VJP rules take cotangents with extra leading batch dims; ``@`` broadcasts over them.
+VJP rules take cotangents with extra leading batch dims; ``@`` broadcasts over them. For complex
+operands they take conjugates (``grad_a = g @ b^H``, ``grad_b = a^H @ g``); JVPs do not.
 """
 
 from __future__ import annotations
@@ -8,19 +9,20 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop, lift, named
+from ._declare import attach, conj, defop, lift, named
 from .elementwise import where
 from .index import index_put
 from .shape import mark_view
 
 
 def _vjp_a(g, ans, a, b):
+    b = conj(b)  # b itself when real
     if a.ndim == 1:
         if b.ndim == 1:  # dot: g is batch-only
             return g.unsqueeze(-1) * b
         if b.ndim == 2:  # one product for all batch rows, not one per row
             return g @ b.mT
-        # (k) @ (..., k, n) -> (..., n);  grad_a = (g[..., None, :] @ b^T)[..., 0, :]
+        # (k) @ (..., k, n) -> (..., n);  grad_a = (g[..., None, :] @ b^H)[..., 0, :]
         return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
     if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
         return g.unsqueeze(-1) * b
@@ -28,14 +30,15 @@ def _vjp_a(g, ans, a, b):
 
 
 def _vjp_b(g, ans, a, b):
+    a = conj(a)
     if b.ndim == 1:
         if a.ndim == 1:
             return g.unsqueeze(-1) * a
         if a.ndim == 2:
             return g @ a
-        # grad_b[k] = sum_m g[..., m] a[..., m, k]
+        # grad_b[k] = sum_m g[..., m] conj(a[..., m, k])
         return (g.unsqueeze(-2) @ a).squeeze(-2)
-    if a.ndim == 1:  # (k) @ (..., k, n): grad_b = a[:, None] * g[..., None, :]
+    if a.ndim == 1:  # (k) @ (..., k, n): grad_b = conj(a)[:, None] * g[..., None, :]
         return a.unsqueeze(-1) * g.unsqueeze(-2)
     return a.mT @ g
 
@@ -74,8 +77,10 @@ def _matmul_forward(a, b):
 
 
 def _matmul_op(grad_name: str):
+    # "cross": each rule reads only the other operand, so, as PyTorch, a write to an operand that
+    # requires grad is fine when the other does not
     return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
-                 cast="promote", grad_name=grad_name)
+                 cast="promote", grad_name=grad_name, saves_inputs="cross")
 
 
 _mm = _matmul_op("MmBackward0")

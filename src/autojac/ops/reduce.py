@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop, named, renamed
+from ._declare import attach, conj, defop, named, renamed
 from .elementwise import where
 from .shape import _clone
 
@@ -151,7 +151,7 @@ def _others_pairs(x: Tensor) -> Tensor:
 
 _others_last = defop(
     "prod_others", _others_last_forward,
-    vjp=(lambda g, ans, x: (g.unsqueeze(-1) * _others_pairs(x)).sum(-2),),
+    vjp=(lambda g, ans, x: (g.unsqueeze(-1) * conj(_others_pairs(x))).sum(-2),),
     jvp=(lambda t, ans, x: (t.unsqueeze(-2) * _others_pairs(x)).sum(-1),),
     grad_name="ProdBackward0",
 )
@@ -162,7 +162,7 @@ def _prod_others(x: Tensor, dims: tuple) -> Tensor:
     keep = [d for d in range(x.ndim) if d not in dims]
     perm = tuple(keep + list(dims))
     xt = x.permute(perm)
-    flat = xt.reshape(tuple(xt.shape[:len(keep)]) + (-1,))
+    flat = xt.reshape(tuple(xt.shape[:len(keep)]) + (int(np.prod(xt.shape[len(keep):])),))  # no -1: may be empty
     out = _others_last(flat).reshape(tuple(xt.shape))
     return out.permute(tuple(np.argsort(perm).tolist()))
 
@@ -170,8 +170,8 @@ def _prod_others(x: Tensor, dims: tuple) -> Tensor:
 def _prod_vjp(g, ans, x, dims, keepdim):
     ge = unreduce(g, tuple(x.shape), dims, keepdim)
     if not np.any(x._data == 0):
-        return ge * unreduce(ans, tuple(x.shape), dims, keepdim) / x
-    return ge * _prod_others(x, dims)
+        return ge * conj(unreduce(ans, tuple(x.shape), dims, keepdim)) / conj(x)
+    return ge * conj(_prod_others(x, dims))
 
 
 _prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
@@ -201,10 +201,11 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 # --------------------------------------------------------------------------- max / min
 def _extreme_vjp(g, ans, x, dims, keepdim):
     # ties share the gradient evenly, as PyTorch's amax/amin/max() do
+    # a product with the 0/1 mask, as PyTorch's (a nan cotangent spreads over the slice as there)
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
     mask = (x == full)
     count = _sum(mask, dims, True)
-    return where(mask, unreduce(g, tuple(x.shape), dims, keepdim) / count, 0.0)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / count
 
 
 def _extreme_jvp(t, ans, x, dims, keepdim):
@@ -376,7 +377,15 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     n = _count(input._data.shape, dims)
     c = _correction(unbiased, correction)
     centered = input - mean(input, dims, True)
-    return named(sum(centered * centered, dims, keepdim) / float(np.maximum(n - c, 0)), "VarBackward0")
+    sq = centered * centered if input._data.dtype.kind != "c" else _abs2(centered)
+    return named(sum(sq, dims, keepdim) / float(np.maximum(n - c, 0)), "VarBackward0")
+
+
+def _abs2(z: Tensor) -> Tensor:
+    """``|z|^2`` of a complex tensor, as a real one (var and std of complex tensors are real)."""
+    from .complex import real
+
+    return real(z * conj(z))
 
 
 def _std_rule(g, ans, v):
@@ -493,6 +502,10 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if dtype is not None:
         input = input.to(dtype)
     _float_check(input, "norm")
+    if input._data.dtype.kind == "c":  # every p-norm depends on |z| only; abs gives the complex gradient
+        from .elementwise import abs as _abs
+
+        input = _abs(input)
     if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:  # PyTorch: a matrix norm then
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
     return named(_vector_norm(input, p, normalize_dims(dim, input._data.ndim), keepdim), "LinalgVectorNormBackward0")
@@ -517,7 +530,7 @@ def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
 
 
 def _lse_forward(x, dims, keepdim):
-    m = np.max(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    m = np.max(x.real, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     m = np.where(np.isfinite(m), m, 0)
     r = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
     return r if keepdim else np.squeeze(r, axis=dims)
@@ -531,7 +544,7 @@ def _lse_weights(ans, x, dims, keepdim):
     from .elementwise import exp
 
     xd = x._data
-    m = np.max(xd, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
+    m = np.max(xd.real, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
     e = exp(x - _wrap(np.where(np.isfinite(m), m, 0).astype(xd.dtype, copy=False)))
     return e / _sum(e, dims, True)
 
@@ -539,7 +552,7 @@ def _lse_weights(ans, x, dims, keepdim):
 _lse = defop(
     "logsumexp", _lse_forward,
     vjp=(lambda g, ans, x, dims, keepdim:
-         unreduce(g, tuple(x.shape), dims, keepdim) * _lse_weights(ans, x, dims, keepdim),),
+         unreduce(g, tuple(x.shape), dims, keepdim) * conj(_lse_weights(ans, x, dims, keepdim)),),
     jvp=(lambda t, ans, x, dims, keepdim:
          _sum(t * _lse_weights(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim),),
     saves_ans=True, cast="float",
@@ -551,7 +564,14 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return _lse(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
+def _complex_kernel_check(x, name: str) -> None:
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{'ComplexFloat' if x.dtype == np.complex64 else 'ComplexDouble'}'")
+
+
 def _softmax_forward(x, dim):
+    _complex_kernel_check(x, "softmax_lastdim_kernel_impl")
     if x.size == 0:  # np.max has no identity for an empty axis; the result is just as empty
         return x.copy()
     m = np.max(x, axis=dim, keepdims=True)
@@ -569,6 +589,7 @@ _softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softma
 
 
 def _log_softmax_forward(x, dim):
+    _complex_kernel_check(x, "log_softmax_lastdim_kernel_impl")
     if x.size == 0:
         return x.copy()
     m = np.max(x, axis=dim, keepdims=True)

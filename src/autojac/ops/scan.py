@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop, inplace, renamed
+from ._declare import attach, conj, defop, inplace, renamed
 from .elementwise import exp, log, where
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff"]
@@ -92,9 +92,9 @@ def _cumprod_vjp(g, ans, x, dim):
     if not x.ndim:
         return g
     ax = dim + _nb(g, x)
-    if not np.any(x._data == 0):
-        return _rcumsum(g * ans, ax) / x
-    m = _cumprod_jacobian(x, dim)
+    if not np.any(x._data == 0):  # complex: g times the conjugate Jacobian
+        return _rcumsum(g * conj(ans), ax) / conj(x)
+    m = conj(_cumprod_jacobian(x, dim))
     return (_last(g, ax).unsqueeze(-1) * m).sum(-2).movedim(-1, ax)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype
 from .._core.broadcast import expand as _expand_op
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, defop, named
+from ._declare import attach, conj, defop, named
 
 __all__ = [
     "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
@@ -612,7 +612,8 @@ attach(
     type=_type, type_as=lambda self, other: to(self, other.dtype),
     view_as=lambda self, other: view(self, other._data.shape),
     reshape_as=lambda self, other: reshape(self, other._data.shape),
-    T=property(_T), mT=property(_mT), H=property(_T), mH=property(_mT),
+    T=property(_T), mT=property(_mT),
+    H=property(lambda self: conj(_T(self))), mH=property(lambda self: conj(_mT(self))),  # conjugate transposes
 )
 
 

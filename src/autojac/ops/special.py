@@ -15,7 +15,8 @@ import numpy as np
 from .._tensor import Tensor
 from . import _specfun
 from ._declare import attach, binary, defop, elementwise, inplace, lift, operand, renamed
-from .elementwise import _no_out, _sign_op, ceil, eq, exp, exp2, floor, le, logical_and, sqrt, trunc, where, zero_grad
+from .elementwise import (_no_out, _sign_op, ceil, eq, exp, exp2, floor, le, logical_and, sigmoid, sqrt, trunc, where,
+                          zero_grad)
 from .elementwise import round as round_
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "sinh", "cosh", "asin", "acos", "atan",
@@ -180,11 +181,13 @@ _atan2_op = binary("atan2", np.arctan2, lambda ans, a, b: b / _sq_norm(a, b), la
                    cast="float")
 _hypot_op = binary("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans, uses="both",
                    cast="float")
-# d/da log(e^a + e^b) = e^(a - ans): never overflows, since a <= ans
-_logaddexp_op = binary("logaddexp", np.logaddexp, lambda ans, a, b: exp(a - ans), lambda ans, a, b: exp(b - ans),
-                       uses="both", cast="float")
-_logaddexp2_op = binary("logaddexp2", np.logaddexp2, lambda ans, a, b: exp2(a - ans),
-                        lambda ans, a, b: exp2(b - ans), uses="both", cast="float")
+# d/da log(e^a + e^b) = sigmoid(a - b): never overflows, and reads only the inputs (PyTorch saves
+# the inputs, not the result: writing to the result in place afterwards is allowed)
+_LN2 = math.log(2.0)
+_logaddexp_op = binary("logaddexp", np.logaddexp, lambda ans, a, b: sigmoid(a - b), lambda ans, a, b: sigmoid(b - a),
+                       uses="x", cast="float")
+_logaddexp2_op = binary("logaddexp2", np.logaddexp2, lambda ans, a, b: sigmoid((a - b) * _LN2),
+                        lambda ans, a, b: sigmoid((b - a) * _LN2), uses="x", cast="float")
 
 
 def atan2(input, other, *, out=None) -> Tensor:
@@ -328,8 +331,17 @@ _sgn_op = defop("sgn", np.sign, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lamb
 
 
 def sgn(input: Tensor, *, out=None) -> Tensor:
-    """The sign of real numbers (``x / |x|`` for complex ones, not supported here); zero gradient."""
+    """The sign of real numbers (zero gradient), ``z / |z|`` of complex ones (0 at 0).
+
+    >>> import autojac
+    >>> autojac.sgn(autojac.tensor([3 + 4j, 0j]))
+    tensor([0.6000+0.8000j, 0.0000+0.0000j])
+    """
     _no_out(out)
+    if input._data.dtype.kind == "c":
+        from .complex import csgn
+
+        return csgn(input)
     return _sgn_op(input)
 
 

@@ -16,6 +16,7 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autojac(\.|$)")
 
 from . import _dtype
+from ._core.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._core.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                               no_grad, set_grad_enabled)
 from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .check import STATS, Finding, check_program
+from .check import STATS, TORCH_WRONG, Finding, check_program
 from .programs import Program, RngChooser, Step, generate
 
 
@@ -67,19 +67,25 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-min", action="store_true")
+    ap.add_argument("--watch", default="", help="print the programs that count into stats matching this")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     found: dict[str, list] = {}
     t0 = time.time()
     for i in range(args.n):
         prog = generate(RngChooser(np.random.default_rng([args.seed, i])))
+        before = sum(v for k, v in STATS.items() if args.watch and args.watch in k)
         kind = kind_of(prog)
+        if args.watch and sum(v for k, v in STATS.items() if args.watch in k) > before:
+            print(f"--- watched #{i}\n{prog.source()}")
         if kind is not None:
             found.setdefault(kind, []).append((i, prog))
     dt = time.time() - t0
     print(f"{args.n} programs in {dt:.1f}s; stats:")
     for k, v in sorted(STATS.items()):
         print(f"  {k}: {v}")
+    if TORCH_WRONG:
+        print("  ops in the programs where torch was wrong:", dict(TORCH_WRONG.most_common(8)))
     for kind, progs in sorted(found.items()):
         i, prog = min(progs, key=lambda p: len(p[1].steps))
         print(f"\n=== {kind}: {len(progs)} programs, e.g. #{i}")

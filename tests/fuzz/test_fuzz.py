@@ -27,8 +27,8 @@ from .check import STATS, check_program
 from .programs import DrawChooser, Program, generate
 
 _COMMON = dict(deadline=None, database=None, print_blob=True, suppress_health_check=list(HealthCheck))
-settings.register_profile("fuzz-ci", derandomize=True, max_examples=700, **_COMMON)
-settings.register_profile("fuzz-long", derandomize=False, max_examples=20_000, **_COMMON)
+settings.register_profile("fuzz-ci", derandomize=True, max_examples=11_000, **_COMMON)
+settings.register_profile("fuzz-long", derandomize=False, max_examples=100_000, **_COMMON)
 
 
 @st.composite

@@ -316,6 +316,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
     params = node.params
     nrs = node.next_nr
     vjps = op.vjp
+    check_nan = ANOMALY.enabled and ANOMALY.check_nan
     for i, e in enumerate(node.next):
         if e is None:
             continue
@@ -337,7 +338,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         gi = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
         if gi is None:
             continue
-        if ANOMALY.enabled and ANOMALY.check_nan and not np.isfinite(gi._data).all():
+        if check_nan and not np.isfinite(gi._data).all():
             raise nan_error(op.grad_name, i, getattr(node, "trace", None), gi._data)
         xd = inputs[i]._data
         gd = gi._data

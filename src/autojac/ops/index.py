@@ -363,6 +363,15 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Write ``src`` (broadcast, cast to ``self``'s dtype) into ``self``; differentiable in ``src``."""
+    shape = np.shape(src._data if isinstance(src, Tensor) else src)
+    try:
+        full = np.broadcast_shapes(shape, self._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({self._data.shape}) must match the size of tensor b "
+                           f"({shape})") from None
+    if full != self._data.shape:  # no leading 1-dims dropped here (setitem drops them)
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
     _setitem(self, Ellipsis, src)
     return named(self, "CopyBackwards") if self._base is None else self
 

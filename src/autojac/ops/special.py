@@ -15,8 +15,21 @@ import numpy as np
 from .._tensor import Tensor
 from . import _specfun
 from ._declare import attach, binary, defop, elementwise, inplace, lift, operand, renamed
-from .elementwise import (_no_out, _sign_op, ceil, eq, exp, exp2, floor, le, logical_and, sigmoid, sqrt, trunc, where,
-                          zero_grad)
+from .elementwise import (
+    _no_out,
+    _sign_op,
+    ceil,
+    eq,
+    exp,
+    floor,
+    le,
+    logical_and,
+    sigmoid,
+    sqrt,
+    trunc,
+    where,
+    zero_grad,
+)
 from .elementwise import round as round_
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "sinh", "cosh", "asin", "acos", "atan",

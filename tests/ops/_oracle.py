@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pytest
 import torch
 
 import autojac
@@ -274,3 +275,83 @@ def fd_jvp(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.nda
 __all__ = ["B", "rng_for", "sample", "lib_tensors", "outputs", "floating", "to_np", "dense", "assert_close",
            "assert_all_close", "vjp", "second", "out_arrays", "fd_vjp", "batched_vs_loop", "torch", "autojac",
            "batched_then_differentiated", "jvp_rules", "fd_jvp"]
+
+
+# --------------------------------------------------------------------------- the shared table checks
+def table_checks(cases: list, *, value_tol: tuple = ((1e-10, 1e-12), (2e-5, 1e-5)),
+                 grad_tol: tuple = ((1e-9, 1e-11), (2e-4, 2e-5)), second_tol: tuple = (1e-9, 1e-10),
+                 batched_tol: tuple = (1e-11, 1e-12), batched_cg_tol: tuple = (1e-10, 1e-10),
+                 require_batched: bool = False) -> dict:
+    """The op-table checks for a family's ``cases``, as test functions for the module's globals.
+
+    A case has ``id``, ``fn(T, *xs)``, ``inputs()`` and ``fd``; optional attributes: ``grad_fn``
+    (compare grad_fn names, default True), ``d2`` (second-order checks, default True),
+    ``d2_oracle`` (the torch function for the second derivative) and ``atol2``.
+    Use: ``globals().update(table_checks(CASES, ...))``.
+    """
+    ids = [c.id for c in cases]
+    fd_cases = [c for c in cases if c.fd]
+    d2_cases = [c for c in cases if getattr(c, "d2", True)]
+    (v64, v32), (g64, g32) = value_tol, grad_tol
+
+    def cotangents(case, rng, xs) -> list:
+        return [rng.standard_normal(o.shape) for o in out_arrays(torch, case.fn, xs)]
+
+    @pytest.mark.parametrize("dtype,rtol,atol", [("float64", *v64), ("float32", *v32)], ids=["f64", "f32"])
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def test_value(case, dtype: str, rtol: float, atol: float) -> None:
+        xs = case.inputs()
+        got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
+        want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
+        assert len(got) == len(want)
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], f"output {i} dtype"
+            assert tuple(g.shape) == tuple(w.shape), f"output {i} shape"
+            assert g.requires_grad == w.requires_grad, f"output {i} requires_grad"
+            if getattr(case, "grad_fn", True) and w.grad_fn is not None:
+                assert g.grad_fn.name() == type(w.grad_fn).__name__, f"output {i} grad_fn"
+            assert_close(to_np(g), to_np(w), f"output {i}", rtol, atol)
+
+    @pytest.mark.parametrize("dtype,rtol,atol", [("float64", *g64), ("float32", *g32)], ids=["f64", "f32"])
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def test_grad(case, dtype: str, rtol: float, atol: float) -> None:
+        xs = case.inputs()
+        vs = cotangents(case, rng_for("v" + case.id), xs)
+        got = vjp(autojac, case.fn, xs, vs, dtype)
+        want = vjp(torch, case.fn, xs, vs, dtype)
+        assert [g.dtype for g in got] == [w.dtype for w in want], "gradient dtypes"
+        assert_all_close(got, want, "vjp", rtol, atol)
+
+    @pytest.mark.parametrize("case", d2_cases, ids=[c.id for c in d2_cases])
+    def test_second_derivative(case) -> None:
+        xs = case.inputs()
+        rng = rng_for("w" + case.id)
+        vs = cotangents(case, rng, xs)
+        ws = [rng.standard_normal(x.shape) for x in xs]
+        oracle = getattr(case, "d2_oracle", None) or case.fn
+        assert_all_close(second(autojac, case.fn, xs, vs, ws), second(torch, oracle, xs, vs, ws),
+                         "d(grad.w)/d(inputs, cotangent)", *second_tol)
+
+    @pytest.mark.parametrize("case", fd_cases, ids=[c.id for c in fd_cases])
+    def test_finite_differences(case) -> None:
+        xs = case.inputs()
+        vs = cotangents(case, rng_for("fd" + case.id), xs)
+        assert_all_close(vjp(autojac, case.fn, xs, vs), fd_vjp(case.fn, xs, vs), "vjp vs central differences",
+                         1e-6, 1e-7)
+
+    @pytest.mark.parametrize("order", [1, 2], ids=["vjp", "vjp_of_grad"])
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def test_batched_cotangents(case, order: int) -> None:
+        batched, stacked = batched_vs_loop(case.fn, case.inputs(), rng_for(f"b{order}" + case.id), order)
+        if require_batched:
+            assert batched, "nothing was differentiated"
+        assert_all_close(batched, stacked, f"is_grads_batched order {order}", *batched_tol)
+
+    @pytest.mark.parametrize("case", d2_cases, ids=[c.id for c in d2_cases])
+    def test_batched_create_graph(case) -> None:
+        batched, loop = batched_then_differentiated(case.fn, case.inputs(), rng_for("bc" + case.id))
+        assert_all_close(batched, loop, "d/dx of a batched create_graph VJP", batched_cg_tol[0],
+                         getattr(case, "atol2", batched_cg_tol[1]))
+
+    return {f.__name__: f for f in (test_value, test_grad, test_second_derivative, test_finite_differences,
+                                    test_batched_cotangents, test_batched_create_graph)}

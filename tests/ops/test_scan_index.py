@@ -22,7 +22,6 @@ from ._oracle import (
     assert_close,
     autojac,
     batched_then_differentiated,
-    batched_vs_loop,
     fd_jvp,
     fd_vjp,
     jvp_rules,
@@ -32,6 +31,7 @@ from ._oracle import (
     rng_for,
     sample,
     second,
+    table_checks,
     to_np,
     torch,
     vjp,
@@ -249,62 +249,8 @@ def _cotangents(case: Case, rng, xs) -> list:
 
 
 # --------------------------------------------------------------------------- the table checks
-@pytest.mark.parametrize("dtype,rtol,atol", [("float64", 1e-10, 1e-12), ("float32", 2e-5, 1e-5)], ids=["f64", "f32"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_value(case: Case, dtype: str, rtol: float, atol: float) -> None:
-    xs = case.inputs()
-    got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
-    want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], f"output {i} dtype"
-        assert tuple(g.shape) == tuple(w.shape), f"output {i} shape"
-        assert g.requires_grad == w.requires_grad, f"output {i} requires_grad"
-        if case.grad_fn and w.grad_fn is not None:
-            assert g.grad_fn.name() == type(w.grad_fn).__name__, f"output {i} grad_fn"
-        assert_close(to_np(g), to_np(w), f"output {i}", rtol, atol)
+globals().update(table_checks(CASES))
 
-
-@pytest.mark.parametrize("dtype,rtol,atol", [("float64", 1e-9, 1e-11), ("float32", 2e-4, 2e-5)], ids=["f64", "f32"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_grad(case: Case, dtype: str, rtol: float, atol: float) -> None:
-    xs = case.inputs()
-    vs = _cotangents(case, rng_for("v" + case.id), xs)
-    got = vjp(autojac, case.fn, xs, vs, dtype)
-    want = vjp(torch, case.fn, xs, vs, dtype)
-    assert [g.dtype for g in got] == [w.dtype for w in want], "gradient dtypes"
-    assert_all_close(got, want, "vjp", rtol, atol)
-
-
-@pytest.mark.parametrize("case", D2_CASES, ids=[c.id for c in D2_CASES])
-def test_second_derivative(case: Case) -> None:
-    xs = case.inputs()
-    rng = rng_for("w" + case.id)
-    vs = _cotangents(case, rng, xs)
-    ws = [rng.standard_normal(x.shape) for x in xs]
-    assert_all_close(second(autojac, case.fn, xs, vs, ws), second(torch, case.d2_oracle or case.fn, xs, vs, ws),
-                     "d(grad.w)/d(inputs, cotangent)", 1e-9, 1e-10)
-
-
-@pytest.mark.parametrize("case", FD_CASES, ids=[c.id for c in FD_CASES])
-def test_finite_differences(case: Case) -> None:
-    xs = case.inputs()
-    vs = _cotangents(case, rng_for("fd" + case.id), xs)
-    assert_all_close(vjp(autojac, case.fn, xs, vs), fd_vjp(case.fn, xs, vs), "vjp vs central differences",
-                     1e-6, 1e-7)
-
-
-@pytest.mark.parametrize("order", [1, 2], ids=["vjp", "vjp_of_grad"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_batched_cotangents(case: Case, order: int) -> None:
-    batched, stacked = batched_vs_loop(case.fn, case.inputs(), rng_for(f"b{order}" + case.id), order)
-    assert_all_close(batched, stacked, f"is_grads_batched order {order}", 1e-11, 1e-12)
-
-
-@pytest.mark.parametrize("case", D2_CASES, ids=[c.id for c in D2_CASES])
-def test_batched_create_graph(case: Case) -> None:
-    batched, loop = batched_then_differentiated(case.fn, case.inputs(), rng_for("bc" + case.id))
-    assert_all_close(batched, loop, "d/dx of a batched create_graph VJP", 1e-10, case.atol2)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -43,6 +44,18 @@ def ensure_env(extra: str) -> None:
     stamp.write_text(digest)
 
 
+def ensure_dot() -> None:
+    """Graphviz's ``dot`` program, needed by the graph-picture tests: install it with apt when missing."""
+    if shutil.which("dot"):
+        return
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        _run(apt, "update", "-qq")
+        _run(apt, "install", "-y", "-qq", "graphviz")
+    if not shutil.which("dot"):
+        sys.exit("the tests need Graphviz's `dot` program: install the `graphviz` system package (apt, brew, choco)")
+
+
 def main(argv: list[str]) -> int:
     job = argv[0] if argv else "walk"
     rest = argv[1:]
@@ -51,8 +64,10 @@ def main(argv: list[str]) -> int:
         _run(str(PY), "examples/seeds_walk.py", *rest)
     elif job == "test":
         ensure_env("test")
-        # fail loudly, never skip: the oracle must be importable
-        _run(str(PY), "-c", "import torch, hypothesis, pytest; assert torch.__version__.startswith('2.13.0'), torch.__version__")
+        ensure_dot()
+        # fail loudly, never skip: the oracle and every optional extra must be importable
+        _run(str(PY), "-c", "import torch, hypothesis, pytest, scipy, distributed, cloudpickle, tqdm, matplotlib, graphviz; "
+             "assert torch.__version__.startswith('2.13.0'), torch.__version__")
         _run(str(PY), "-m", "ruff", "check", "src", "tests", "bench", "examples")
         _run(str(PY), "-m", "pytest", *rest)
     elif job == "bench":

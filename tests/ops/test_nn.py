@@ -235,7 +235,8 @@ op("adaptive_avg_pool2d", lambda T, x: F(T).adaptive_avg_pool2d(x, (3, 2)), ((2,
 op("adaptive_avg_pool2d_none", lambda T, x: F(T).adaptive_avg_pool2d(x, (None, 3)), ((1, 2, 4, 5),))
 op("adaptive_avg_pool1d", lambda T, x: F(T).adaptive_avg_pool1d(x, 3), ((2, 3, 7),))
 op("adaptive_avg_pool3d", lambda T, x: F(T).adaptive_avg_pool3d(x, (2, 1, 2)), ((1, 2, 3, 4, 5),))
-op("batch_norm_train", lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, training=True), ((4, 3, 2, 2), (3,), (3,)))
+op("batch_norm_train", lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, training=True),
+   ((4, 3, 2, 2), (3,), (3,)))
 op("batch_norm_train_stats", lambda T, x: F(T).batch_norm(x, T.zeros(3, dtype=x.dtype), T.ones(3, dtype=x.dtype),
                                                           training=True, momentum=0.3), ((5, 3),))
 op("batch_norm_eval", lambda T, x, w: F(T).batch_norm(x, T.tensor([0.1, -0.2], dtype=x.dtype),

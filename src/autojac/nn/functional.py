@@ -48,8 +48,17 @@ from ..ops.nn import (
     threshold,
 )
 from ..ops.normalization import batch_norm, dropout, dropout1d, dropout2d, dropout3d
-from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool1d, avg_pool2d,
-                           avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
+from ..ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+)
 from ..ops.shape import pad
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",

@@ -68,12 +68,12 @@ def index_labels(name: str, shape: tuple) -> list[str]:
     return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
 
 
-def _vector_display(title: str, array: np.ndarray, name: str) -> Display:
+def _vector_display(title: str, array: np.ndarray, name: str, row: str) -> Display:
     """A gradient-like array shown in its own shape: rows index the leading dims, columns the last."""
     if array.ndim == 0:
-        return Display(title, array.reshape(1, 1), [title], [name])
+        return Display(title, array.reshape(1, 1), [row], [name])
     if array.ndim == 1:
-        return Display(title, array.reshape(1, -1), [title], index_labels(name, array.shape))
+        return Display(title, array.reshape(1, -1), [row], index_labels(name, array.shape))
     rows = math.prod(array.shape[:-1])
     return Display(title, array.reshape(rows, array.shape[-1]), index_labels(name, array.shape[:-1]),
                    [f"[{j}]" for j in range(array.shape[-1])])
@@ -139,7 +139,7 @@ def _grad(program, f, xs, wrt, value, v) -> Result:
     for name, g in zip(wrt, grads):
         title = f"d{OUTPUT}/d{name}"
         r.blocks.append(Block(title, _numpy(g), (name,)))
-        r.displays.append(_vector_display(title, _numpy(g), name))
+        r.displays.append(_vector_display(title, _numpy(g), name, title))
     return r
 
 
@@ -153,7 +153,7 @@ def _vjp(program, f, xs, wrt, value, v) -> Result:
     for name, g in zip(wrt, grads):
         title = f"v^T df/d{name}"
         r.blocks.append(Block(title, _numpy(g), (name,)))
-        r.displays.append(_vector_display(title, _numpy(g), name))
+        r.displays.append(_vector_display(title, _numpy(g), name, "vjp"))
     return r
 
 
@@ -166,7 +166,7 @@ def _jvp(program, f, xs, wrt, value, v) -> Result:
     _, out = functional.jvp(f, xs, tuple(v) if v else None)
     title = f"df/d({','.join(wrt)}) v"
     r = Result("jvp", value, [Block(title, _numpy(out), tuple(wrt))])
-    r.displays.append(_vector_display(title, _numpy(out), OUTPUT))
+    r.displays.append(_vector_display(title, _numpy(out), OUTPUT, "jvp"))
     return r
 
 

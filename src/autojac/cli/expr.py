@@ -132,6 +132,12 @@ class Program:
         except RecursionError:
             raise InputError(f"{what} is nested too deeply", source) from None
 
+    def parts(self) -> tuple[str, str]:
+        """(the statements before the last, the last value's source): ``y = x*x; y + 1`` -> ``y = x*x``, ``y + 1``."""
+        seg = [ast.get_source_segment(self.source, s) or "" for s in self.body]
+        last = ast.get_source_segment(self.source, self.body[-1].value) or seg[-1]
+        return "; ".join(seg[:-1]), last
+
     # ------------------------------------------------------------------ static checks
     def error(self, message: str, node: ast.AST | None) -> InputError:
         if node is None or not hasattr(node, "col_offset"):
@@ -183,16 +189,17 @@ class Program:
                 if attr not in MODULES[node.value.id]:
                     raise self.error(f"'{node.value.id}.{attr}' is not an autojac function", node)
                 return
+            self._check(node.value, bound)  # left to right: `__import__('os').system` is refused for its name
             if attr not in METHODS:
                 raise self.error(f"'.{attr}' is not an allowed tensor method or property", node)
-            self._check(node.value, bound)
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, (ast.Name, ast.Attribute)):
+                self._check(node.func, bound)  # a lambda or comprehension gets its own message first
                 raise self.error("only autojac functions and tensor methods can be called", node.func)
             if isinstance(node.func, ast.Name) and node.func.id not in FUNCTIONS:
-                self._check(node.func, bound)  # unknown or dunder names get their own message first
-                raise self.error(f"'{node.func.id}' is not a function (only autojac functions can be called)",
-                                 node.func)
+                self._check_name_spelling(node.func.id, node.func)
+                raise self.error(f"unknown function '{node.func.id}' (only autojac's functions can be called: "
+                                 "exp, sin, stack, ones, ...)", node.func)
             if isinstance(node.func, ast.Attribute):
                 self._check(node.func, bound)
             for a in node.args:

@@ -156,11 +156,12 @@ def _run_derivative(args: argparse.Namespace) -> int:
     elif args.latex:
         print(latex(result, args.precision))
     else:
-        print(terminal(result, args.expr, inputs, args.precision))
+        setup, last = program.parts()
+        print(terminal(result, last, inputs, args.precision, setup))
     if args.npy:
         save_arrays(result, args.npy)
     if getattr(args, "plot", None):
-        _plot(result, args.plot, args.expr)
+        _plot(result, args.plot, program.parts()[1])
     return 0
 
 

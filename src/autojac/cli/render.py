@@ -72,9 +72,10 @@ def table(d: Display, precision: int) -> str:
     return "\n".join(lines)
 
 
-def terminal(result: Result, expression: str, inputs: dict[str, Any], precision: int) -> str:
-    """What ``autojac jacobian ...`` prints by default."""
-    lines = [f"f = {expression.strip()}"]
+def terminal(result: Result, expression: str, inputs: dict[str, Any], precision: int,
+             setup: str = "") -> str:
+    """What ``autojac jacobian ...`` prints by default (``setup``: the statements before f's expression)."""
+    lines = [f"f = {expression.strip()}" + (f"   where {setup}" if setup else "")]
     at = ", ".join(f"{n} {tuple(t.shape)} {str(t.dtype).rsplit('.', 1)[-1]}" for n, t in inputs.items())
     if at:
         lines.append(f"at {at}")

@@ -113,7 +113,7 @@ def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = No
         fig.colorbar(im, ax=ax, shrink=0.8, label="partial derivative")
         if annotate if annotate is not None else max(n_rows, n_cols) <= MAX_ANNOTATED:
             for (i, j), v in np.ndenumerate(m):
-                text = f"{v:.{precision}g}"
+                text = f"{v + 0.0:.{precision}g}"  # + 0.0: no "-0" for a negative zero
                 ax.text(j, i, text, ha="center", va="center", fontsize=9,
                         color="white" if abs(v) > 0.6 * lim else "black")
     _label_axes(ax, n_rows, n_cols, input_names, output_names)

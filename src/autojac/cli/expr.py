@@ -325,7 +325,7 @@ class Program:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             base, exp = values
             if isinstance(base, int) and isinstance(exp, int) and abs(base) > 1 and exp > 0:
-                if exp * max(1, abs(base).bit_length()) > MAX_INT_BITS:
+                if exp * math.log2(abs(base)) > MAX_INT_BITS:
                     raise self.error(f"integer power too large: {_short(base)}**{_short(exp)} "
                                      f"(more than {MAX_INT_BITS} bits)", node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):

@@ -21,7 +21,7 @@ from .compute import COMMANDS, differentiate
 from .errors import InputError
 from .expr import Program
 from .render import latex, save_arrays, terminal, to_json
-from .values import parse_binding, parse_value
+from .values import binding_name, parse_binding, parse_value
 
 _DTYPES = {"float32": autojac.float32, "float64": autojac.float64}
 _EXPR_HELP = ("an expression in autojac's functions of the --at names, e.g. \"exp(x).sum(1)\"; several statements "
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------- inputs
 def _bind(args: argparse.Namespace) -> tuple[Program, dict[str, Any], list[str]]:
     """Check the expression, evaluate the --at values, pick the --wrt names; nothing runs before the check."""
-    names = [b.partition("=")[0].strip() for b in args.at]
+    names = [binding_name(b) for b in args.at]
     program = Program(args.expr, names)
     if args.seed is not None:
         autojac.manual_seed(args.seed)

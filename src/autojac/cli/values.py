@@ -23,9 +23,9 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FILE_SUFFIXES = (".npy", ".npz", ".csv")
 
 
-def parse_binding(text: str, env: dict[str, Any], option: str = "--at") -> tuple[str, autojac.Tensor]:
-    """``NAME=VALUE`` -> (name, tensor); earlier bindings in ``env`` may be used in VALUE."""
-    name, sep, value = text.partition("=")
+def binding_name(text: str, option: str = "--at") -> str:
+    """The NAME of ``NAME=VALUE``, checked (a plain name, not an autojac function); nothing is evaluated."""
+    name, sep, _ = text.partition("=")
     name = name.strip()
     if not sep:
         raise InputError(f"{option} expects NAME=VALUE, e.g. {option} x=[1.,2.]", text, 0, len(text))
@@ -35,6 +35,13 @@ def parse_binding(text: str, env: dict[str, Any], option: str = "--at") -> tuple
     if name in RESERVED:
         raise InputError(f"{option}: '{name}' names an autojac function or constant; choose another name",
                          text, 0, len(name))
+    return name
+
+
+def parse_binding(text: str, env: dict[str, Any], option: str = "--at") -> tuple[str, autojac.Tensor]:
+    """``NAME=VALUE`` -> (name, tensor); earlier bindings in ``env`` may be used in VALUE."""
+    name = binding_name(text, option)
+    value = text.partition("=")[2]
     if name in env:
         raise InputError(f"{option}: '{name}' is bound twice", text, 0, len(name))
     try:

@@ -200,10 +200,11 @@ class GraphPicture:
     def source(self) -> str:
         """The graph in Graphviz's DOT language."""
         ids = {k: f"n{i}" for i, k in enumerate(self._order)}
+        legend = "data flows along the arrows, gradients flow back"
+        if any(kind == "detach" for v in self._vertices.values() for _, kind in v.inputs):
+            legend += "; the dashed red detach() edge passes no gradient"
         out = ["digraph autojac {",
-               f'  graph [rankdir={self.rankdir}, fontname="Helvetica", fontsize=10, labelloc=b, '
-               'label="data flows along the arrows, gradients flow back; a dashed red detach() edge passes no '
-               'gradient"];',
+               f'  graph [rankdir={self.rankdir}, fontname="Helvetica", fontsize=10, labelloc=b, label="{legend}"];',
                '  node [fontname="Helvetica", fontsize=11];',
                '  edge [color="#555555"];']
         for k in self._order:

@@ -17,6 +17,7 @@ from .._tensor import Tensor
 
 MAX_TICKS = 24  # more labels than this would overlap: the axes then show indices only
 MAX_ANNOTATED = 12  # matrices up to this many rows and columns get their numbers written in the cells
+MAX_IMAGE = 4_000_000  # sparse patterns up to this many cells are drawn as an image, larger ones as markers
 
 
 def _matplotlib():
@@ -125,24 +126,38 @@ def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = No
 
 
 def _spy(ax: Any, J: Any, colors: Sequence[int] | None) -> None:
+    """Nonzeros as filled cells (an image, exact for any size up to MAX_IMAGE cells), else as small markers."""
     coo = J.tocoo()
     n_rows, n_cols = J.shape
-    if colors is None:
-        ax.spy(J, markersize=max(1.0, 200.0 / max(n_rows, n_cols)), color="#1f4e9c")
-        return
-    colors = np.asarray(colors)
-    if colors.shape != (n_cols,):
-        raise ValueError(f"jacobian_plot: colors must give one color group per column ({n_cols}), "
-                         f"got shape {colors.shape}")
+    groups = None
+    if colors is not None:
+        groups = np.asarray(colors)
+        if groups.shape != (n_cols,):
+            raise ValueError(f"jacobian_plot: colors must give one color group per column ({n_cols}), "
+                             f"got shape {groups.shape}")
+    n_groups = int(groups.max()) + 1 if groups is not None and groups.size else 1
     from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
 
-    n_groups = int(colors.max()) + 1 if colors.size else 1
-    cmap = colormaps["tab10" if n_groups <= 10 else "tab20"].resampled(max(n_groups, 2))
-    size = max(4.0, 4000.0 / max(n_rows, n_cols))
-    sc = ax.scatter(coo.col, coo.row, c=colors[coo.col], cmap=cmap, vmin=-0.5, vmax=max(n_groups, 2) - 0.5,
-                    s=size, marker="s")
-    ax.set_xlim(-0.5, n_cols - 0.5)
-    ax.set_ylim(n_rows - 0.5, -0.5)
-    ax.set_aspect("equal" if max(n_rows, n_cols) <= 200 else "auto")
-    ax.figure.colorbar(sc, ax=ax, shrink=0.8, label="color group", ticks=range(n_groups) if n_groups <= 20 else None)
-    ax.set_title(f"{coo.nnz} nonzeros, {n_groups} colors", fontsize=9)
+    if groups is None:
+        cmap, values = ListedColormap(["#1f4e9c"]), np.zeros(coo.nnz)
+    else:
+        cmap = colormaps["tab10" if n_groups <= 10 else "tab20"].resampled(max(n_groups, 2))
+        values = groups[coo.col].astype(float)
+    if n_rows * n_cols <= MAX_IMAGE:
+        image = np.full((n_rows, n_cols), np.nan)
+        image[coo.row, coo.col] = values
+        mappable = ax.imshow(np.ma.masked_invalid(image), cmap=cmap, vmin=-0.5, vmax=max(n_groups, 2) - 0.5,
+                             interpolation="nearest", aspect="equal" if max(n_rows, n_cols) <= 200 else "auto")
+    else:
+        mappable = ax.scatter(coo.col, coo.row, c=values, cmap=cmap, vmin=-0.5, vmax=max(n_groups, 2) - 0.5,
+                              s=1, marker="s", linewidths=0)
+        ax.set_xlim(-0.5, n_cols - 0.5)
+        ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_facecolor("white")
+    if groups is not None:
+        ax.figure.colorbar(mappable, ax=ax, shrink=0.8, label="color group",
+                           ticks=range(n_groups) if n_groups <= 20 else None)
+        ax.set_title(f"{coo.nnz} nonzeros, {n_groups} colors", fontsize=9)
+    else:
+        ax.set_title(f"{coo.nnz} nonzeros", fontsize=9)

@@ -57,7 +57,8 @@ def _label_axes(ax, n_rows: int, n_cols: int, input_names: Sequence[str] | None,
             raise ValueError(f"jacobian_plot: {len(names)} {axis[:-1]} names for {n} {axis}")
         if n <= MAX_TICKS:
             labels = list(names) if names is not None else [str(i) for i in range(n)]
-            setter(range(n), labels, rotation=90 if axis == "inputs" and names is not None else 0)
+            crowded = axis == "inputs" and n * max(map(len, labels)) > 48
+            setter(range(n), labels, rotation=90 if crowded else 0)
 
 
 def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = None,
@@ -83,13 +84,16 @@ def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = No
     Figure = _matplotlib()
     fig = None
     if ax is None:
+        shape = tuple(J.shape) if hasattr(J, "shape") else np.shape(J)
+        rows, cols = (shape[0] if shape else 1), (math.prod(shape[1:]) if len(shape) > 1 else 1)
+        size = (min(9.0, 3.0 + 0.8 * cols), min(7.0, 2.2 + 0.8 * rows))  # small matrices get small figures
         if path is not None:
-            fig = Figure(figsize=(6, 4.5), layout="constrained")
+            fig = Figure(figsize=size, layout="constrained")
             ax = fig.add_subplot()
         else:
             import matplotlib.pyplot as plt
 
-            fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+            fig, ax = plt.subplots(figsize=size, layout="constrained")
     else:
         fig = ax.figure
     try:

@@ -256,7 +256,11 @@ class Program:
 
     def _eval(self, node: ast.AST, env: dict[str, Any]) -> Any:
         try:
-            return self._eval_node(node, env)
+            value = self._eval_node(node, env)
+            if isinstance(value, autojac.Tensor):
+                # a view can be huge without allocating (expand, broadcast_tensors): stop before an op copies it
+                self._check_size(node, value.numel(), "the result")
+            return value
         except InputError:
             raise
         except RecursionError:
@@ -383,7 +387,7 @@ def _numel(x: Any) -> int:
     return x.numel() if isinstance(x, autojac.Tensor) else 1
 
 
-_SIZE_ARGS = {"ones", "zeros", "empty", "rand", "randn", "new_ones", "new_zeros", "new_empty"}
+_SIZE_ARGS = {"ones", "zeros", "empty", "rand", "randn", "new_ones", "new_zeros", "new_empty", "randperm"}
 _TIMES_SELF = {"repeat", "tile", "repeat_interleave"}
 _PRODUCTS = {"outer", "ger", "kron", "cdist", "cartesian_prod"}
 
@@ -393,6 +397,13 @@ def _requested_elements(name: str, self_arg: Any, args: list, kwargs: dict) -> i
     try:
         if name in _SIZE_ARGS:
             return math.prod(_ints(args or kwargs.get("size", ())))
+        if name == "normal" and "size" in kwargs:
+            return math.prod(_ints(kwargs["size"]))
+        if name.startswith("conv_transpose"):  # the output grows with stride and dilation
+            stride = _ints(kwargs.get("stride", args[3] if len(args) > 3 else 1))
+            dilation = _ints(kwargs.get("dilation", args[7] if len(args) > 7 else 1))
+            return (_numel(args[0]) * _numel(args[1]) * math.prod(abs(i) for i in stride)
+                    * math.prod(abs(i) for i in dilation))
         if name in ("full", "new_full", "randint"):
             size = kwargs.get("size", args[-1] if name == "randint" and args else args[0] if args else ())
             return math.prod(_ints(size))

@@ -25,7 +25,8 @@ from .values import binding_name, parse_binding, parse_value
 
 _DTYPES = {"float32": autojac.float32, "float64": autojac.float64}
 _EXPR_HELP = ("an expression in autojac's functions of the --at names, e.g. \"exp(x).sum(1)\"; several statements "
-              "may be separated by ';' (\"y = x*x; u = y.detach(); u*x\"), the last one is f")
+              "may be separated by ';' (\"y = x*x; u = y.detach(); u*x\"), the last one is f; an expression "
+              "starting with '-' goes after '--': autojac grad -- \"-x.sum()\" --at x=[1.]")
 
 
 # ---------------------------------------------------------------------- the argument parser

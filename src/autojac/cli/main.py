@@ -26,7 +26,7 @@ from .values import binding_name, parse_binding, parse_value
 _DTYPES = {"float32": autojac.float32, "float64": autojac.float64}
 _EXPR_HELP = ("an expression in autojac's functions of the --at names, e.g. \"exp(x).sum(1)\"; several statements "
               "may be separated by ';' (\"y = x*x; u = y.detach(); u*x\"), the last one is f; an expression "
-              "starting with '-' goes after '--': autojac grad -- \"-x.sum()\" --at x=[1.]")
+              "starting with '-' goes last, after '--': autojac grad --at x=[1.] -- \"-x.sum()\"")
 
 
 # ---------------------------------------------------------------------- the argument parser
@@ -147,11 +147,16 @@ def _vectors(args: argparse.Namespace, env: dict[str, Any]) -> list[autojac.Tens
 
 # ---------------------------------------------------------------------- commands
 def _run_derivative(args: argparse.Namespace) -> int:
+    if not 0 <= args.precision <= 17:
+        raise InputError(f"--precision must be between 0 and 17, got {args.precision}")
     program, env, wrt = _bind(args)
     result = differentiate(args.command, program, env, wrt, _vectors(args, env))
-    if args.precision < 0 or args.precision > 17:
-        raise InputError(f"--precision must be between 0 and 17, got {args.precision}")
-    inputs = {n: env[n] for n in env}
+    _emit(args, program, result, dict(env))
+    return 0
+
+
+def _emit(args: argparse.Namespace, program: Program, result, inputs: dict[str, Any]) -> None:
+    """Print the result in the format asked for, then write the files asked for (one branch per option)."""
     if args.json:
         print(to_json(result, args.expr, inputs))
     elif args.latex:
@@ -163,7 +168,6 @@ def _run_derivative(args: argparse.Namespace) -> int:
         save_arrays(result, args.npy)
     if getattr(args, "plot", None):
         _plot(result, args.plot, program.parts()[1])
-    return 0
 
 
 def _plot(result, path: str, expression: str) -> None:

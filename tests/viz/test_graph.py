@@ -134,3 +134,16 @@ def test_cli_graph_writes_svg_and_prints_text(tmp_path: Path) -> None:
     assert "detach() of y" in p.stdout
     p = autojac_in_process("graph", "x*2", "--at", "x=[1.]", "-o", str(tmp_path / "g.unknownformat"))
     assert p.returncode == 2 and p.stderr.startswith("autojac: error: -o: cannot write")
+
+
+def test_importing_autojac_imports_neither_matplotlib_nor_graphviz() -> None:
+    import subprocess
+
+    from tests.cli._run import SRC
+
+    code = ("import sys, autojac; g = autojac.viz.graph(autojac.ones(2, requires_grad=True) * 2); g.source; g.text(); "
+            "print('matplotlib' in sys.modules, 'graphviz' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**__import__("os").environ, "PYTHONPATH": str(SRC)})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["False", "False"]

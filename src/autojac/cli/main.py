@@ -177,7 +177,7 @@ def _plot(result, path: str, expression: str) -> None:
     try:
         jacobian_plot(d.matrix, input_names=d.col_labels, output_names=d.row_labels,
                       title=f"{d.title} of f = {expression.strip()}", path=path)
-    except (OSError, ValueError) as e:  # an unwritable path or an unknown file suffix
+    except (OSError, ValueError, ImportError) as e:  # an unwritable path, an unknown suffix, no matplotlib
         raise InputError(f"--plot: cannot write {path}: {e}", path, 0, len(path)) from None
 
 

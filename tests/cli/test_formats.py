@@ -144,3 +144,14 @@ def test_plot_writes_a_png(command: str, tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     img = matplotlib.image.imread(out)
     assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100 and img.shape[2] in (3, 4)
+
+
+def test_large_matrices_show_their_corners() -> None:
+    p = autojac_in_process("jacobian", "x * 2", "--at", "x=ones(50)")
+    lines = p.stdout.splitlines()
+    assert "shape 50 x 50" in lines[4]
+    header = lines[5].split()
+    assert header[:8] == [f"x[{i}]" for i in range(8)] and header[8] == "..." and header[-1] == "x[49]"
+    rows = lines[6:]
+    assert len(rows) == 41 and rows[20].split()[0] == "..." and rows[-1].split()[0] == "f[49]"
+    assert rows[0].split()[1:3] == ["2", "0"] and rows[-1].split()[-1] == "2"

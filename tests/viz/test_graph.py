@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -137,13 +139,11 @@ def test_cli_graph_writes_svg_and_prints_text(tmp_path: Path) -> None:
 
 
 def test_importing_autojac_imports_neither_matplotlib_nor_graphviz() -> None:
-    import subprocess
-
     from tests.cli._run import SRC
 
     code = ("import sys, autojac; g = autojac.viz.graph(autojac.ones(2, requires_grad=True) * 2); g.source; g.text(); "
             "print('matplotlib' in sys.modules, 'graphviz' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**__import__("os").environ, "PYTHONPATH": str(SRC)})
+                       env={**os.environ, "PYTHONPATH": str(SRC)})
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["False", "False"]

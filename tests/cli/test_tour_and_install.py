@@ -35,6 +35,7 @@ def test_tour_shows_code_results_formulas_and_checks_in_english_and_chinese() ->
     assert "变量之间没有交叉耦合关系，因此 jacobian 是对角矩阵" in zh.stdout  # the seed's own words
     assert "求a的第一行梯度" in zh.stdout
     assert "calculator: autojac graph" in en.stdout and "计算器: autojac graph" in zh.stdout
+    assert "    |   `-. detach() of y\n" in en.stdout  # the graph of seed 004's detach example, drawn
 
 
 def test_every_tour_check_holds_and_every_calculator_hint_runs() -> None:

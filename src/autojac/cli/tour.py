@@ -369,8 +369,22 @@ def run_tour(lang: str = "en", color: bool = True, out: TextIO | None = None) ->
                 print(mark, file=out)
             if step.try_it:
                 print(style(f"{words['try']}: {step.try_it}", "35"), file=out)
+                if step.try_it.startswith("autojac graph"):  # the picture is the point: draw it here
+                    print(_calculator(step.try_it), file=out)
     print("\n" + words["done"].format(n=n, ok=ok), file=out)
     return failed
+
+
+def _calculator(command: str) -> str:
+    """What an ``autojac ...`` command line prints (run in this process)."""
+    import shlex
+
+    from .main import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(shlex.split(command)[1:])
+    return buffer.getvalue().rstrip("\n")
 
 
 def walk() -> None:

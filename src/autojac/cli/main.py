@@ -192,7 +192,10 @@ def _run_graph(args: argparse.Namespace) -> int:
         out = program.run(scope)
     if not isinstance(out, autojac.Tensor):
         raise InputError(f"the expression must give a tensor, it gives a {type(out).__name__}", args.expr)
-    picture = graph(out, params={n: t for n, t in scope.items() if isinstance(t, autojac.Tensor)})
+    names = {n: t for n, t in scope.items() if isinstance(t, autojac.Tensor)}
+    if not any(t is out for t in names.values()):
+        names["f"] = out  # the unnamed last expression is f, as in the calculator
+    picture = graph(out, params=names)
     if not args.output:
         print(picture.text())
         return 0

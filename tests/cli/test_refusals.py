@@ -163,3 +163,15 @@ def test_bad_wrt_and_v_are_refused() -> None:
     assert p.returncode == 2 and p.stderr.startswith("autojac: error: --plot: cannot write /nonexistent-dir/J.png")
     p = autojac_in_process("hessian", "(x * x).sum()", "--at", "x=ones(5000)")
     assert p.returncode == 2 and "the Hessian would have 25,000,000 elements" in p.stderr
+
+
+def test_only_array_functions_are_offered() -> None:
+    from autojac.cli.expr import FUNCTIONS, METHODS, _is_array_function
+
+    def save(obj, path):  # what a later autojac.save would look like: not an op, not offered
+        raise AssertionError("never called")
+
+    assert not _is_array_function("save", save)
+    assert {"exp", "stack", "ones", "randn", "einsum", "linspace"} <= set(FUNCTIONS)
+    assert not {"manual_seed", "set_default_dtype", "from_numpy", "set_printoptions"} & set(FUNCTIONS)
+    assert not {n for n in METHODS if n.endswith("_")} and not {"numpy", "backward", "register_hook"} & METHODS

@@ -51,25 +51,27 @@ _DENIED_METHODS = {
 }
 
 
-def _public_functions() -> dict[str, Any]:
-    out = {}
-    for name in dir(autojac):
-        obj = getattr(autojac, name)
-        if name.startswith("_") or name in _DENIED_FUNCTIONS or isinstance(obj, type):
-            continue
-        if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, Op)):
-            out[name] = obj
-    return out
+# only array functions are offered: ops, and the few tensor predicates autojac defines itself. A function
+# added to autojac elsewhere later (file I/O, say) is not reachable from an expression until listed here.
+_ARRAY_MODULES = ("autojac.ops.", "autojac.linalg", "autojac._core.node", "autojac._tensor")
 
 
-FUNCTIONS: dict[str, Any] = _public_functions()
+def _is_array_function(name: str, obj: Any) -> bool:
+    if name.startswith("_") or name in _DENIED_FUNCTIONS or isinstance(obj, type):
+        return False
+    if isinstance(obj, Op):
+        return True
+    module = getattr(obj, "__module__", "") or ""
+    return isinstance(obj, types.FunctionType) and (module.startswith(_ARRAY_MODULES) or module == "autojac")
+
+
+FUNCTIONS: dict[str, Any] = {n: getattr(autojac, n) for n in dir(autojac) if _is_array_function(n, getattr(autojac, n))}
 DTYPES: dict[str, Any] = {n: getattr(autojac, n) for n in dir(autojac)
                           if isinstance(getattr(autojac, n), autojac.dtype)}
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES: dict[str, dict[str, Any]] = {
     "linalg": {n: getattr(autojac.linalg, n) for n in dir(autojac.linalg)
-               if not n.startswith("_") and callable(getattr(autojac.linalg, n))
-               and not isinstance(getattr(autojac.linalg, n), type)},
+               if _is_array_function(n, getattr(autojac.linalg, n))},
 }
 # in-place methods (``add_``) would mutate the --at values behind autograd's back
 METHODS: frozenset[str] = frozenset(

@@ -1,0 +1,17 @@
+"""``autojac.utils.data``: datasets, samplers and the DataLoader of ``torch.utils.data``.
+
+>>> import autojac
+>>> from autojac.utils.data import DataLoader, TensorDataset
+>>> _ = autojac.manual_seed(0)
+>>> [b[0].tolist() for b in DataLoader(TensorDataset(autojac.arange(6)), batch_size=4, shuffle=True)]
+[[3, 0, 4, 1], [5, 2]]
+"""
+
+from ._collate import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
+           "default_convert", "random_split"]

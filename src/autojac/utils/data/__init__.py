@@ -4,7 +4,7 @@
 >>> from autojac.utils.data import DataLoader, TensorDataset
 >>> _ = autojac.manual_seed(0)
 >>> [b[0].tolist() for b in DataLoader(TensorDataset(autojac.arange(6)), batch_size=4, shuffle=True)]
-[[3, 0, 4, 1], [5, 2]]
+[[0, 4, 3, 5], [2, 1]]
 """
 
 from ._collate import default_collate, default_convert

@@ -47,6 +47,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             lr_decay, eps, wd, maximize = group["lr_decay"], group["eps"], group["weight_decay"], group["maximize"]
@@ -61,9 +62,10 @@ class Adagrad(Optimizer):
                     g = add_scaled(g, x, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
-                addcmul_(state_sum, g, g, 1)
-                std = np.sqrt(state_sum)
+                tmp = scratch.get(x)
+                addcmul_(state_sum, g, g, 1, tmp)
+                std = np.sqrt(state_sum, out=scratch.get(x, 1))
                 std += eps
-                addcdiv_(x, g, std, -clr)
+                addcdiv_(x, g, std, -clr, tmp)
                 _bump(p)
         return loss

@@ -50,6 +50,7 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             beta1, beta2 = (_to_scalar(b) for b in group["betas"])
@@ -74,9 +75,10 @@ class Adam(Optimizer):
                     else:
                         g = add_scaled(g, x, wd)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                lerp_(exp_avg, g, 1 - beta1)
+                tmp, denom = scratch.get(x, 0), scratch.get(x, 1)
+                lerp_(exp_avg, g, 1 - beta1, tmp)
                 exp_avg_sq *= beta2
-                addcmul_(exp_avg_sq, g, g, 1 - beta2)
+                addcmul_(exp_avg_sq, g, g, 1 - beta2, tmp)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1
@@ -84,12 +86,12 @@ class Adam(Optimizer):
                 if amsgrad:
                     m = state["max_exp_avg_sq"]._data
                     np.maximum(m, exp_avg_sq, out=m)
-                    denom = np.sqrt(m)
+                    np.sqrt(m, out=denom)
                 else:
-                    denom = np.sqrt(exp_avg_sq)
+                    np.sqrt(exp_avg_sq, out=denom)
                 denom /= bias_correction2_sqrt
                 denom += eps
-                addcdiv_(x, exp_avg, denom, -step_size)
+                addcdiv_(x, exp_avg, denom, -step_size, tmp)
                 _bump(p)
         return loss
 

@@ -195,6 +195,12 @@ class Optimizer:
                         g.requires_grad_(False)
                     g.zero_()
 
+    def _scratch(self):
+        """Scratch arrays reused across steps (not state: never saved or loaded)."""
+        from ._kernels import Scratch
+
+        return self.__dict__.setdefault("_scratch_buffers", Scratch())
+
     def _closure_loss(self, closure):
         if closure is None:
             return None

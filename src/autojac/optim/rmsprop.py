@@ -41,6 +41,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
@@ -61,24 +62,26 @@ class RMSprop(Optimizer):
                 _incr_step(state["step"])
                 if wd != 0:
                     g = add_scaled(g, x, wd)
+                tmp = scratch.get(x)
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
-                addcmul_(square_avg, g, g, 1 - alpha)
+                addcmul_(square_avg, g, g, 1 - alpha, tmp)
                 if centered:
                     grad_avg = state["grad_avg"]._data
-                    lerp_(grad_avg, g, 1 - alpha)
-                    avg = square_avg.copy()
-                    addcmul_(avg, grad_avg, grad_avg, -1)
+                    lerp_(grad_avg, g, 1 - alpha, tmp)
+                    avg = scratch.get(x, 1)
+                    np.copyto(avg, square_avg)
+                    addcmul_(avg, grad_avg, grad_avg, -1, tmp)
                     np.sqrt(avg, out=avg)
                 else:
-                    avg = np.sqrt(square_avg)
+                    avg = np.sqrt(square_avg, out=scratch.get(x, 1))
                 avg += eps
                 if momentum > 0:
                     buf = state["momentum_buffer"]._data
                     buf *= momentum
-                    addcdiv_(buf, g, avg, 1)
-                    add_scaled_(x, buf, -lr)
+                    addcdiv_(buf, g, avg, 1, tmp)
+                    add_scaled_(x, buf, -lr, tmp)
                 else:
-                    addcdiv_(x, g, avg, -lr)
+                    addcdiv_(x, g, avg, -lr, tmp)
                 _bump(p)
         return loss

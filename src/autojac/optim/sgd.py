@@ -40,6 +40,7 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._closure_loss(closure)
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             wd, momentum = group["weight_decay"], group["momentum"]
@@ -60,6 +61,6 @@ class SGD(Optimizer):
                         b *= momentum
                         add_scaled_(b, g, 1 - dampening)
                     g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
-                add_scaled_(p._data, g, -lr)
+                add_scaled_(p._data, g, -lr, scratch.get(p._data))
                 _bump(p)
         return loss

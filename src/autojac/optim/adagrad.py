@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import _wrap
 from ._kernels import add_scaled, addcdiv_, addcmul_
-from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _step_tensor, _to_scalar
+from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar
 
 
 class Adagrad(Optimizer):
@@ -42,7 +42,8 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = _step_tensor()
-                state["sum"] = _wrap(np.full_like(p._data, initial_accumulator_value))
+                init = initial_accumulator_value
+                state["sum"] = _wrap(np.full_like(p._data, complex(init, init) if p.is_complex() else init))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
@@ -61,7 +62,8 @@ class Adagrad(Optimizer):
                 if wd != 0:
                     g = add_scaled(g, x, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]._data
+                g, x = _real(g), _real(x)
+                state_sum = _real(state["sum"]._data)
                 tmp = scratch.get(x)
                 addcmul_(state_sum, g, g, 1, tmp)
                 std = np.sqrt(state_sum, out=scratch.get(x, 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
-from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _step_tensor, _to_scalar, _zeros_state
+from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
 
 
 class Adam(Optimizer):
@@ -74,7 +74,8 @@ class Adam(Optimizer):
                         x *= 1 - lr * wd
                     else:
                         g = add_scaled(g, x, wd)
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                g, x = _real(g), _real(x)
+                exp_avg, exp_avg_sq = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 tmp, denom = scratch.get(x, 0), scratch.get(x, 1)
                 lerp_(exp_avg, g, 1 - beta1, tmp)
                 exp_avg_sq *= beta2
@@ -84,7 +85,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    m = state["max_exp_avg_sq"]._data
+                    m = _real(state["max_exp_avg_sq"]._data)
                     np.maximum(m, exp_avg_sq, out=m)
                     np.sqrt(m, out=denom)
                 else:

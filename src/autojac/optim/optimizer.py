@@ -355,6 +355,12 @@ def _grad_array(p: Tensor, maximize: bool) -> np.ndarray:
     return np.negative(g) if maximize else g
 
 
+def _real(a: np.ndarray) -> np.ndarray:
+    """A complex array as interleaved real numbers (``view_as_real``): the adaptive optimizers
+    treat real and imaginary parts as separate coordinates, as PyTorch does."""
+    return a.view(a.real.dtype) if a.dtype.kind == "c" else a
+
+
 def _bump(p: Tensor) -> None:
     """Record an in-place change of ``p`` (autograd's saved-tensor checks read the version)."""
     p._vc[0] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernels import add_scaled, add_scaled_, addcdiv_, addcmul_, lerp_
-from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _step_tensor, _to_scalar, _zeros_state
+from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -62,12 +62,13 @@ class RMSprop(Optimizer):
                 _incr_step(state["step"])
                 if wd != 0:
                     g = add_scaled(g, x, wd)
+                g, x = _real(g), _real(x)
                 tmp = scratch.get(x)
-                square_avg = state["square_avg"]._data
+                square_avg = _real(state["square_avg"]._data)
                 square_avg *= alpha
                 addcmul_(square_avg, g, g, 1 - alpha, tmp)
                 if centered:
-                    grad_avg = state["grad_avg"]._data
+                    grad_avg = _real(state["grad_avg"]._data)
                     lerp_(grad_avg, g, 1 - alpha, tmp)
                     avg = scratch.get(x, 1)
                     np.copyto(avg, square_avg)
@@ -77,7 +78,7 @@ class RMSprop(Optimizer):
                     avg = np.sqrt(square_avg, out=scratch.get(x, 1))
                 avg += eps
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
+                    buf = _real(state["momentum_buffer"]._data)
                     buf *= momentum
                     addcdiv_(buf, g, avg, 1, tmp)
                     add_scaled_(x, buf, -lr, tmp)

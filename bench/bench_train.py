@@ -12,6 +12,8 @@ MLP's parameters.
 
 from __future__ import annotations
 
+from functools import partial
+
 from _timing import autojac, compare, np, parse_args, table, torch
 
 STEPS = 100
@@ -84,8 +86,8 @@ def main() -> None:
         if not np.isclose(la, lt, rtol=1e-4, atol=1e-5):
             raise AssertionError(f"{name}: final losses disagree: autojac {la} vs PyTorch {lt}")
         losses.append(f"{name}: final loss autojac {la:.6f}, PyTorch {lt:.6f}")
-        times = compare({"autojac": lambda: train(autojac, forward, problem),
-                         "PyTorch": lambda: train(torch, forward, problem)}, args.repeats, args.target)
+        times = compare({"autojac": partial(train, autojac, forward, problem),
+                         "PyTorch": partial(train, torch, forward, problem)}, args.repeats, args.target)
         rows.append({"workload": f"{name}, per Adam step", **{k: v / STEPS for k, v in times.items()}})
     params0 = mlp_problem()[0]
     rows.append({"workload": "Adam.step alone, MLP parameters (203k floats)",

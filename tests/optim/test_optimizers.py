@@ -216,3 +216,46 @@ def test_complex_parameters_match_torch(name, kw):
         return z.detach().numpy().copy()
 
     np.testing.assert_allclose(run(autojac), run(torch), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_tensor_lr_matches_float_lr(name):
+    def run(lib, lr):
+        w, b = params(lib, "float64")
+        opt = getattr(lib.optim, name)([w, b], lr=lr)
+        for _ in range(10):
+            opt.zero_grad()
+            loss_fn(lib, w, b, "float64").backward()
+            opt.step()
+        return w.detach().numpy().copy()
+
+    got = run(autojac, autojac.tensor(0.05, dtype=autojac.float64))
+    np.testing.assert_allclose(got, run(autojac, 0.05), rtol=1e-15)
+    np.testing.assert_allclose(got, run(torch, torch.tensor(0.05, dtype=torch.float64)), rtol=1e-12)
+
+
+def test_lbfgs_state_dict_round_trip():
+    def make(w, b):
+        return autojac.optim.LBFGS([w, b], max_iter=3, history_size=3, line_search_fn="strong_wolfe")
+
+    def closure_for(opt, w, b):
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(autojac, w, b, "float64")
+            loss.backward()
+            return loss
+        return closure
+
+    w, b = params(autojac, "float64")
+    opt = make(w, b)
+    for _ in range(2):
+        opt.step(closure_for(opt, w, b))
+    saved = copy.deepcopy(opt.state_dict())
+    w2, b2 = autojac.tensor(w.detach().numpy(), requires_grad=True), autojac.tensor(b.detach().numpy(),
+                                                                                   requires_grad=True)
+    opt2 = make(w2, b2)
+    opt2.load_state_dict(saved)
+    for _ in range(2):
+        opt.step(closure_for(opt, w, b))
+        opt2.step(closure_for(opt2, w2, b2))
+    np.testing.assert_allclose(w2.detach().numpy(), w.detach().numpy(), rtol=1e-14, atol=1e-15)

@@ -190,3 +190,8 @@ def test_parameter_subclass_is_accepted():
     p.grad = autojac.ones(2)
     opt.step()
     assert isinstance(p, Param) and p.tolist() != [1.0, 1.0]
+
+
+def test_differentiable_updates_are_refused_clearly():
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        autojac.optim.Adam([_leaf(autojac)], differentiable=True)

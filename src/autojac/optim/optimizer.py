@@ -101,6 +101,9 @@ class Optimizer:
             cls.step = _hooked_step(step)
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        if defaults.get("differentiable"):
+            raise NotImplementedError("differentiable=True (recording the optimizer update in the autograd graph) "
+                                      "is not supported by autojac.optim; updates run in place under no_grad")
         self.defaults = defaults
         self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
         self._optimizer_step_post_hooks: OrderedDict = OrderedDict()

@@ -30,6 +30,11 @@ SCHEDULERS = [
      "SGD", {"momentum": 0.9}),
     ("OneCycleLR", {"max_lr": 0.5, "total_steps": 40, "three_phase": True, "pct_start": 0.25}, "Adam", {}),
     ("OneCycleLR", {"max_lr": 0.5, "total_steps": 35, "cycle_momentum": False}, "SGD", {}),
+    ("ConstantLR", {"factor": 0.25, "total_iters": 6}, "SGD", {}),
+    ("LinearLR", {"start_factor": 0.1, "end_factor": 0.9, "total_iters": 12}, "SGD", {}),
+    ("PolynomialLR", {"total_iters": 20, "power": 2.0}, "SGD", {}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 4, "T_mult": 2, "eta_min": 0.001}, "SGD", {}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 7}, "SGD", {}),
 ]
 
 
@@ -56,6 +61,45 @@ def test_lr_sequence_matches_torch(case):
     for k in got_sd:
         if k in want_sd:
             assert got_sd[k] == want_sd[k], k
+
+
+def _composite(lib, kind):
+    opt = _opt(lib)
+    s = lib.optim.lr_scheduler
+    first = s.LinearLR(opt, start_factor=0.2, total_iters=4)
+    second = s.ExponentialLR(opt, gamma=0.9)
+    if kind == "sequential":
+        sched = s.SequentialLR(opt, [first, second, s.StepLR(opt, 3, 0.5)], milestones=[5, 12])
+    else:
+        sched = s.ChainedScheduler([first, second])
+    seq = []
+    for _ in range(30):
+        opt.step()
+        seq.append(sched.get_last_lr())
+        sched.step()
+    return seq
+
+
+@pytest.mark.parametrize("kind", ["sequential", "chained"])
+def test_composite_schedulers_match_torch(kind):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _composite(autojac, kind) == _composite(torch, kind)
+
+
+@pytest.mark.parametrize("epochs", [[1, 5, 9, 2], [0.5, 3.25, 17, 40]])
+def test_warm_restarts_epoch_argument_matches_torch(epochs):
+    def run(lib):
+        opt = _opt(lib)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2)
+        out = []
+        for e in epochs:
+            opt.step()
+            sched.step(e)
+            out.append(sched.get_last_lr())
+        return out
+
+    assert run(autojac) == run(torch)
 
 
 def test_closed_form_with_epoch_argument_matches_torch():
@@ -134,6 +178,15 @@ def test_reduce_lr_on_plateau_matches_torch(kw):
     lambda lib, o: lib.optim.lr_scheduler.LambdaLR(o, [lambda e: 1.0]),
     lambda lib, o: lib.optim.lr_scheduler.StepLR(o, 2, last_epoch=3),
     lambda lib, o: lib.optim.lr_scheduler.StepLR(object(), 2),
+    lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, factor=2),
+    lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, start_factor=0),
+    lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, end_factor=1.5),
+    lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=0),
+    lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=0),
+    lambda lib, o: lib.optim.lr_scheduler.SequentialLR(o, [], milestones=[]),
+    lambda lib, o: lib.optim.lr_scheduler.SequentialLR(o, [lib.optim.lr_scheduler.StepLR(o, 2)], milestones=[3]),
+    lambda lib, o: lib.optim.lr_scheduler.ChainedScheduler([lib.optim.lr_scheduler.ReduceLROnPlateau(o)]),
+    lambda lib, o: lib.optim.lr_scheduler.ChainedScheduler([]),
 ])
 def test_scheduler_errors_match_torch(make):
     with pytest.raises(Exception) as want:

@@ -38,6 +38,11 @@ BAD = [
     lambda lib: lib.optim.Adagrad([_leaf(lib)], initial_accumulator_value=-1),
     lambda lib: lib.optim.LBFGS([{"params": [_leaf(lib)]}, {"params": [_leaf(lib)]}]),
     lambda lib: lib.optim.LBFGS([_leaf(lib)], lr=-1),
+    lambda lib: lib.optim.Adadelta([_leaf(lib)], rho=1.5),
+    lambda lib: lib.optim.Adamax([_leaf(lib)], betas=(0.9, 1.0)),
+    lambda lib: lib.optim.NAdam([_leaf(lib)], momentum_decay=-1),
+    lambda lib: lib.optim.RAdam([_leaf(lib)], eps=-1),
+    lambda lib: lib.optim.Rprop([_leaf(lib)], etas=(1.5, 1.2)),
     lambda lib: _two_groups_sharing(lib),
     lambda lib: lib.optim.SGD([{"params": [_leaf(lib)]}, {"params": [("b", _leaf(lib))]}]),
     lambda lib: lib.optim.SGD([("a", _leaf(lib)), _leaf(lib)]),
@@ -102,7 +107,8 @@ def test_duplicate_parameters_warn_like_torch():
         autojac.optim.SGD([p, p], lr=0.1)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Adadelta", "Adamax",
+                                  "NAdam", "RAdam", "Rprop"])
 def test_repr_and_defaults_match_torch(name):
     def make(lib):
         p = _leaf(lib)

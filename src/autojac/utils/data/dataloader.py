@@ -11,6 +11,11 @@ from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draw_seed
 
 
+def get_worker_info() -> None:
+    """None: autojac loads data in the calling process, as PyTorch's main process sees it."""
+    return None
+
+
 class _InfiniteConstantSampler(Sampler):
     """For iterable datasets: an endless stream of ``None`` indices."""
 

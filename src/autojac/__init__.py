@@ -87,6 +87,7 @@ from .ops.shape import flip, fliplr, flipud, repeat_interleave, roll, rot90, til
 from .ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, kthvalue, msort, sort, topk  # noqa: E402
 from . import utils  # noqa: E402
+from . import optim  # noqa: E402
 from .ops.einsum import cdist, einsum, kron, tensordot  # noqa: E402
 from .ops.linalg import _cholesky_top as cholesky, _cross_top as cross, _qr_top as qr, _svd_top as svd, matrix_exp, pinverse  # noqa: E402,E501
 from .ops.special import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402

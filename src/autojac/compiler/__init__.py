@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._compiled import CompiledFunction, CompileError
+from ._compiled import CompiledCallable, CompileError
 
-__all__ = ["compile", "CompileError", "CompiledFunction", "reset", "is_compiling"]
+__all__ = ["compile", "CompileError", "CompiledCallable", "reset", "is_compiling"]
 
 _ALL: list = []
 
@@ -44,7 +44,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
             return fn
         if not callable(fn):
             raise RuntimeError(f"compile(): argument 'model' must be callable, got {type(fn).__name__}")
-        compiled = CompiledFunction(fn, fullgraph=fullgraph, dynamic=dynamic, mode=mode)
+        compiled = CompiledCallable(fn, fullgraph=fullgraph, dynamic=dynamic, mode=mode)
         _ALL.append(compiled)
         return compiled
 

@@ -13,17 +13,17 @@ import functools
 import types
 import warnings
 from collections import OrderedDict
-from typing import Any
 
 import numpy as np
 
-from .._core.grad_mode import STATE, enable_grad, no_grad
+from .._core.grad_mode import STATE, enable_grad
 from .._core.trace import Tracer
 from .._tensor import Tensor, _wrap
+from ..autograd.function import Function
 from ..func._pytree import tree_flatten, tree_unflatten
 from ._program import generate
 
-__all__ = ["CompiledFunction", "CompileError", "cache_size_limit"]
+__all__ = ["CompiledCallable", "CompiledFunction", "CompileError", "cache_size_limit"]
 
 cache_size_limit = 8  # signatures kept per compiled function, as torch._dynamo.config.cache_size_limit
 _EAGER = object()  # a signature that runs eagerly (the trace broke)
@@ -51,7 +51,7 @@ def _closure_values(fn, depth: int = 0, seen: set | None = None) -> tuple:
     if code is None:  # a callable object (a module): its plain attributes (``training``, hyperparameters)
         attrs = getattr(fn, "__dict__", {})
         out += [(k, v) for k, v in attrs.items() if type(v) in _SIMPLE]
-        call = getattr(type(fn), "forward", None) or getattr(type(fn), "__call__", None)
+        call = getattr(type(fn), "forward", None) or (type(fn).__call__ if callable(fn) else None)
         return tuple(out) + (_closure_values(call, depth + 1, seen) if call is not None else ())
     for cell in fn.__closure__ or ():
         try:
@@ -80,22 +80,96 @@ def _leaf_key(x) -> tuple:
 class _Entry:
     """One traced signature: the program and how to rebuild the result from its arrays."""
 
-    __slots__ = ("program", "out_spec", "out_kinds", "n_out")
+    __slots__ = ("program", "out_spec", "out_kinds")
 
     def __init__(self, program, out_spec, out_kinds) -> None:
         self.program = program
         self.out_spec = out_spec
-        self.out_kinds = out_kinds  # per output leaf: "tensor", "array" or "value"
-        self.n_out = len(out_kinds)
+        self.out_kinds = out_kinds  # per output leaf: "tensor" or "value"
 
-    def run(self, tensors: list):
+    def run(self, tensors: list, leaves: list, compiled):
         arrays = self.program(*[t._data for t in tensors])
-        leaves = [_wrap(a) if kind == "tensor" else a for a, kind in zip(arrays, self.out_kinds)]
-        return tree_unflatten(leaves, self.out_spec)
+        return tree_unflatten([_wrap(a) if kind == "tensor" else a for a, kind in zip(arrays, self.out_kinds)],
+                              self.out_spec)
 
 
-class CompiledFunction:
-    """A function compiled by ``autojac.compile`` (see there)."""
+class _GradEntry(_Entry):
+    """A signature through which gradients flow: forward and backward programs, one graph node."""
+
+    __slots__ = ("backward", "n_saved", "externals", "diff_inputs", "in_spec", "diff_mask")
+
+    def __init__(self, programs, out_spec, out_kinds, externals: list, diff_inputs: list, in_spec,
+                 diff_mask: list) -> None:
+        super().__init__(programs[0], out_spec, out_kinds)
+        self.backward = programs[1]
+        self.n_saved = programs[2]
+        self.externals = externals  # captured tensors that require grad: extra inputs of the node
+        self.diff_inputs = diff_inputs  # positions (among the call's tensors) the backward returns gradients for
+        self.in_spec = in_spec
+        self.diff_mask = diff_mask  # per tensor output: whether the backward takes a cotangent for it
+
+    def run(self, tensors: list, leaves: list, compiled):
+        outs = CompiledFunction.apply(self, compiled, leaves, *tensors, *self.externals)
+        outs = list(outs)
+        return tree_unflatten([outs.pop(0) if kind == "tensor" else kind[1] for kind in self.out_kinds],
+                              self.out_spec)
+
+
+class CompiledFunction(Function):
+    """The node a compiled call leaves in the graph: its backward is the traced backward program."""
+
+    @staticmethod
+    def forward(ctx, entry: _GradEntry, compiled, leaves: list, *tensors):
+        n_call = len(tensors) - len(entry.externals)
+        arrays = entry.program(*[t._data for t in tensors[:n_call]])
+        n_out = len(arrays) - entry.n_saved
+        ctx.entry, ctx.compiled, ctx.leaves = entry, compiled, leaves
+        ctx.saved_arrays = arrays[n_out:]
+        ctx.tensors = tensors
+        outs = tuple(_wrap(a) for a in arrays[:n_out])
+        ctx.out_meta = [(a.shape, a.dtype) for a in arrays[:n_out]]
+        nondiff = [o for o in outs if o._data.dtype.kind not in "fc"]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
+        return outs
+
+    @staticmethod
+    def backward(ctx, *grads):
+        entry = ctx.entry
+        n_tensors = len(ctx.tensors)
+        if STATE.enabled:  # create_graph: differentiate the eager computation instead
+            result = _eager_grads(ctx, grads)
+        else:
+            cots = [np.zeros(shape, dtype) if g is None else g._data
+                    for g, (shape, dtype), diff in zip(grads, ctx.out_meta, entry.diff_mask) if diff]
+            result = [None if a is None else _wrap(np.asarray(a))
+                      for a in entry.backward(*ctx.saved_arrays, *cots)]
+        out: list = [None] * n_tensors
+        for pos, g in zip(entry.diff_inputs, result):
+            out[pos] = g
+        return (None, None, None, *out)
+
+
+def _eager_grads(ctx, grads) -> list:
+    """The gradients by running the function eagerly again, recorded (for ``create_graph=True``)."""
+    from ..autograd import grad as autograd_grad  # noqa: PLC0415  (autograd imports the transforms above us)
+
+    entry = ctx.entry
+    n_call = len(ctx.tensors) - len(entry.externals)
+    call_tensors = iter(ctx.tensors[:n_call])
+    leaves = [next(call_tensors) if isinstance(x, Tensor) else x for x in ctx.leaves]
+    args, kwargs = tree_unflatten(leaves, entry.in_spec)
+    with enable_grad():
+        result = ctx.compiled._fn(*args, **kwargs)
+        outs = [o for o in tree_flatten(result)[0] if isinstance(o, Tensor)]
+        pairs = [(o, g) for o, g in zip(outs, grads) if g is not None and o._requires_grad]
+        targets = [ctx.tensors[p] for p in entry.diff_inputs]
+        return list(autograd_grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=True,
+                                  allow_unused=True))
+
+
+class CompiledCallable:
+    """What ``autojac.compile`` returns: a callable that traces once per signature, then replays."""
 
     def __init__(self, fn, *, fullgraph: bool = False, dynamic=None, mode: str | None = None) -> None:
         self._fn = fn
@@ -124,7 +198,7 @@ class CompiledFunction:
         if entry is _EAGER:
             return self._fn(*args, **kwargs)
         self._cache.move_to_end(key)
-        return entry.run([x for x in leaves if isinstance(x, Tensor)])
+        return entry.run([x for x in leaves if isinstance(x, Tensor)], leaves, self)
 
     # ------------------------------------------------------------------ tracing
     def _name(self) -> str:
@@ -137,47 +211,77 @@ class CompiledFunction:
 
     def _trace(self, key, leaves: list, args, kwargs):
         tensors = [x for x in leaves if isinstance(x, Tensor)]
-        needs_grad = STATE.enabled and any(t._requires_grad for t in tensors)
         with Tracer() as tracer:
             for i, t in enumerate(tensors):
                 tracer.add_input(t, i)
             result = self._fn(*args, **kwargs)
             out_leaves, out_spec = tree_flatten(result)
-            outputs, kinds = [], []
+            outputs, kinds, diff_outs = [], [], []
             for o in out_leaves:
                 if isinstance(o, Tensor):
                     k = tracer.slot_of(o._data)
-                    if k is None:  # a tensor created from outside data: read like a capture
+                    if k is None:  # a tensor from outside returned as is: read like a capture
                         k = tracer._tensor_slot(o)
                     outputs.append(("slot", k))
                     kinds.append("tensor")
-                    if o._requires_grad and STATE.enabled:
-                        needs_grad = True
+                    if o._requires_grad:
+                        diff_outs.append(o)
                 else:
                     outputs.append(("const", o))
-                    kinds.append("value")
-            if any(t._requires_grad for t in tracer.externals.values()) and STATE.enabled:
-                needs_grad = True
-        if needs_grad:
-            tracer.fail("gradients flowing through the compiled call (use compile(func.grad(f)) or the like)")
+                    kinds.append(("value", o))
+            grad_plan = None
+            if STATE.enabled and diff_outs and tracer.broken is None:
+                grad_plan = self._trace_backward(tracer, tensors, diff_outs)
         if tracer.broken is not None:
             self._break(key, tracer)
             return result
-        program = generate(tracer, len(tensors), outputs)
-        self._cache[key] = _Entry(program, out_spec, kinds)
+        in_spec = tree_flatten((args, kwargs))[1]
+        if grad_plan is None:
+            program = generate(tracer, outputs)
+            self._cache[key] = _Entry(program, out_spec, ["tensor" if k == "tensor" else "value" for k in kinds])
+        else:
+            split, cots, grad_refs, externals, diff_inputs = grad_plan
+            tracer.call_outputs = [r for r, k in zip(outputs, kinds) if k == "tensor"]
+            programs = generate(tracer, grad_refs, split, cots)
+            diff_ids = {id(o) for o in diff_outs}
+            mask = [id(o) in diff_ids for o in out_leaves if isinstance(o, Tensor)]
+            self._cache[key] = _GradEntry(programs, out_spec, kinds, externals, diff_inputs, in_spec, mask)
         return result
+
+    def _trace_backward(self, tracer: Tracer, tensors: list, diff_outs: list):
+        """Record the backward the rules run for the call's differentiable outputs (retaining the graph)."""
+        from ..autograd import grad as autograd_grad  # noqa: PLC0415  (autograd imports the transforms above us)
+
+        externals = [t for t in tracer.externals.values() if t._requires_grad]
+        diff_inputs = [i for i, t in enumerate(tensors) if t._requires_grad]
+        targets = [tensors[i] for i in diff_inputs] + externals
+        diff_inputs += list(range(len(tensors), len(tensors) + len(externals)))
+        split = len(tracer.steps)
+        cots = []
+        placeholders = []
+        for o in diff_outs:
+            g = _wrap(np.ones_like(o._data.view(np.ndarray)))  # registered as a constant: make it an input
+            k = tracer.slot_of(g._data)
+            tracer.constants.pop(k, None)
+            cots.append(k)
+            placeholders.append(g)
+        grads = autograd_grad(diff_outs, targets, placeholders, retain_graph=True, allow_unused=True)
+        refs = []
+        for g in grads:
+            if g is None:
+                refs.append(("const", None))
+            else:
+                k = tracer.slot_of(g._data)
+                refs.append(("slot", k) if k is not None else ("const", g._data.copy()))
+        return split, tuple(cots), refs, externals, diff_inputs
 
     def _break(self, key, tracer: Tracer) -> None:
         message = (f"autojac.compile: {self._name()} falls back to eager: {tracer.broken} "
                    f"(at {tracer.where})")
         if self._fullgraph:
-            raise CompileError(message.replace("falls back to eager", "cannot be captured as one graph (fullgraph=True)"))
+            raise CompileError(message.replace("falls back to eager",
+                                               "cannot be captured as one graph (fullgraph=True)"))
         self._cache[key] = _EAGER
         self._warn_once(("break", tracer.broken, tracer.where), message)
 
 
-def _unused(*_: Any) -> None:  # keep imports for the autograd path honest until it lands
-    return None
-
-
-_unused(enable_grad, no_grad)

@@ -122,28 +122,18 @@ def _live_steps(steps: list, outputs: list) -> list:
     return live[::-1]
 
 
-def generate(tracer: Tracer, n_inputs: int, outputs: list) -> Any:
-    """The replay function of a finished trace: ``program(*input_arrays) -> tuple(output arrays)``.
-
-    ``outputs`` holds ``("slot", k)`` or ``("const", value)`` per output leaf.
-    """
+def _emit(steps: list, params: list, externals: dict, constants: dict, outputs: list, mutable: bool):
+    """Straight-line Python for ``steps``: ``program(*params) -> tuple(outputs)``."""
     ns = _Namespace()
-    lines = [f"def program({', '.join(f'a{i}' for i in range(n_inputs))}):"]
-    for k, pos in sorted(tracer.inputs.items()):
-        lines.append(f"    v{k} = a{pos}")
-    for k, t in tracer.externals.items():
-        lines.append(f"    v{k} = {ns.name(t, 'E')}._data")
-    mutable = any(s.kind == "store" for s in tracer.steps)
-    if mutable:  # constants may be written: every call starts from fresh copies
-        steps, constants = tracer.steps, dict(tracer.constants)
-    else:
-        steps, constants = _fold_constants(tracer)
-    steps = _live_steps(steps, outputs)
+    lines = [f"def program({', '.join(f'v{k}' for k in params)}):"]
     used: set = set()
     for step in steps:
         used |= _step_slots(step)
     for r in outputs:
         _slots_in(r, used)
+    for k, t in externals.items():
+        if k in used:
+            lines.append(f"    v{k} = {ns.name(t, 'E')}._data")
     for k, snapshot in constants.items():
         if k in used:
             lines.append(f"    v{k} = {ns.name(snapshot, 'C')}{'.copy()' if mutable else ''}")
@@ -176,3 +166,39 @@ def generate(tracer: Tracer, n_inputs: int, outputs: list) -> Any:
     program = namespace["program"]
     program.source = source
     return program
+
+
+def generate(tracer: Tracer, outputs: list, split: int | None = None, cotangents: tuple = ()):
+    """The replay functions of a finished trace.
+
+    Without ``split``: ``forward(*input_arrays) -> tuple(outputs)``. With ``split`` (the index of
+    the first backward step) and the ``cotangents`` slots, ``outputs`` are the gradients: returns
+    ``(forward, backward, n_saved)`` where ``forward`` returns the call's outputs (``tracer``'s
+    ``call_outputs``) followed by the values the backward reads, and ``backward(*saved, *cotangents)``
+    returns the gradients.
+    """
+    mutable = any(s.kind == "store" for s in tracer.steps)
+    if mutable:  # constants may be written: every call starts from fresh copies
+        steps, constants = list(tracer.steps), dict(tracer.constants)
+    else:
+        steps, constants = _fold_constants(tracer)
+    inputs = [k for k, _ in sorted(tracer.inputs.items(), key=lambda kv: kv[1])]
+    if split is None:
+        steps = _live_steps(steps, outputs)
+        return _emit(steps, inputs, tracer.externals, constants, outputs, mutable)
+    backward_ids = {id(st) for st in tracer.steps[split:]}
+    fwd_steps = [st for st in steps if id(st) not in backward_ids]
+    bwd_steps = _live_steps([st for st in steps if id(st) in backward_ids], outputs)
+    produced = {k for st in bwd_steps for k in st.outs} | set(cotangents) | set(constants)
+    reads: set = set()
+    for st in bwd_steps:
+        reads |= _step_slots(st)
+    for r in outputs:
+        _slots_in(r, reads)
+    saved = sorted(reads - produced)
+    call_outputs = tracer.call_outputs
+    fwd_steps = _live_steps(fwd_steps, call_outputs + [("slot", k) for k in saved])
+    forward = _emit(fwd_steps, inputs, tracer.externals, constants, call_outputs + [("slot", k) for k in saved],
+                    mutable)
+    backward = _emit(bwd_steps, saved + list(cotangents), {}, constants, outputs, mutable)
+    return forward, backward, len(saved)

@@ -81,6 +81,10 @@ class _Traced(np.ndarray):
             _escape(f"numpy.{func.__name__} on a tensor's data")
         return func(*_plain_tree(args), **_plain_tree(kwargs))
 
+    def astype(self, dtype, *args, **kwargs):
+        # a conversion (type promotion in ``apply``): the result stays traced, so its uses are checked
+        return self.view(np.ndarray).astype(dtype, *args, **kwargs).view(_Traced)
+
     def __getitem__(self, idx):
         _escape("indexing a tensor's data")
         return self.view(np.ndarray)[_plain_tree(idx)]
@@ -168,10 +172,26 @@ class Tracer:
             t._data = v
             self.created.append(t)
 
+    def _alias_slot(self, x: np.ndarray) -> int | None:
+        """The slot of a traced array that ``x`` is a whole-array view of (``np.asarray`` of a traced value)."""
+        base = x.base
+        if base is None or not isinstance(base, np.ndarray):
+            return None
+        k = self.slots.get(id(base))
+        if k is None or base.shape != x.shape or base.strides != x.strides or base.dtype != x.dtype:
+            return None
+        if base.__array_interface__["data"][0] != x.__array_interface__["data"][0]:
+            return None
+        self.slots[id(x)] = k
+        self.keep.append(x)
+        return k
+
     def _tensor_slot(self, t) -> int:
         """The slot of a tensor's data; a tensor not seen before is captured from outside."""
         d = t._data
         k = self.slots.get(id(d))
+        if k is None:
+            k = self._alias_slot(d)
         if k is None:
             k = self._new_slot(d)
             self.externals[k] = t
@@ -181,6 +201,8 @@ class Tracer:
         """A step argument: a slot reference for a traced array, else the constant itself."""
         if isinstance(x, np.ndarray):
             k = self.slots.get(id(x))
+            if k is None:
+                k = self._alias_slot(x)
             if k is not None:
                 return ("slot", k)
             if type(x) is _Traced:  # derived outside the program: already reported by _Traced
@@ -245,9 +267,9 @@ class Tracer:
         if type(d) is _Traced:
             self.fail("a value derived from a tensor's data outside an op")
             return
+        # a constant (made from Python values or other constants): NumPy may read it freely
         k = self._new_slot(d)
         self.constants[k] = np.array(d, copy=True)
-        self._trace_tensor(t)
 
     def store(self, dst, src) -> None:
         k = self.slots.get(id(dst))

@@ -271,6 +271,8 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if TRACERS:
+            note_break("NumPy reading a tensor (np.asarray, a NumPy function called on it)")
         a = self._data
         if dtype is not None:
             a = a.astype(dtype, copy=False)

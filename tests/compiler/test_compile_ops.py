@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from ops import test_nn, test_op_table, test_special
-
 from ops._oracle import autojac, lib_tensors, outputs, rng_for, to_np
 
 CASES = test_op_table.CASES + test_nn.CASES + test_special.CASES

@@ -34,37 +34,57 @@ class CompileError(RuntimeError):
     """Raised under ``fullgraph=True`` when the function cannot be captured as one program."""
 
 
-def _closure_values(fn, depth: int = 0, seen: set | None = None) -> tuple:
-    """Python numbers and strings ``fn`` closes over (and its defaults): constants of the program."""
+def _guarded_cells(fn, depth: int = 0, seen: set | None = None) -> list:
+    """The closure cells, defaults and attributes whose values the program depends on.
+
+    Returned as ``(container, key)`` pairs read at every call: Python numbers and strings there are
+    constants of the program (guarded by value); other objects (captured tensors, functions) by
+    identity, so rebinding one retraces.
+    """
     seen = set() if seen is None else seen
     if depth > 4 or id(fn) in seen:
-        return ()
+        return []
     seen.add(id(fn))
     out: list = []
     if isinstance(fn, functools.partial):
-        out += [v for v in fn.args if type(v) in _SIMPLE]
-        out += [(k, v) for k, v in fn.keywords.items() if type(v) in _SIMPLE]
-        return tuple(out) + _closure_values(fn.func, depth + 1, seen)
+        out += [(fn.args, i) for i in range(len(fn.args))] + [(fn.keywords, k) for k in fn.keywords]
+        for v in list(fn.args) + list(fn.keywords.values()):
+            if callable(v):
+                out += _guarded_cells(v, depth + 1, seen)
+        return out + _guarded_cells(fn.func, depth + 1, seen)
     if isinstance(fn, types.MethodType):
-        return _closure_values(fn.__self__, depth + 1, seen) + _closure_values(fn.__func__, depth + 1, seen)
+        return _guarded_cells(fn.__self__, depth + 1, seen) + _guarded_cells(fn.__func__, depth + 1, seen)
     code = getattr(fn, "__code__", None)
     if code is None:  # a callable object (a module): its plain attributes (``training``, hyperparameters)
-        attrs = getattr(fn, "__dict__", {})
-        out += [(k, v) for k, v in attrs.items() if type(v) in _SIMPLE]
+        attrs = getattr(fn, "__dict__", None)
+        if isinstance(attrs, dict):
+            out += [(attrs, k) for k, v in attrs.items() if type(v) in _SIMPLE]
         call = getattr(type(fn), "forward", None) or (type(fn).__call__ if callable(fn) else None)
-        return tuple(out) + (_closure_values(call, depth + 1, seen) if call is not None else ())
+        return out + (_guarded_cells(call, depth + 1, seen) if call is not None else [])
     for cell in fn.__closure__ or ():
+        out.append((cell, None))
         try:
             v = cell.cell_contents
         except ValueError:  # an empty cell
             continue
-        if type(v) in _SIMPLE:
-            out.append(v)
-        elif callable(v):
-            out.append(_closure_values(v, depth + 1, seen))
-    out += [v for v in fn.__defaults__ or () if type(v) in _SIMPLE]
-    out += [(k, v) for k, v in (fn.__kwdefaults__ or {}).items() if type(v) in _SIMPLE]
-    return tuple(out)
+        if callable(v) and not isinstance(v, Tensor):
+            out += _guarded_cells(v, depth + 1, seen)
+    if fn.__defaults__:
+        out += [(fn.__defaults__, i) for i in range(len(fn.__defaults__))]
+    if fn.__kwdefaults__:
+        out += [(fn.__kwdefaults__, k) for k in fn.__kwdefaults__]
+    return out
+
+
+def _guard_value(container, key):
+    try:
+        v = container.cell_contents if key is None else container[key]
+    except (ValueError, KeyError, IndexError):
+        return _EMPTY
+    return v if type(v) in _SIMPLE else id(v)
+
+
+_EMPTY = object()
 
 
 def _leaf_key(x) -> tuple:
@@ -176,6 +196,8 @@ class CompiledCallable:
         self._fullgraph = fullgraph
         self._cache: OrderedDict = OrderedDict()
         self._warned: set = set()
+        self._cells: list | None = None
+        self._specs: dict = {}
         functools.update_wrapper(self, fn, updated=())
 
     @property
@@ -185,10 +207,27 @@ class CompiledCallable:
     def __get__(self, obj, cls=None):
         return self if obj is None else types.MethodType(self, obj)
 
+    def _key(self, leaves: list, spec):
+        cells = self._cells
+        if cells is None:
+            cells = self._cells = _guarded_cells(self._fn)
+        return (spec, tuple(_leaf_key(x) for x in leaves), STATE.enabled,
+                tuple(_guard_value(c, k) for c, k in cells))
+
     def __call__(self, *args, **kwargs):
-        leaves, spec = tree_flatten((args, kwargs))
-        key = (spec, tuple(_leaf_key(x) for x in leaves), STATE.enabled, _closure_values(self._fn))
+        if not kwargs and all(type(a) is Tensor for a in args):  # the common case, without a pytree walk
+            leaves = list(args)
+            spec = self._specs.get(len(args))
+            if spec is None:
+                spec = self._specs[len(args)] = tree_flatten((args, kwargs))[1]
+        else:
+            leaves, spec = tree_flatten((args, kwargs))
+        key = self._key(leaves, spec)
         entry = self._cache.get(key)
+        if entry is None:
+            self._cells = None  # the closure may hold other functions now: walk it again
+            key = self._key(leaves, spec)
+            entry = self._cache.get(key)
         if entry is None:
             if len(self._cache) >= cache_size_limit:
                 self._warn_once("cache", f"autojac.compile: {self._name()} was traced for {cache_size_limit} "

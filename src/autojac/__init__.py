@@ -99,3 +99,5 @@ from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa
 from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is_conj, polar, real,  # noqa: E402
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
 from . import viz  # noqa: E402  (graph pictures, Jacobian plots; matplotlib/graphviz imported only when drawing)
+from . import compiler  # noqa: E402
+from .compiler import compile  # noqa: E402

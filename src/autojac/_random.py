@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._core.trace import TRACERS, note_break
+
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 
 
@@ -61,6 +63,8 @@ class Generator:
 
     # ------------------------------------------------------------------ raw streams
     def _u32(self, n: int) -> np.ndarray:
+        if TRACERS:  # a compiled program would replay the same numbers: not the generator's stream
+            note_break("random number generation")
         return self._bits.random_raw(n).astype(np.uint64)
 
     def _u64(self, n: int) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._core.trace import TRACERS, note_break, note_wrap
 
 _ndarray = np.ndarray
 
@@ -263,20 +264,28 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        if TRACERS:
+            note_break(".numpy() of a tensor")
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if TRACERS:
+            note_break("NumPy reading a tensor (np.asarray, a NumPy function called on it)")
         a = self._data
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
     def tolist(self):
+        if TRACERS:
+            note_break("tolist() of a tensor")
         return self._data.tolist()
 
     def item(self):
+        if TRACERS:
+            note_break(".item() of a tensor")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item()
@@ -296,6 +305,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if TRACERS:
+            note_break("bool() of a tensor (data-dependent control flow)")
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()).item())
@@ -366,6 +377,8 @@ def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     t._requires_grad = requires_grad
     t.grad_fn = None
     t._vc = [0]
+    if TRACERS:
+        note_wrap(t)
     return t
 
 

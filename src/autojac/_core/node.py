@@ -15,10 +15,12 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
+from . import trace as _trace
 from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
 from .forward import LEVELS, propagate
 from .grad_mode import STATE
+from .trace import TRACERS
 
 _new = object.__new__
 
@@ -273,6 +275,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 uniform = False
     if op.cast is not None and not (uniform and dt is not None and dt.kind == "f"):
         _cast_datas(op, args, datas)
+    if TRACERS:
+        datas = _trace.enter(op.forward, args, datas, params)
     try:
         out = op.forward(*datas, **params)
     except ValueError as e:
@@ -298,6 +302,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         else:
             t._requires_grad = False
             t.grad_fn = None
+        if TRACERS:
+            _trace.leave(t)
         if LEVELS:
             propagate(op, args, params, t)
             if record and op.saves_ans and t._fw is not None:
@@ -313,6 +319,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._requires_grad = True
                 o.grad_fn = node
                 o._output_nr = i
+    if TRACERS:
+        _trace.leave(outs)
     if LEVELS:
         propagate(op, args, params, outs)
         if record:
@@ -330,8 +338,13 @@ def nondiff(name: str, forward: Callable, **kw) -> Callable:
 
     def run(*args, **params):
         datas = [a._data if type(a) is Tensor else a for a in args]
+        if TRACERS:
+            datas = _trace.enter(forward, args, datas, params)
         out = forward(*datas, **params)
-        return _wrap(out if type(out) is _ndarray else _asarray(out))
+        t = _wrap(out if type(out) is _ndarray else _asarray(out))
+        if TRACERS:
+            _trace.leave(t)
+        return t
 
     run.__name__ = name
     return run

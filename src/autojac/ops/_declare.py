@@ -11,6 +11,7 @@ from .. import _dtype
 from .._core.forward import LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
+from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
 
 __all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op",
@@ -151,8 +152,12 @@ def _store(self: Tensor, result: Tensor) -> None:
     if not self._data.flags.writeable and self._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view (e.g. from expand); "
                            "clone() it before writing in place")
-    if self._data.size:
-        np.copyto(self._data, data, casting="unsafe")
+    dst = self._data
+    if TRACERS:
+        note_store(dst, data)
+        dst, data = plain(dst), plain(data)
+    if dst.size:
+        np.copyto(dst, data, casting="unsafe")
     self._vc[0] += 1
 
 

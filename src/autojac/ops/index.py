@@ -106,11 +106,12 @@ def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
 
 # --------------------------------------------------------------------------- batched helpers
 def _to_back(a: np.ndarray, nb: int) -> np.ndarray:
-    return np.moveaxis(a, tuple(range(nb)), tuple(range(-nb, 0))) if nb else a
+    # a transpose, not np.moveaxis: this runs on every batched index rule, and moveaxis costs ~10 us
+    return a.transpose(tuple(range(nb, a.ndim)) + tuple(range(nb))) if nb else a
 
 
 def _to_front(a: np.ndarray, nb: int) -> np.ndarray:
-    return np.moveaxis(a, tuple(range(-nb, 0)), tuple(range(nb))) if nb else a
+    return a.transpose(tuple(range(a.ndim - nb, a.ndim)) + tuple(range(a.ndim - nb))) if nb else a
 
 
 def _take_forward(x, idx, basic, nb):

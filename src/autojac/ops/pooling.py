@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .._core.node import nondiff
 from .._tensor import Tensor, _wrap
 from ._declare import named
 from .conv import _windows, conv1d, conv2d, conv3d
@@ -85,7 +86,7 @@ def _geometry(x: Tensor, d: int, kernel_size, stride, padding, dilation, ceil_mo
 
 
 # --------------------------------------------------------------------------- max pooling
-def _argmax_windows(a: np.ndarray, d: int, k, s, p, dil, size, out, extra) -> np.ndarray:
+def _argmax_windows(a: np.ndarray, *, d: int, k, s, p, dil, size, out, extra) -> np.ndarray:
     """Flat index (into the ``d`` spatial dims) of each window's maximum, as PyTorch picks it."""
     widths = ((0, 0),) * (a.ndim - d) + tuple((p[i], p[i] + extra[i]) for i in range(d))
     fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
@@ -117,17 +118,20 @@ def _argmax_windows(a: np.ndarray, d: int, k, s, p, dil, size, out, extra) -> np
     return flat
 
 
+# an op without derivative, so a compiled program recomputes the picks at every call
+_window_argmax = nondiff("max_pool_indices", _argmax_windows)
+
+
 def _max_pool(d: int, fn: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
               return_indices: bool):
     _check_input(input, d, fn)
     k, s, p, dil, size, out, extra = _geometry(input, d, kernel_size, stride, padding, dilation, ceil_mode, fn)
     lead = tuple(input.shape[:-d])
-    idx = _argmax_windows(input._data, d, k, s, p, dil, size, out, extra)
-    flat_idx = _wrap(idx.reshape(lead + (-1,)))
-    y = input.reshape(lead + (math.prod(size),)).gather(-1, flat_idx).reshape(lead + out)
+    idx = _window_argmax(input, d=d, k=k, s=s, p=p, dil=dil, size=size, out=out, extra=extra)
+    y = input.reshape(lead + (math.prod(size),)).gather(-1, idx.reshape(lead + (-1,))).reshape(lead + out)
     y = named(y, _grad_name(d, "MaxPool"))
     if return_indices:
-        return y, _wrap(idx)
+        return y, idx
     return y
 
 

@@ -31,7 +31,8 @@ class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError("unflattened_size must be tuple of ints, but found type " + type(unflattened_size).__name__)
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
         for i, elem in enumerate(unflattened_size):
             if not isinstance(elem, int):
                 raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "

@@ -17,7 +17,7 @@ from itertools import islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter, is_parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, _typename
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -244,10 +244,11 @@ def _as_param(value):
     return Parameter(value) if isinstance(value, Tensor) and not is_parameter(value) else value
 
 
-def _param_line(key, p) -> str:
+def _param_line(key, p, type_name) -> str:
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
-        return f"  ({key}): {'Parameter' if is_parameter(p) else 'Tensor'} containing: [{p.dtype} of size {size}]"
+        kind = "Parameter" if is_parameter(p) else "Tensor"
+        return f"  ({key}): {kind} containing: [{type_name(p)} of size {size}]"
     return f"  ({key}): Object of type: {type(p).__name__}"
 
 
@@ -292,7 +293,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in enumerate(self))
+        return "\n".join(_param_line(k, p, lambda t: t.dtype) for k, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -354,7 +355,7 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, _typename) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

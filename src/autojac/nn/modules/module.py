@@ -33,11 +33,9 @@ __all__ = ["Module", "RemovableHandle"]
 
 
 def _typename(obj) -> str:
-    """``torch.typename``: a tensor's legacy type name, else the qualified class name."""
+    """``torch.typename``: a tensor's legacy type name (``autojac.FloatTensor``), else the qualified class name."""
     if isinstance(obj, Tensor):
-        return {"float32": "autojac.FloatTensor", "float64": "autojac.DoubleTensor", "int64": "autojac.LongTensor",
-                "int32": "autojac.IntTensor", "bool": "autojac.BoolTensor"}.get(str(obj.dtype).split(".")[-1],
-                                                                               "autojac.Tensor")
+        return obj.type().replace("torch.", "autojac.")
     cls = type(obj)
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
@@ -193,7 +191,7 @@ class Module:
         if is_parameter(value):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -205,7 +203,7 @@ class Module:
             if isinstance(value, Module):
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
-                self._forget(name)
+                self._forget(name, keep="_modules")
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
@@ -222,11 +220,12 @@ class Module:
                 else:
                     object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every table and the instance dict (before re-registering it)."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Remove ``name`` from the instance dict and the tables other than ``keep`` (it keeps its place there)."""
         self.__dict__.pop(name, None)
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+        for table in ("_parameters", "_buffers", "_modules"):
+            if table != keep:
+                getattr(self, table).pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:

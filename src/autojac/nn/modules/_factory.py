@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 from ..._tensor import Tensor
 from ...ops.creation import empty
+from .. import init
 from ..parameter import Parameter
-from .module import _cpu_only
+from .module import Module, _cpu_only
 
 
 def new_parameter(*shape: int, device=None, dtype=None) -> Parameter:
@@ -15,6 +17,25 @@ def new_parameter(*shape: int, device=None, dtype=None) -> Parameter:
     if device is not None:
         _cpu_only(device)
     return Parameter(empty(*shape, dtype=dtype))
+
+
+def add_weight_and_bias(module: Module, weight_shape: tuple, bias: bool, bias_size: int, device=None,
+                        dtype=None) -> None:
+    """Register ``weight`` and ``bias`` (or ``bias = None``) as uninitialised parameters."""
+    module.weight = new_parameter(*weight_shape, device=device, dtype=dtype)
+    if bias:
+        module.bias = new_parameter(bias_size, device=device, dtype=dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
+def reset_kaiming_uniform(weight: Parameter, bias: Parameter | None) -> None:
+    """Linear and conv layers' default init: kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
 
 
 def new_buffer(tensor: Tensor, device=None) -> Tensor:

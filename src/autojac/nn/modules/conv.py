@@ -9,12 +9,9 @@
 
 from __future__ import annotations
 
-import math
-
 from ..._tensor import Tensor
 from .. import functional as F
-from .. import init
-from ._factory import _pair, _single, _triple, new_parameter
+from ._factory import _pair, _single, _triple, add_weight_and_bias, reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -62,19 +59,11 @@ class _ConvNd(Module):
             pads = [p for p in reversed(padding) for _ in range(2)]
         self._reversed_padding_repeated_twice = pads
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
-        self.weight = new_parameter(*shape, *kernel_size, device=device, dtype=dtype)
-        if bias:
-            self.bias = new_parameter(out_channels, device=device, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (*shape, *kernel_size), bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_kaiming_uniform(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

@@ -51,10 +51,24 @@ def fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return uh + _round_odd_sum(ul, pl)
 
 
-def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``a * b + c`` of float32 values with a single rounding to float32 (53 >= 2*24 + 2 bits)."""
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)  # exact: 24 + 24 bits
-    return _round_odd_sum(p, np.broadcast_to(np.asarray(c, np.float64), p.shape)).astype(np.float32)
+def fma32(a, b, c) -> np.ndarray:
+    """``a * b + c`` of float32 values with a single rounding to float32.
+
+    The float64 product is exact (24 + 24 bits) and its float64 sum rounds to the same float32 as
+    the exact sum unless it lands exactly on a float32 midpoint (or is subnormal in float32); only
+    those rare values take the round-to-odd path (53 >= 2*24 + 2 bits makes that exact).
+    """
+    s = np.multiply(a, b, dtype=np.float64)
+    s += c
+    low = s.view(np.int64) & 0x1FFFFFFF
+    risky = low == 0x10000000
+    magnitude = np.abs(s)
+    if magnitude.size and magnitude.min() < 2.0 ** -126:  # float32-subnormal sums: their grid is coarser
+        risky |= magnitude < 2.0 ** -126
+    if risky.any():
+        p, c = np.broadcast_arrays(np.multiply(a, b, dtype=np.float64), np.asarray(c, dtype=np.float64))
+        s[risky] = _round_odd_sum(p[risky], c[risky])
+    return s.astype(np.float32)
 
 
 def uniform(gen: Generator, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:

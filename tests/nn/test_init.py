@@ -21,12 +21,20 @@ def pair(shape, dtypes=DTYPES[0], seed=0):
     return autojac.empty(*shape, dtype=dtypes[0]), torch.empty(*shape, dtype=dtypes[1])
 
 
+# PyTorch's float32 normals come from its AVX2 kernel (Cephes polynomials with fused multiply-adds),
+# which autojac reproduces bit for bit; other CPU builds of PyTorch use libm's log/sin/cos instead
+EXACT_NORMALS = torch.backends.cpu.get_cpu_capability() == "AVX2"
+
+
 def assert_normal_close(ours, theirs, scale):
-    """Normals agree to a few ulps of the sample's magnitude (PyTorch's AVX2 log/sin/cos are not libm's)."""
+    """Normals agree to the bit on AVX2 PyTorch, else within an ulp of the sample's magnitude."""
     o, t = ours.detach().numpy(), theirs.detach().numpy()
+    if EXACT_NORMALS:
+        np.testing.assert_array_equal(o, t)
+        return
     eps = np.finfo(o.dtype).eps
     err = np.abs(o.astype(np.float64) - t) / (eps * (np.abs(t) + scale))
-    assert err.max() <= 4, f"{err.max():.1f} ulps apart"
+    assert err.max() <= 1, f"{err.max():.1f} ulps apart"
 
 
 @pytest.mark.parametrize("dtypes", DTYPES, ids=["float32", "float64"])
@@ -44,7 +52,7 @@ def test_uniform_is_bit_identical(n, dtypes, low, high):
 @pytest.mark.parametrize("dtypes", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("mean,std", [(0.0, 1.0), (0.5, 2.3), (-1.0, 0.02)])
-def test_normal_matches_within_ulps(n, dtypes, mean, std):
+def test_normal_matches(n, dtypes, mean, std):
     ours, theirs = pair((n,), dtypes, seed=n)
     ours.normal_(mean, std)
     theirs.normal_(mean, std)
@@ -89,9 +97,11 @@ CLOSE = [
     ("trunc_normal_", (), {"std": 0.02}),
     ("trunc_normal_", (), {"mean": 0.0, "std": 1.0, "a": 0.5, "b": 0.6}),  # the rejection branch
     ("trunc_normal_", (), {"mean": 0.1, "std": 2.0, "a": -0.3, "b": 0.2}),
+    ("sparse_", (0.5,), {}),
+]
+QR_BASED = [
     ("orthogonal_", (), {}),
     ("orthogonal_", (), {"gain": 2.0}),
-    ("sparse_", (0.5,), {}),
 ]
 
 
@@ -105,7 +115,7 @@ def test_uniform_based_initialisers_are_bit_identical(name, args, kwargs, shape)
 
 
 @pytest.mark.parametrize("shape", [(7, 5), (5, 7), (6, 3, 2, 2)])
-@pytest.mark.parametrize("name,args,kwargs", CLOSE, ids=[f"{n}{k}" for n, _, k in CLOSE])
+@pytest.mark.parametrize("name,args,kwargs", CLOSE + QR_BASED, ids=[f"{n}{k}" for n, _, k in CLOSE + QR_BASED])
 def test_normal_based_initialisers_match(name, args, kwargs, shape):
     if name == "sparse_" and len(shape) != 2:
         return

@@ -160,10 +160,10 @@ def test_seeded_init_is_bit_identical(name, args):
     assert repr(ours.weight) == repr(theirs.weight).replace("torch", "autojac")
 
 
-def test_embedding_init_normal_within_an_ulp_and_padding_zero():
+def test_embedding_init_normal_and_padding_zero():
     ours, theirs = build_pair("Embedding", 20, 4, padding_idx=-1)
     assert ours.padding_idx == theirs.padding_idx == 19
-    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=3e-7, atol=1e-7)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=2e-7, atol=1e-7)
     assert not ours.weight.detach().numpy()[19].any()
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._random import Generator
 
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter for doubles
 
 
@@ -74,6 +75,10 @@ def fma32(a, b, c) -> np.ndarray:
 def uniform(gen: Generator, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
     """``n`` values of ``Tensor.uniform_(low, high)``, as PyTorch's uniform_kernel draws them."""
     dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{_TYPE_NAMES.get(dtype.name)}\'')
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
     if dtype == np.float64:
         x = gen.uniform(n, np.float64)
         out = fma(x, np.float64(high) - np.float64(low), np.float64(low))
@@ -89,6 +94,8 @@ def uniform(gen: Generator, n: int, dtype: np.dtype, low: float, high: float) ->
 def normal(gen: Generator, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
     """``n`` values of ``Tensor.normal_(mean, std)`` on a contiguous tensor, as PyTorch's normal_kernel."""
     dtype = np.dtype(dtype)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     z = gen.normal(n, np.float64 if dtype == np.float64 else np.float32 if n >= 16 else np.float64)
     if n >= 16 and dtype != np.float64:  # normal_fill in float32 (AVX2: fused radius*cos*std + mean)
         return fma32(z.astype(np.float32), np.float32(std), np.float32(mean)).astype(dtype)

@@ -184,3 +184,14 @@ def test_seeded_model_init_is_bit_identical_and_stream_stays_in_step():
         assert k == tk
         np.testing.assert_array_equal(v.numpy(), tv.numpy(), err_msg=k)
     np.testing.assert_array_equal(autojac.randn(5).numpy(), torch.randn(5).numpy())
+
+
+def test_sampler_argument_errors_match_torch():
+    for action in (lambda T: T.empty(3).uniform_(1, 0), lambda T: T.empty(3).normal_(0, -1),
+                   lambda T: T.empty(3, dtype=T.int64).uniform_()):
+        errors = []
+        for T in (autojac, torch):
+            with pytest.raises((RuntimeError, NotImplementedError)) as e:
+                action(T)
+            errors.append((e.type, str(e.value)))
+        assert errors[0] == errors[1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._avx2_normal import box_muller16
+
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 
 
@@ -136,8 +138,6 @@ class Generator:
 def _box_muller16(u: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Rows of 16 uniforms -> 16 normals: radii from the first 8, angles from the last 8."""
     if dtype == np.float32:  # PyTorch's AVX2 kernel: float32 polynomials with fused multiply-adds
-        from ._avx2_normal import box_muller16
-
         return box_muller16(u)
     radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
     theta = 2.0 * np.pi * u[:, 8:]

@@ -12,9 +12,12 @@ Melquiond, "Emulation of FMA and correctly rounded sums", 2008).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ._random import Generator
+if TYPE_CHECKING:
+    from ._random import Generator
 
 _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter for doubles

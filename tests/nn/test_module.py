@@ -361,3 +361,19 @@ def test_assigning_before_init_fails(T):
 
     with pytest.raises(AttributeError, match=r"cannot assign parameters before Module.__init__\(\) call"):
         NoInit()
+
+
+@pytest.mark.parametrize("T", LIBS, ids=["autojac", "torch"])
+def test_buffer_assignment(T):
+    m = T.nn.Linear(2, 2)
+    m.stat = T.nn.Buffer(T.ones(2))
+    m.scratch = T.nn.Buffer(T.zeros(3), persistent=False)
+    m.plain = T.zeros(1)  # a plain tensor attribute is not a buffer
+    assert names(m.named_buffers()) == ["stat", "scratch"]
+    assert list(m.state_dict()) == ["weight", "bias", "stat"]
+    m.stat = T.full((2,), 5.0)  # reassigning a buffer name keeps it a (persistent) buffer
+    m.scratch = T.ones(3)
+    assert list(m.state_dict()) == ["weight", "bias", "stat"] and m.stat.tolist() == [5.0, 5.0]
+    assert isinstance(T.nn.Buffer(T.ones(1)), T.nn.Buffer) and not isinstance(T.ones(1), T.nn.Buffer)
+    with pytest.raises(TypeError, match="as buffer 'stat'"):
+        m.stat = [1.0]

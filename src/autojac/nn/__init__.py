@@ -15,9 +15,9 @@ from . import functional, init
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .modules.module import RemovableHandle
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
-__all__ = ["functional", "init", "Parameter", "RemovableHandle", *_modules_all]
+__all__ = ["functional", "init", "Parameter", "Buffer", "RemovableHandle", *_modules_all]
 
 # layers outside autojac's scope: a clear error instead of an AttributeError
 _OUT_OF_SCOPE = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "Transformer",

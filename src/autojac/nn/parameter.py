@@ -1,4 +1,4 @@
-"""``nn.Parameter``: a leaf tensor that a ``Module`` registers as one of its parameters.
+"""``nn.Parameter`` and ``nn.Buffer``: tensors that a ``Module`` registers as parameters or buffers on assignment.
 
 The engine dispatches on ``type(x) is Tensor`` on its hot paths, so a parameter stays an
 instance of ``Tensor`` itself, marked as a parameter; ``isinstance(p, Parameter)`` reads the mark.
@@ -45,3 +45,29 @@ def as_parameter(array, requires_grad: bool = True) -> Tensor:
 
 def is_parameter(obj) -> bool:
     return isinstance(obj, Tensor) and obj.__dict__.get("_is_param", False)
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.__dict__.get("_is_buffer", False)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """``Buffer(data=None, *, persistent=True)``: assigned to a module attribute, it becomes a buffer.
+
+    >>> import autojac
+    >>> m = autojac.nn.Module()
+    >>> m.stat = autojac.nn.Buffer(autojac.zeros(2), persistent=False)
+    >>> [name for name, _ in m.named_buffers()], list(m.state_dict())
+    (['stat'], [])
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
+        if data is None:
+            from ..ops.creation import empty
+
+            data = empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.__dict__["persistent"] = persistent
+        t.__dict__["_is_buffer"] = True
+        return t

@@ -27,7 +27,7 @@ from typing import Any
 from ... import _dtype
 from ..._core.grad_mode import no_grad
 from ..._tensor import Tensor
-from ..parameter import Parameter, is_parameter
+from ..parameter import Buffer, Parameter, is_parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -212,11 +212,15 @@ class Module:
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                if isinstance(value, Buffer) or (buffers is not None and name in buffers):
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                                        "(autojac.Tensor or None expected)")
-                    buffers[name] = value
+                                        "(autojac.nn.Buffer, autojac.Tensor or None expected)")
+                    if isinstance(value, Buffer):
+                        persistent = value.persistent
+                    else:
+                        persistent = name not in self._non_persistent_buffers_set
+                    self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
 

@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._random_fill import fma32
+from ._random_fill import fma32 as _fma32
 
 _f = np.float32
+
+
+def fma32(a, b, c) -> np.ndarray:
+    # every sum here is 0 or far above float32's subnormal range (|reduced angle| >= 2**-50)
+    return _fma32(a, b, c, tiny=False)
+
 _MIN_NORM = np.array([0x00800000], np.int32).view(_f)[0]
 _HALF_BITS = np.array([0.5], _f).view(np.int32)[0]
 _LOG_P = [_f(v) for v in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,

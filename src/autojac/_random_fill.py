@@ -55,21 +55,26 @@ def fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return uh + _round_odd_sum(ul, pl)
 
 
-def fma32(a, b, c) -> np.ndarray:
+def fma32(a, b, c, tiny: bool = True) -> np.ndarray:
     """``a * b + c`` of float32 values with a single rounding to float32.
 
     The float64 product is exact (24 + 24 bits) and its float64 sum rounds to the same float32 as
     the exact sum unless it lands exactly on a float32 midpoint (or is subnormal in float32); only
-    those rare values take the round-to-odd path (53 >= 2*24 + 2 bits makes that exact).
+    those rare values take the round-to-odd path (53 >= 2*24 + 2 bits makes that exact). Callers
+    whose sums cannot be float32-subnormal pass ``tiny=False`` to skip that check.
     """
     s = np.multiply(a, b, dtype=np.float64)
     s += c
     low = s.view(np.int64) & 0x1FFFFFFF
-    risky = low == 0x10000000
-    magnitude = np.abs(s)
-    if magnitude.size and magnitude.min() < 2.0 ** -126:  # float32-subnormal sums: their grid is coarser
-        risky |= magnitude < 2.0 ** -126
-    if risky.any():
+    low -= 0x10000000  # zero exactly at a float32 midpoint
+    risky = None
+    if np.count_nonzero(low) != low.size:
+        risky = low == 0
+    if tiny:
+        small = np.abs(s) < 2.0 ** -126  # the float32-subnormal grid is coarser
+        if small.any():
+            risky = small if risky is None else risky | small
+    if risky is not None:
         p, c = np.broadcast_arrays(np.multiply(a, b, dtype=np.float64), np.asarray(c, dtype=np.float64))
         s[risky] = _round_odd_sum(p[risky], c[risky])
     return s.astype(np.float32)

@@ -377,3 +377,35 @@ def test_buffer_assignment(T):
     assert isinstance(T.nn.Buffer(T.ones(1)), T.nn.Buffer) and not isinstance(T.ones(1), T.nn.Buffer)
     with pytest.raises(TypeError, match="as buffer 'stat'"):
         m.stat = [1.0]
+
+
+def _backward_hooks_run(T, input_requires_grad):
+    T.manual_seed(0)
+    m = T.nn.Sequential(T.nn.Linear(3, 4), T.nn.Tanh(), T.nn.Linear(4, 2))
+    log = []
+
+    def record(mod, grad_input, grad_output):
+        log.append(([None if g is None else g.numpy().copy() for g in grad_input], [g.numpy().copy() for g in
+                                                                                     grad_output]))
+    m[0].register_full_backward_hook(record)
+    m[2].register_full_backward_pre_hook(lambda mod, grad_output: (grad_output[0] * 2,))
+    m[1].register_full_backward_hook(lambda mod, grad_input, grad_output: (grad_input[0] + 1,))
+    x = T.tensor(np.arange(6.0).reshape(2, 3) / 10, dtype=T.float32, requires_grad=input_requires_grad)
+    m(x).pow(2).sum().backward()
+    return log, None if x.grad is None else x.grad.numpy(), m[0].weight.grad.numpy()
+
+
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_full_backward_hooks_match_torch(input_requires_grad):
+    ours = _backward_hooks_run(autojac, input_requires_grad)
+    theirs = _backward_hooks_run(torch, input_requires_grad)
+    (gi, go), = ours[0]
+    (tgi, tgo), = theirs[0]
+    assert [g is None for g in gi] == [g is None for g in tgi] and len(go) == len(tgo)
+    for a, b in zip([*gi, *go], [*tgi, *tgo]):
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours[1:], theirs[1:]):
+        assert (a is None) == (b is None)
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._avx2_normal import box_muller16
 from ._core.trace import TRACERS, note_break
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
@@ -139,15 +140,10 @@ class Generator:
 
 def _box_muller16(u: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Rows of 16 uniforms -> 16 normals: radii from the first 8, angles from the last 8."""
-    if dtype == np.float32:
-        # PyTorch's float kernel works in float32; rounding each step the same way keeps
-        # nearly every value bit-identical (the rest within an ulp)
-        f = np.float32
-        radius = np.sqrt(f(-2) * np.log((f(1) - u[:, :8].astype(f)).astype(np.float64)).astype(f))
-        theta = f(2 * np.pi) * u[:, 8:].astype(f)
-    else:
-        radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
-        theta = 2.0 * np.pi * u[:, 8:]
+    if dtype == np.float32:  # PyTorch's AVX2 kernel: float32 polynomials with fused multiply-adds
+        return box_muller16(u)
+    radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+    theta = 2.0 * np.pi * u[:, 8:]
     return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
 

@@ -327,6 +327,8 @@ class Tensor:
     def __repr__(self) -> str:
         from ._format import tensor_repr
 
+        if self.__dict__.get("_is_param"):  # an nn.Parameter
+            return "Parameter containing:\n" + tensor_repr(self)
         return tensor_repr(self)
 
     __str__ = __repr__
@@ -340,21 +342,26 @@ class Tensor:
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self._data, self._requires_grad))
+        return (_rebuild, (self._data, self._requires_grad, self.__dict__.get("_is_param", False)))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol")
         t = _wrap(self._data.copy(), self._requires_grad)
+        if self.__dict__.get("_is_param"):  # a deep-copied nn.Parameter stays a parameter
+            t.__dict__["_is_param"] = True
         if self._grad is not None:
             t._grad = _wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
 
-def _rebuild(data, requires_grad):
-    return _wrap(data, requires_grad)
+def _rebuild(data, requires_grad, is_param=False):
+    t = _wrap(data, requires_grad)
+    if is_param:
+        t.__dict__["_is_param"] = True
+    return t
 
 
 class _RemovableHandle:

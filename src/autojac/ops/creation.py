@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _random_fill
 from .._random import check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
 from ._declare import attach
@@ -430,6 +430,6 @@ def _sampler_(draw):
 
 attach(
     new_zeros=_new(0), new_ones=_new(1), new_empty=_new(0), new_tensor=_new_tensor, new_full=_new_full,
-    uniform_=_sampler_(lambda s, g, a=0.0, b=1.0: g.uniform(s._data.size, s._data.dtype) * (b - a) + a),
-    normal_=_sampler_(lambda s, g, mean=0.0, std=1.0: g.normal(s._data.size, s._data.dtype) * std + mean),
+    uniform_=_sampler_(lambda s, g, a=0.0, b=1.0: _random_fill.uniform(g, s._data.size, s._data.dtype, a, b)),
+    normal_=_sampler_(lambda s, g, mean=0.0, std=1.0: _random_fill.normal(g, s._data.size, s._data.dtype, mean, std)),
 )

@@ -22,6 +22,11 @@ from .._random import default_generator
 from .._tensor import Tensor, _wrap
 
 
+# PyTorch writes these constants as float literals (1.0f / 3.0f, 0.0331f): their float32 values count
+_THIRD_F32 = float(np.float32(1.0) / np.float32(3.0))
+_C_F32 = float(np.float32(0.0331))
+
+
 def _sample_gamma(alpha: float, gen, f32: bool) -> float:
     """One draw of PyTorch's ``sample_gamma`` (ATen/native/Distributions.h) in double precision."""
     scale = 1.0
@@ -31,7 +36,7 @@ def _sample_gamma(alpha: float, gen, f32: bool) -> float:
         inv = float(np.float32(1.0) / np.float32(alpha)) if f32 else 1.0 / alpha
         scale *= (1.0 - float(gen.uniform(1, np.float64)[0])) ** inv
         alpha = float(np.float32(alpha) + np.float32(1.0)) if f32 else alpha + 1.0
-    d = alpha - 1.0 / 3.0
+    d = alpha - _THIRD_F32
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
         while True:
@@ -42,7 +47,7 @@ def _sample_gamma(alpha: float, gen, f32: bool) -> float:
         v = y * y * y
         u = 1.0 - float(gen.uniform(1, np.float64)[0])
         xx = x * x
-        if u < 1.0 - 0.0331 * xx * xx:
+        if u < 1.0 - _C_F32 * xx * xx:
             return scale * d * v
         if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
             return scale * d * v

@@ -222,9 +222,9 @@ def _trace_qinv_p(p, q):
         Wt_Dinv_S = (W.mT / D.unsqueeze(-2)) @ S
         shape = broadcast_shapes(tuple(C.shape[:-2]), tuple(Wt_Dinv_S.shape[:-2]))
         m = C.shape[-1]
-        X = solve(C.expand(tuple(shape) + (m, m)), Wt_Dinv_S.expand(tuple(shape) + tuple(Wt_Dinv_S.shape[-2:])))
+        X = solve(C.tril().expand(tuple(shape) + (m, m)), Wt_Dinv_S.expand(tuple(shape) + tuple(Wt_Dinv_S.shape[-2:])))
         return term1 - _batch_trace_XXT(X)
-    L = q._unbroadcasted_scale_tril
+    L = q._unbroadcasted_scale_tril.tril()
     shape = broadcast_shapes(tuple(L.shape[:-2]), tuple(S.shape[:-2]))
     n = L.shape[-1]
     return _batch_trace_XXT(solve(L.expand(tuple(shape) + (n, n)), S.expand(tuple(shape) + tuple(S.shape[-2:]))))

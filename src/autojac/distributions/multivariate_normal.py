@@ -31,6 +31,7 @@ def _batch_mv(bmat, bvec):
 def _solve_lower(L, b):
     """``L^{-1} b`` for a (batch of) lower-triangular ``L`` and vectors ``b``, broadcasting the batches."""
     n = L.shape[-1]
+    L = L.tril()  # only the lower triangle is read, so (as PyTorch's solve_triangular) only it gets a gradient
     if L.dim() == 2:  # one factor for every vector: a single solve with the vectors as columns
         flat = b.reshape(-1, n)
         return solve(L, flat.mT).mT.reshape(b.shape)

@@ -88,13 +88,18 @@ def standard_gamma_grad_array(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def dirichlet_grad_array(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``d x_i / d alpha_i`` of the marginal ``x_i ~ Beta(alpha_i, total - alpha_i)`` held at its CDF level."""
+    """PyTorch's ``_dirichlet_grad``: ``(d x_i / d alpha_i) / (1 - x_i)`` of the marginal
+    ``x_i ~ Beta(alpha_i, total - alpha_i)`` held at its CDF level (the other ``alpha_j`` fixed).
+
+    The other coordinates give way in proportion to their size, so ``d x_j / d alpha_i =
+    -x_j * dirichlet_grad_i`` and the coordinates keep summing to one.
+    """
     a = alpha.astype(np.float64)
     b = a.sum(-1, keepdims=True) - a
     xx = np.clip(x.astype(np.float64), 1e-300, 1.0)
     dcdf = _d_alpha(lambda s: special.betainc(s, b, xx), a)
     log_pdf = special.xlogy(a - 1, xx) + special.xlog1py(b - 1, -xx) - special.betaln(a, b)
-    return (-dcdf / np.exp(log_pdf)).astype(x.dtype)
+    return (-dcdf / np.exp(log_pdf) / (1.0 - xx)).astype(x.dtype)
 
 
 def _gamma_vjp(g, ans, alpha, x):

@@ -21,7 +21,6 @@ from .._core.node import defop
 from .._random import default_generator
 from .._tensor import Tensor, _wrap
 
-
 # PyTorch writes these constants as float literals (1.0f / 3.0f, 0.0331f): their float32 values count
 _THIRD_F32 = float(np.float32(1.0) / np.float32(3.0))
 _C_F32 = float(np.float32(0.0331))

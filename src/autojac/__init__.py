@@ -98,3 +98,4 @@ from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa
 from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is_conj, polar, real,  # noqa: E402
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
 from . import distributions  # noqa: E402
+from . import testing  # noqa: E402

@@ -1,5 +1,5 @@
 """``autojac.utils``: helpers in the places PyTorch keeps them (``autojac.utils.checkpoint``)."""
 
-from . import checkpoint
+from . import benchmark, checkpoint
 
-__all__ = ["checkpoint"]
+__all__ = ["benchmark", "checkpoint"]

@@ -99,3 +99,4 @@ from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
 from . import distributions  # noqa: E402
 from . import testing  # noqa: E402
+from . import profiler  # noqa: E402

@@ -155,8 +155,7 @@ class JacobianTransform(Transform):
 
         tri = self.triangular
         if tri == "auto":
-            a = jac._data
-            tri = "lower" if not np.triu(a, 1).any() else "upper" if not np.tril(a, -1).any() else False
+            tri = _triangular_kind(jac._data)
         if tri:
             self.last_path = "triangular"
             return jac.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)
@@ -175,3 +174,17 @@ class JacobianTransform(Transform):
             raise ValueError("JacobianTransform: f mixes samples (the output of sample 0 depends on other samples); "
                              "f must map each event on its own, with the batch dimensions leading")
         self._per_sample_checked = True
+
+
+def _triangular_kind(a: np.ndarray) -> str | bool:
+    """``"lower"``/``"upper"`` if every matrix of the batch ``a`` is triangular that way, else False.
+
+    The first matrix decides cheaply for most dense Jacobians before the whole batch is scanned.
+    """
+    first = a.reshape((-1,) + a.shape[-2:])[0]
+    for kind, strict_other in (("lower", np.triu), ("upper", np.tril)):
+        k = 1 if kind == "lower" else -1
+        if not strict_other(first, k).any() and not strict_other(a, k).any():
+            return kind
+    return False
+

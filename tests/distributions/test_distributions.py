@@ -143,3 +143,18 @@ def test_hessian_of_mvn_log_likelihood_vs_torch_func():
     ha = autojac.func.hessian(nll(autojac, AD))(autojac.tensor(theta0))
     ht = torch.func.hessian(nll(torch, TD))(torch.tensor(theta0))
     _close(ha, ht, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_expand_matches_torch(case):
+    da, _, v = _build(case, "autojac")
+    dt, _, _ = _build(case, "torch")
+    shape = (2,) + tuple(dt.batch_shape)
+    ea, et = da.expand(shape), dt.expand(shape)
+    assert ea.batch_shape == tuple(et.batch_shape) and ea.event_shape == tuple(et.event_shape)
+    torch.manual_seed(0)
+    x = et.sample((3,))  # values of the expanded support, with a sample dimension
+    la, lt = ea.log_prob(autojac.tensor(x.numpy())), et.log_prob(x)
+    assert tuple(la.shape) == tuple(lt.shape) == (3,) + shape
+    _close(la, lt, rtol=1e-9)
+    assert tuple(ea.sample().shape) == tuple(et.sample().shape)

@@ -158,3 +158,19 @@ def test_expand_matches_torch(case):
     assert tuple(la.shape) == tuple(lt.shape) == (3,) + shape
     _close(la, lt, rtol=1e-9)
     assert tuple(ea.sample().shape) == tuple(et.sample().shape)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0].startswith(("mvn", "lowrank"))], ids=lambda c: c[0])
+def test_mvn_matrix_properties_and_their_gradients(case):
+    da, pa, _ = _build(case, "autojac", requires_grad=True)
+    dt, pt, _ = _build(case, "torch", requires_grad=True)
+    for name in ("scale_tril", "covariance_matrix", "precision_matrix", "variance"):
+        a, t = getattr(da, name), getattr(dt, name)
+        assert tuple(a.shape) == tuple(t.shape), name
+        _close(a, t, rtol=1e-9, atol=1e-11)
+        w = np.random.default_rng(1).normal(size=tuple(t.shape))
+        opts = dict(allow_unused=True, retain_graph=True, materialize_grads=True)
+        ga = autojac.autograd.grad((a * autojac.tensor(w)).sum(), list(pa.values()), **opts)
+        gt = torch.autograd.grad((t * torch.tensor(w)).sum(), list(pt.values()), **opts)
+        for x, y in zip(ga, gt):
+            _close(x, y, rtol=1e-8, atol=1e-10)

@@ -71,11 +71,12 @@ def _square_part(name, t):
     return t
 
 
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
 @pytest.mark.parametrize("name", list(TRANSFORMS))
-def test_automatic_logdet_equals_hand_written(name):
+def test_automatic_logdet_equals_hand_written(name, mode):
     build, x, event_dim = TRANSFORMS[name]
     t = build(autojac, AD)
-    auto = JacobianTransform(_square_part(name, t), event_dim=event_dim)
+    auto = JacobianTransform(_square_part(name, t), event_dim=event_dim, mode=mode)
     xa = autojac.tensor(x, requires_grad=True)
     want = t.log_abs_det_jacobian(xa, t(xa))
     got = auto.log_abs_det_jacobian(xa, None)
@@ -102,8 +103,9 @@ def _autoregressive(T, A):
     return f
 
 
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
 @pytest.mark.parametrize("kind", ["planar", "autoregressive", "dense"])
-def test_automatic_logdet_vs_torch_slogdet_of_jacrev(kind):
+def test_automatic_logdet_vs_torch_slogdet_of_jacrev(kind, mode):
     rng = np.random.default_rng(11)
     d = 4
     z = rng.normal(size=(6, d))
@@ -118,7 +120,7 @@ def test_automatic_logdet_vs_torch_slogdet_of_jacrev(kind):
         return lambda x: T.tanh(x @ T.tensor(M).T) + 2 * x
 
     fa, ft = make(autojac), make(torch)
-    auto = JacobianTransform(fa)
+    auto = JacobianTransform(fa, mode=mode)
     got = auto.log_abs_det_jacobian(autojac.tensor(z))
     assert auto.last_path == ("triangular" if kind == "autoregressive" else "slogdet")
     want = torch.stack([torch.linalg.slogdet(torch.func.jacrev(ft)(torch.tensor(zi)))[1] for zi in z])
@@ -140,7 +142,7 @@ def test_automatic_transform_errors_and_sample_mixing_detection():
     assert cached.inv(cached(x)) is x
 
 
-def _coupling_flow(T, D, params, automatic):
+def _coupling_flow(T, D, params, automatic, mode="forward"):
     """Affine coupling on R^4: y1 = x1, y2 = x2 * exp(s(x1)) + t(x1), s and t one tanh layer each."""
     W1, b1, Ws, Wt = params
 
@@ -159,7 +161,7 @@ def _coupling_flow(T, D, params, automatic):
         return T.cat([y1, (y2 - t) * T.exp(-s)], -1)
 
     if automatic:
-        return JacobianTransform(f, f_inv, event_dim=1)
+        return JacobianTransform(f, f_inv, event_dim=1, mode=mode)
 
     class Coupling(D.transforms.Transform):
         domain = D.constraints.real_vector
@@ -178,7 +180,7 @@ def _coupling_flow(T, D, params, automatic):
     return Coupling()
 
 
-@pytest.mark.parametrize("automatic", [False, True])
+@pytest.mark.parametrize("automatic", [False, "forward", "reverse"])
 def test_coupling_flow_trained_by_max_likelihood_follows_torch(automatic):
     rng = np.random.default_rng(0)
     data = rng.normal(size=(64, 4)) @ np.array([[1.0, 0.5, 0, 0], [0, 1, 0.3, 0], [0, 0, 1, 0.2], [0.1, 0, 0, 1]])
@@ -189,7 +191,7 @@ def test_coupling_flow_trained_by_max_likelihood_follows_torch(automatic):
         base = D.Independent(D.Normal(T.zeros(4, dtype=T.float64), T.ones(4, dtype=T.float64)), 1)
         losses = []
         for _ in range(20):
-            flow = D.TransformedDistribution(base, [_coupling_flow(T, D, params, auto)])
+            flow = D.TransformedDistribution(base, [_coupling_flow(T, D, params, bool(auto), auto or "forward")])
             loss = -flow.log_prob(T.tensor(data)).mean()
             grads = T.autograd.grad(loss, params)
             with T.no_grad():

@@ -2,10 +2,11 @@
 
 Beyond PyTorch: ``log_abs_det_jacobian`` differentiates ``f`` itself, so a flow or change of
 variables needs no hand-derived determinant. The per-sample Jacobians of a whole batch come
-from one batched backward pass (as many cotangents as event elements, each set on every
-sample at once), valid because ``f`` maps each sample on its own (checked once, on the first
-batch of two or more samples). A Jacobian found triangular at the point (autoregressive and
-coupling flows) takes ``sum log|diag|``; any other one a batched ``slogdet``. ``event_dim=0``
+from one batched pass (as many tangents as event elements, each set on every sample at once;
+forward mode by default, reverse mode on request), valid because ``f`` maps each sample on its
+own (checked once, on the first batch of two or more samples). A Jacobian found triangular
+at the point (autoregressive and coupling flows) takes ``sum log|diag|``; any other one a
+batched ``slogdet``. ``event_dim=0``
 (elementwise maps) needs only the diagonal: one backward pass.
 
 >>> import autojac
@@ -22,9 +23,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core.grad_mode import enable_grad, is_grad_enabled
+from .._core import forward
+from .._core.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
+from ..autograd.forward_ad import make_dual_batched, unpack_batched
 from ..func._jacdet import _reaches_other_leaf
 from ..ops.shape import alias
 from . import constraints
@@ -44,13 +47,16 @@ class JacobianTransform(Transform):
         domain, codomain: constraints (default: real, with ``event_dim`` event dimensions).
         triangular: ``"auto"`` (detect a triangular Jacobian at the point), ``"lower"``/``"upper"``
             (trust it), or ``False`` (always ``slogdet``).
+        mode: build the Jacobians by forward mode (``"forward"``: one pass whose tangents are the ``n``
+            basis directions on every sample; fewest array operations) or reverse mode (``"reverse"``:
+            one batched backward pass over ``n`` cotangents).
         sign: the constant sign of the determinant, if known.
     """
 
     bijective = True
 
     def __init__(self, f: Callable, inv: Callable | None = None, event_dim: int = 1, *, domain=None, codomain=None,
-                 triangular: str | bool = "auto", sign=None, cache_size: int = 0) -> None:
+                 triangular: str | bool = "auto", mode: str = "forward", sign=None, cache_size: int = 0) -> None:
         super().__init__(cache_size=cache_size)
         if not callable(f):
             raise TypeError(f"JacobianTransform: f must be callable, got {type(f).__name__}")
@@ -65,7 +71,10 @@ class JacobianTransform(Transform):
         default = constraints.real if event_dim == 0 else constraints.independent(constraints.real, event_dim)
         self._domain = domain if domain is not None else default
         self._codomain = codomain if codomain is not None else default
+        if mode not in ("forward", "reverse"):
+            raise ValueError(f"JacobianTransform: mode must be 'forward' or 'reverse', got {mode!r}")
         self.triangular = triangular
+        self.mode = mode
         self._sign = sign
         self._per_sample_checked = False
         self.last_path: str | None = None  # "diagonal", "triangular" or "slogdet": how the last log-det was taken
@@ -92,7 +101,7 @@ class JacobianTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return JacobianTransform(self.f, self.f_inv, self._event_dim, domain=self._domain, codomain=self._codomain,
-                                 triangular=self.triangular, sign=self._sign, cache_size=cache_size)
+                                 triangular=self.triangular, mode=self.mode, sign=self._sign, cache_size=cache_size)
 
     def _call(self, x):
         return self.f(x)
@@ -113,32 +122,60 @@ class JacobianTransform(Transform):
         if x.dim() < nd:
             raise ValueError(f"JacobianTransform: the input has {x.dim()} dimensions, fewer than event_dim={nd}")
         create = is_grad_enabled()
-        with enable_grad():
-            xin = alias(x) if x.requires_grad else x.detach().requires_grad_()
-            out = self.f(xin)
-            if not isinstance(out, Tensor) or out.shape != x.shape:
-                got = list(out.shape) if isinstance(out, Tensor) else type(out).__name__
-                raise ValueError(f"JacobianTransform: f must map a tensor of shape {list(x.shape)} to the same shape, "
-                                 f"got {got}")
-            if nd == 0:
-                return self._diagonal(xin, out, create, x.requires_grad)
-            batch = tuple(x.shape[:x.dim() - nd])
-            n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
-            nb = int(np.prod(batch, dtype=np.int64))
-            if not self._per_sample_checked and nb > 1:
-                self._check_per_sample(xin, out, nb, n)
-            # cotangent k is e_k on every sample at once: row k of each sample's Jacobian, in one pass
-            basis = np.broadcast_to(np.eye(n, dtype=out._data.dtype)[:, None, :], (n, nb, n))
-            basis = _wrap(np.ascontiguousarray(basis).reshape((n,) + tuple(out.shape)))
-            if not out.requires_grad:
-                jac = _wrap(np.zeros((nb, n, n), dtype=out._data.dtype))
-            else:
-                (rows,) = _grad(out, xin, basis, create_graph=create, allow_unused=True, is_grads_batched=True,
-                                materialize_grads=True)
-                jac = rows.reshape(n, nb, n).permute(1, 0, 2)  # (sample, output element, input element)
+        batch = tuple(x.shape[:x.dim() - nd])
+        n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
+        nb = int(np.prod(batch, dtype=np.int64))
+        if nd == 0 or self.mode == "reverse" or (not self._per_sample_checked and nb > 1):
+            with enable_grad():
+                xin = alias(x) if x.requires_grad else x.detach().requires_grad_()
+                out = self._checked_call(xin, x)
+                if nd == 0:
+                    return self._diagonal(xin, out, create, x.requires_grad)
+                if not self._per_sample_checked and nb > 1:
+                    self._check_per_sample(xin, out, nb, n)
+                if self.mode == "reverse":
+                    return self._logdet(self._reverse_jacobian(x, xin, out, n, nb, create)).reshape(batch)
+        return self._logdet(self._forward_jacobian(x, n, nb, create)).reshape(batch)
+
+    def _checked_call(self, xin: Tensor, x: Tensor) -> Tensor:
+        out = self.f(xin)
+        if not isinstance(out, Tensor) or out.shape != x.shape:
+            got = list(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise ValueError(f"JacobianTransform: f must map a tensor of shape {list(x.shape)} to the same shape, "
+                             f"got {got}")
+        return out
+
+    @staticmethod
+    def _basis(n: int, nb: int, shape: tuple, dtype) -> Tensor:
+        """Direction ``k`` is ``e_k`` on every sample at once: ``(n, *shape)``."""
+        basis = np.zeros((n, nb, n), dtype=dtype)
+        basis[np.arange(n), :, np.arange(n)] = 1
+        return _wrap(basis.reshape((n,) + shape))
+
+    def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
+        """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
+        with set_grad_enabled(create):  # tangents are recorded (differentiable) only when grad mode is on
+            level = forward.enter_level()
+            try:
+                out = self._checked_call(make_dual_batched(x, self._basis(n, nb, tuple(x.shape), x._data.dtype),
+                                                           level), x)
+                tangent = unpack_batched(out, level).tangent
+            finally:
+                forward.exit_level(level)
+        if tangent is None:  # f does not depend on x
+            return _wrap(np.zeros((nb, n, n), dtype=x._data.dtype))
+        return tangent.reshape(n, nb, n).permute(1, 2, 0)  # (sample, output element, input element)
+
+    def _reverse_jacobian(self, x: Tensor, xin: Tensor, out: Tensor, n: int, nb: int, create: bool) -> Tensor:
+        """Row ``k`` of every sample's Jacobian from one batched backward pass with cotangent basis ``e_k``."""
+        if not out.requires_grad:
+            return _wrap(np.zeros((nb, n, n), dtype=out._data.dtype))
+        (rows,) = _grad(out, xin, self._basis(n, nb, tuple(out.shape), out._data.dtype), create_graph=create,
+                        allow_unused=True, is_grads_batched=True, materialize_grads=True)
+        jac = rows.reshape(n, nb, n).permute(1, 0, 2)  # (sample, output element, input element)
         if not create or (jac.requires_grad and not x.requires_grad and not _reaches_other_leaf(jac, xin)):
             jac = jac.detach()  # only our own differentiation handle was in the graph
-        return self._logdet(jac).reshape(batch)
+        return jac
 
     def _diagonal(self, xin: Tensor, out: Tensor, create: bool, x_requires_grad: bool) -> Tensor:
         self.last_path = "diagonal"

@@ -216,12 +216,12 @@ class JacobianTransform(Transform):
 def _triangular_kind(a: np.ndarray) -> str | bool:
     """``"lower"``/``"upper"`` if every matrix of the batch ``a`` is triangular that way, else False.
 
-    The first matrix decides cheaply for most dense Jacobians before the whole batch is scanned.
+    The first matrix decides cheaply for most dense Jacobians before the whole batch is scanned
+    (only the strictly upper, then strictly lower, entries are read).
     """
-    first = a.reshape((-1,) + a.shape[-2:])[0]
-    for kind, strict_other in (("lower", np.triu), ("upper", np.tril)):
-        k = 1 if kind == "lower" else -1
-        if not strict_other(first, k).any() and not strict_other(a, k).any():
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    for kind, (rows, cols) in (("lower", np.triu_indices(n, 1)), ("upper", np.tril_indices(n, -1))):
+        if not flat[0, rows, cols].any() and not flat[:, rows, cols].any():
             return kind
     return False
-

@@ -21,30 +21,79 @@ from .._core.node import defop
 from .._random import default_generator
 from .._tensor import Tensor, _wrap
 
+
+class _Stream:
+    """PyTorch's double uniforms and normals, read in blocks from a copy of a generator's stream.
+
+    One numpy call per block instead of one per draw; ``close`` advances the generator by exactly
+    the words consumed and hands back the cached second normal, so the stream continues as if
+    every draw had been taken from the generator itself.
+    """
+
+    _BLOCK = 4096
+
+    def __init__(self, gen) -> None:
+        self.gen = gen
+        self.bits = np.random.MT19937()
+        self.bits.state = gen._bits.state
+        self.words: list[int] = []
+        self.pos = 0
+        self.used = 0
+        self.next_normal = gen._next_normal
+
+    def uniform(self) -> float:
+        """``uniform_real_distribution<double>(0, 1)``: 53 bits of two 32-bit words."""
+        if self.pos + 2 > len(self.words):
+            self.words = self.words[self.pos:] + self.bits.random_raw(self._BLOCK).tolist()
+            self.pos = 0
+        hi, lo = self.words[self.pos], self.words[self.pos + 1]
+        self.pos += 2
+        self.used += 2
+        return (((hi << 32) | lo) & _MASK53) * _TWO_M53
+
+    def normal(self) -> float:
+        """``normal_distribution<double>``: Box-Muller, the second value cached for the next call."""
+        if self.next_normal is not None:
+            v, self.next_normal = self.next_normal, None
+            return v
+        u1, u2 = self.uniform(), self.uniform()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self.next_normal = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def close(self) -> None:
+        if self.used:
+            self.gen._bits.random_raw(self.used)
+        self.gen._next_normal = self.next_normal
+
+
+_MASK53 = (1 << 53) - 1
+_TWO_M53 = 2.0 ** -53
 # PyTorch writes these constants as float literals (1.0f / 3.0f, 0.0331f): their float32 values count
 _THIRD_F32 = float(np.float32(1.0) / np.float32(3.0))
 _C_F32 = float(np.float32(0.0331))
 
 
-def _sample_gamma(alpha: float, gen, f32: bool) -> float:
+def _sample_gamma(alpha: float, draws: _Stream, f32: bool) -> float:
     """One draw of PyTorch's ``sample_gamma`` (ATen/native/Distributions.h) in double precision."""
     scale = 1.0
     if alpha < 1.0:
         if alpha == 0.0:
             return 0.0
         inv = float(np.float32(1.0) / np.float32(alpha)) if f32 else 1.0 / alpha
-        scale *= (1.0 - float(gen.uniform(1, np.float64)[0])) ** inv
+        scale *= (1.0 - draws.uniform()) ** inv
         alpha = float(np.float32(alpha) + np.float32(1.0)) if f32 else alpha + 1.0
     d = alpha - _THIRD_F32
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
         while True:
-            x = gen._normal_double()
+            x = draws.normal()
             y = 1.0 + c * x
             if y > 0:
                 break
         v = y * y * y
-        u = 1.0 - float(gen.uniform(1, np.float64)[0])
+        u = 1.0 - draws.uniform()
         xx = x * x
         if u < 1.0 - _C_F32 * xx * xx:
             return scale * d * v
@@ -52,20 +101,24 @@ def _sample_gamma(alpha: float, gen, f32: bool) -> float:
             return scale * d * v
 
 
+def _gammas(flat: np.ndarray, gen, f32: bool) -> np.ndarray:
+    draws = _Stream(default_generator if gen is None else gen)
+    try:
+        return np.array([_sample_gamma(a, draws, f32) for a in flat.tolist()], dtype=np.float64)
+    finally:
+        draws.close()
+
+
 def standard_gamma_array(alpha: np.ndarray, gen=None) -> np.ndarray:
     """Standard gamma draws of concentration ``alpha`` (PyTorch's ``_standard_gamma`` on CPU)."""
-    gen = default_generator if gen is None else gen
     f32 = alpha.dtype == np.float32
-    flat = np.ascontiguousarray(alpha).reshape(-1)
-    out = np.array([_sample_gamma(float(a), gen, f32) for a in flat], dtype=np.float64).astype(alpha.dtype)
+    out = _gammas(np.ascontiguousarray(alpha).reshape(-1), gen, f32).astype(alpha.dtype)
     return np.maximum(out, np.finfo(alpha.dtype).tiny).reshape(alpha.shape)
 
 
 def dirichlet_array(alpha: np.ndarray, gen=None) -> np.ndarray:
     """Dirichlet draws along the last axis (PyTorch's ``_sample_dirichlet``: double gammas, normalized)."""
-    gen = default_generator if gen is None else gen
-    flat = np.ascontiguousarray(alpha, dtype=np.float64).reshape(-1)
-    gam = np.array([_sample_gamma(float(a), gen, False) for a in flat], dtype=np.float64)
+    gam = _gammas(np.ascontiguousarray(alpha, dtype=np.float64).reshape(-1), gen, False)
     gam = np.maximum(gam, np.finfo(np.float64).tiny).reshape(alpha.shape)
     out = (gam / gam.sum(-1, keepdims=True)).astype(alpha.dtype)
     return np.maximum(out, np.finfo(alpha.dtype).tiny)

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Set up and run autojac's jobs with nothing but python3 (3.10+).
 
-    python3 dev.py walk    # make .venv, install autojac, walk through the seeds' examples
+    python3 dev.py walk    # make .venv, install autojac, run `autojac tour` and two calculator examples
     python3 dev.py test    # make .venv, install autojac[test], run ruff and the whole test suite
     python3 dev.py bench   # the benchmarks against PyTorch (by hand; prints ratios)
 
-Extra arguments after ``test`` go to pytest.
+Extra arguments after ``test`` go to pytest; after ``walk``, to the ``autojac`` command instead of the
+default walk (``python3 dev.py walk tour --lang zh``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,10 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+# what `walk` runs: the seeds' tour, then the calculator on one of its Jacobians and its detach() graph
+WALK = (
+    ("tour",),
+    ("jacobian", "stack([x[0]**2, x[0]*x[1], x[1]**2])", "--at", "x=[2., 3.]"),
+    ("graph", "y = x*x; u = y.detach(); z = u*x", "--at", "x=arange(4.)"),
+)
 
 
 def _run(*cmd: str) -> None:
-    print("+", " ".join(cmd), flush=True)
+    print("+", shlex.join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
@@ -61,7 +69,8 @@ def main(argv: list[str]) -> int:
     rest = argv[1:]
     if job == "walk":
         ensure_env("")
-        _run(str(PY), "examples/seeds_walk.py", *rest)
+        for args in ([rest] if rest else WALK):
+            _run(str(PY), "-m", "autojac", *args)
     elif job == "test":
         ensure_env("test")
         ensure_dot()

@@ -87,6 +87,7 @@ from .ops.shape import flip, fliplr, flipud, repeat_interleave, roll, rot90, til
 from .ops.scan import cummax, cummin, cumprod, cumsum, diff, logcumsumexp  # noqa: E402
 from .ops.sorting import argsort, kthvalue, msort, sort, topk  # noqa: E402
 from . import utils  # noqa: E402
+from . import optim  # noqa: E402
 from .ops.einsum import cdist, einsum, kron, tensordot  # noqa: E402
 from .ops.linalg import _cholesky_top as cholesky, _cross_top as cross, _qr_top as qr, _svd_top as svd, matrix_exp, pinverse  # noqa: E402,E501
 from .ops.special import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402
@@ -97,6 +98,7 @@ from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa: E402
 from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is_conj, polar, real,  # noqa: E402
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
+from . import viz  # noqa: E402  (graph pictures, Jacobian plots; matplotlib/graphviz imported only when drawing)
 from . import distributions  # noqa: E402
 from . import testing  # noqa: E402
 from . import profiler  # noqa: E402

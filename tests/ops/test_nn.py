@@ -219,6 +219,34 @@ op("conv_chain", lambda T, x, w1, w2: F(T).conv2d(T.tanh(F(T).conv2d(x, w1, padd
 op("F.pad", lambda T, x: F(T).pad(x, (1, 2, 0, 1), value=0.5), ((1, 2, 3, 3),))
 op("F.pad_reflect", lambda T, x: F(T).pad(x, (2, 1), mode="reflect"), ((2, 3, 4),))
 
+# --------------------------------------------------------------------------- pooling, batch norm, dropout
+op("max_pool2d", lambda T, x: F(T).max_pool2d(x, 2), ((2, 3, 4, 4),), ((2, 4, 5),))
+op("max_pool2d_pad_ceil", lambda T, x: F(T).max_pool2d(x, 3, 2, 1, ceil_mode=True), ((1, 2, 5, 6),))
+op("max_pool2d_dilation", lambda T, x: F(T).max_pool2d(x, (2, 3), (1, 2), (1, 0), dilation=(2, 1)), ((1, 2, 6, 5),))
+op("max_pool1d", lambda T, x: F(T).max_pool1d(x, 3, stride=2, padding=1), ((2, 3, 7),), ((3, 7),))
+op("max_pool3d", lambda T, x: F(T).max_pool3d(x, 2, stride=(1, 2, 2)), ((1, 2, 3, 4, 4),))
+op("avg_pool2d", lambda T, x: F(T).avg_pool2d(x, 3, 2, 1), ((2, 2, 5, 5),), ((2, 5, 4),))
+op("avg_pool2d_ceil_exclude_pad", lambda T, x: F(T).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+   ((1, 2, 6, 5),))
+op("avg_pool2d_divisor", lambda T, x: F(T).avg_pool2d(x, (2, 3), divisor_override=4), ((1, 2, 4, 6),))
+op("avg_pool1d", lambda T, x: F(T).avg_pool1d(x, 2, stride=1, padding=1), ((2, 3, 5),))
+op("avg_pool3d", lambda T, x: F(T).avg_pool3d(x, 2, ceil_mode=True), ((1, 2, 3, 4, 3),))
+op("adaptive_avg_pool2d", lambda T, x: F(T).adaptive_avg_pool2d(x, (3, 2)), ((2, 3, 7, 5),), ((3, 4, 4),))
+op("adaptive_avg_pool2d_none", lambda T, x: F(T).adaptive_avg_pool2d(x, (None, 3)), ((1, 2, 4, 5),))
+op("adaptive_avg_pool1d", lambda T, x: F(T).adaptive_avg_pool1d(x, 3), ((2, 3, 7),))
+op("adaptive_avg_pool3d", lambda T, x: F(T).adaptive_avg_pool3d(x, (2, 1, 2)), ((1, 2, 3, 4, 5),))
+op("batch_norm_train", lambda T, x, w, b: F(T).batch_norm(x, None, None, w, b, training=True),
+   ((4, 3, 2, 2), (3,), (3,)))
+op("batch_norm_train_stats", lambda T, x: F(T).batch_norm(x, T.zeros(3, dtype=x.dtype), T.ones(3, dtype=x.dtype),
+                                                          training=True, momentum=0.3), ((5, 3),))
+op("batch_norm_eval", lambda T, x, w: F(T).batch_norm(x, T.tensor([0.1, -0.2], dtype=x.dtype),
+                                                      T.tensor([0.5, 2.0], dtype=x.dtype), w, eps=1e-3),
+   ((3, 2, 4), (2,)))
+# a seeded mask inside the function: the same elements drop in both libraries and at every call
+op("dropout", lambda T, x: (T.manual_seed(0), F(T).dropout(x, 0.3))[1], ((4, 5),))
+op("dropout2d", lambda T, x: (T.manual_seed(1), F(T).dropout2d(x, 0.5))[1], ((2, 3, 2, 2),))
+op("dropout_eval", lambda T, x: F(T).dropout(x, 0.5, training=False) * 2.0, ((4, 5),))
+
 # --------------------------------------------------------------------------- kinks, against torch only
 K = [-1.0, -0.5, 0.0, 0.5, 1.0, 3.0, -3.0, 6.0]
 at("kink:relu", lambda T, x: F(T).relu(x), K)

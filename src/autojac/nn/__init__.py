@@ -7,5 +7,6 @@ tensor([0., 2.])
 """
 
 from . import functional
+from . import utils
 
 __all__ = ["functional"]

@@ -3,7 +3,7 @@ hyperbolic functions, atan2/hypot, xlogy, logaddexp, frac, logit.
 
 Each op is one primitive with its VJP and JVP rule written in autojac ops, so derivatives of any
 order follow (``lgamma -> digamma -> polygamma(1) -> polygamma(2) ...``). The forward kernels
-of the erf and gamma families are in ``_specfun`` (NumPy only, float64 inside).
+of the erf and gamma families are SciPy's (``_specfun``), float64 inside.
 """
 
 from __future__ import annotations

@@ -1,0 +1,72 @@
+"""Adamax (Adam with the infinity norm) with weight decay and ``maximize``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels import add_scaled, addcdiv_, lerp_
+from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
+
+
+class Adamax(Optimizer):
+    """Adamax, ``torch.optim.Adamax``'s update in its operation order.
+
+    >>> import autojac
+    >>> w = autojac.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = autojac.optim.Adamax([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w
+    tensor([ 0.9000, -1.9000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        loss = self._closure_loss(closure)
+        scratch = self._scratch()
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_state(p)
+                    state["exp_inf"] = _zeros_state(p)
+                g = _grad_array(p, maximize)
+                x = p._data
+                step = _incr_step(state["step"])
+                if wd != 0:
+                    g = add_scaled(g, x, wd)
+                g, x = _real(g), _real(x)
+                exp_avg, exp_inf = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
+                tmp = scratch.get(x)
+                lerp_(exp_avg, g, 1 - beta1, tmp)
+                exp_inf *= beta2
+                g_abs = np.abs(g, out=scratch.get(x, 1))
+                g_abs += eps
+                np.maximum(exp_inf, g_abs, out=exp_inf)
+                clr = lr / (1 - beta1 ** step)
+                addcdiv_(x, exp_avg, exp_inf, -clr, tmp)
+                _bump(p)
+        return loss

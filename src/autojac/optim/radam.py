@@ -1,0 +1,88 @@
+"""RAdam (rectified Adam) with (decoupled) weight decay and ``maximize``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels import add_scaled, addcmul_, lerp_
+from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
+
+
+class RAdam(Optimizer):
+    """RAdam, ``torch.optim.RAdam``'s update in its operation order.
+
+    >>> import autojac
+    >>> w = autojac.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = autojac.optim.RAdam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w
+    tensor([ 0.8000, -1.6000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        loss = self._closure_loss(closure)
+        scratch = self._scratch()
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            eps, wd = group["eps"], group["weight_decay"]
+            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_state(p)
+                    state["exp_avg_sq"] = _zeros_state(p)
+                g = _grad_array(p, maximize)
+                x = p._data
+                step = _incr_step(state["step"])
+                if wd != 0:
+                    if decoupled:
+                        x *= 1 - lr * wd
+                    else:
+                        g = add_scaled(g, x, wd)
+                g, x = _real(g), _real(x)
+                exp_avg, exp_avg_sq = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
+                tmp = scratch.get(x)
+                lerp_(exp_avg, g, 1 - beta1, tmp)
+                exp_avg_sq *= beta2
+                addcmul_(exp_avg_sq, g, g, 1 - beta2, tmp)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                update = np.divide(exp_avg, bias_correction1, out=tmp)
+                update *= lr
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+                if rho_t > 5.0:
+                    # PyTorch's scalar / tensor is reciprocal(tensor) * scalar
+                    adaptive = np.sqrt(exp_avg_sq, out=scratch.get(x, 1))
+                    adaptive += eps
+                    np.reciprocal(adaptive, out=adaptive)
+                    adaptive *= bias_correction2 ** 0.5
+                    update *= adaptive
+                    update *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                x -= update
+                _bump(p)
+        return loss

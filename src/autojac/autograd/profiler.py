@@ -255,8 +255,10 @@ def _rebind(enable: bool) -> None:
     """Point every autojac module's ``apply`` (and the engine's node step) at the recording wrappers or back."""
     old, new = (_ORIGINAL_APPLY, _profiled_apply) if enable else (_profiled_apply, _ORIGINAL_APPLY)
     for name, mod in list(sys.modules.items()):
-        if (name == "autojac" or name.startswith("autojac.")) and getattr(mod, "apply", None) is old:
-            mod.apply = new
+        if (name == "autojac" or name.startswith("autojac.")) and name != __name__:  # our originals stay
+            namespace = vars(mod)
+            for attr in [a for a, v in namespace.items() if v is old]:  # under any local name
+                namespace[attr] = new
     _engine._execute = _profiled_execute if enable else _ORIGINAL_EXECUTE
 
 

@@ -19,7 +19,7 @@ from scipy import special
 
 from .._core.node import defop
 from .._random import default_generator
-from .._tensor import Tensor, _wrap
+from .._tensor import _wrap
 
 
 class _Stream:
@@ -214,7 +214,3 @@ def categorical_array(probs: np.ndarray, n_sample: int, gen=None) -> np.ndarray:
         u = gen.uniform(n_sample, np.float64)
         out[i] = np.searchsorted(cum.astype(np.float64), u, side="left")
     return out
-
-
-def _tensor_data(t: Tensor) -> np.ndarray:
-    return t.detach()._data

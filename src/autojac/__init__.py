@@ -101,3 +101,6 @@ from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is
 from . import viz  # noqa: E402  (graph pictures, Jacobian plots; matplotlib/graphviz imported only when drawing)
 from . import compiler  # noqa: E402
 from .compiler import compile  # noqa: E402
+from . import distributions  # noqa: E402
+from . import testing  # noqa: E402
+from . import profiler  # noqa: E402

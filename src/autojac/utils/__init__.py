@@ -1,6 +1,6 @@
 """``autojac.utils``: helpers in the places PyTorch keeps them (``autojac.utils.checkpoint``)."""
 
-from . import checkpoint
+from . import benchmark, checkpoint
 from . import data
 
-__all__ = ["checkpoint"]
+__all__ = ["benchmark", "checkpoint"]

@@ -1,0 +1,1 @@
+"""Where PyTorch keeps the benchmark classes (``torch.utils.benchmark.utils.common`` / ``.timer``)."""

@@ -722,6 +722,72 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return named(loss, "ViewBackward0" if red == "none" and nd == 3 else "NllLoss2DBackward0")
 
 
+# --------------------------------------------------------------------------- fused cross entropy
+# One primitive for the common case (class indices, no label smoothing): log-sum-exp minus the picked
+# logit, weighted. Its rules are written in softmax and constants, so every order differentiates.
+def _ce_forward(x, t, wt, scale, cdim, reduction):
+    m = x.max(axis=cdim, keepdims=True)
+    if not np.isfinite(m).all():  # rows of -inf (or inf) logits: shift by 0 there, as log_softmax does
+        m = np.where(np.isfinite(m), m, 0)
+    lse = np.log(np.exp(x - m).sum(axis=cdim, keepdims=True)) + m
+    picked = np.take_along_axis(x, t[(slice(None),) * cdim + (None,)], axis=cdim)
+    loss = (lse - picked).squeeze(cdim) * wt
+    if reduction == "none":
+        return loss
+    return np.asarray(loss.sum() * scale, dtype=x.dtype)
+
+
+def _ce_dlogits(ans, x, t, wt, scale, cdim, reduction):
+    """``d loss_i / d x_ic = (softmax(x)_ic - [c = t_i]) wt_i``, as a recorded expression of ``x``."""
+    onehot = np.zeros(x.shape, dtype=x._data.dtype)
+    np.put_along_axis(onehot, np.expand_dims(t, cdim), 1, axis=cdim)
+    w = np.expand_dims(wt * (scale if reduction != "none" else 1), cdim).astype(x._data.dtype)
+    return (_softmax_fn(x, cdim) - _wrap(onehot)) * _wrap(w)
+
+
+def _ce_vjp(g, ans, x, t, wt, scale, cdim, reduction):
+    nb = g.ndim - ans.ndim
+    if reduction == "none":
+        g = g.unsqueeze(nb + cdim)
+    else:
+        g = g.reshape(tuple(g.shape) + (1,) * x.ndim)
+    return g * _ce_dlogits(ans, x, t, wt, scale, cdim, reduction)
+
+
+def _ce_jvp(tan, ans, x, t, wt, scale, cdim, reduction):
+    per = (tan * _ce_dlogits(ans, x, t, wt, scale, cdim, reduction)).sum(cdim - x.ndim)
+    if reduction == "none":
+        return per
+    return per.sum(tuple(range(-(x.ndim - 1), 0))) if x.ndim > 1 else per
+
+
+_cross_entropy_op = defop("nll_loss", _ce_forward, vjp=(_ce_vjp,), jvp=(_ce_jvp,), cast="float")
+
+
+def _cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+                           reduction: str) -> Tensor:
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    cdim = _class_dim(input)
+    c = input.shape[cdim]
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    safe = np.where(valid, t, 0).astype(np.intp)
+    w = np.ones(c, input._data.dtype) if weight is None else weight._data.astype(input._data.dtype)
+    wt = np.where(valid, w[safe], 0).astype(input._data.dtype)
+    scale = 1.0 / wt.sum(dtype=np.float64) if reduction == "mean" else 1.0  # mean: over the counted weight
+    if reduction == "mean" and not wt.sum():
+        scale = np.nan  # every target ignored: 0/0, as torch
+    loss = _cross_entropy_op(input, t=safe, wt=wt, scale=scale, cdim=cdim, reduction=reduction)
+    nd = input._data.ndim
+    if nd <= 2:
+        return named(loss, "NllLossBackward0")
+    return named(loss, "ViewBackward0" if reduction == "none" and nd == 3 else "NllLoss2DBackward0")
+
+
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -742,6 +808,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = _class_dim(input)
     c = input.shape[cdim]
+    if target._data.dtype.kind != "f" and label_smoothing == 0:
+        _check_targets(input, target, "cross_entropy")
+        return _cross_entropy_indices(input, target, weight, ignore_index, red)
     logp = _log_softmax_fn(input, cdim)
     wshape = (-1,) + (1,) * (input._data.ndim - 2) if input._data.ndim >= 2 else (-1,)
     if target._data.dtype.kind == "f":
@@ -759,8 +828,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return -prod.sum(cdim)
     _check_targets(input, target, "cross_entropy")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=red)
-    if label_smoothing == 0:
-        return nll
     ignored = _wrap(target._data == ignore_index)
     smooth = -(logp * weight.reshape(wshape)).sum(cdim) if weight is not None else -logp.sum(cdim)
     smooth = where(ignored, 0.0, smooth)

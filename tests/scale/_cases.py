@@ -30,3 +30,31 @@ def scalar(x, T):
 
 def tensors(T, *arrays):
     return tuple(T.tensor(a, dtype=T.float64) for a in arrays)
+
+
+def flaky(x, marker: str, driver: int):
+    """``f`` in autojac, except that the first worker call (pid not ``driver``) to find ``marker``
+    deletes it and fails: a worker lost once."""
+    import os
+
+    import autojac
+
+    if os.getpid() != driver:
+        try:
+            os.unlink(marker)
+        except FileNotFoundError:
+            pass
+        else:
+            raise RuntimeError("worker lost (simulated)")
+    return f(x, autojac)
+
+
+def broken(x, driver: int):
+    """``f`` in autojac on the driver, an error on every worker."""
+    import os
+
+    import autojac
+
+    if os.getpid() != driver:
+        raise ValueError("this worker cannot compute")
+    return f(x, autojac)

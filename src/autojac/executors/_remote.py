@@ -28,8 +28,10 @@ def _cloudpickle():
     return cloudpickle
 
 
-def run_chunk(payload: bytes, start: int, stop: int) -> np.ndarray:
-    """Run on a worker: the block of rows ``start:stop`` of the task pickled in ``payload``."""
+def run_chunk(payload: bytes, start: int, stop: int, attempt: int = 0) -> np.ndarray:
+    """Run on a worker: the block of rows ``start:stop`` of the task pickled in ``payload``.
+    ``attempt`` only makes a retry a new call (Dask's executor reuses the result, or the error,
+    of a call it has seen: its tasks are pure by default)."""
     key = hashlib.blake2b(payload, digest_size=16).digest()
     task = _TASKS.get(key)
     if task is None:
@@ -63,7 +65,7 @@ def run_remote(api: str, executor: Executor, task: Callable, ranges: Sequence[tu
     def submit(k: int, attempt: int) -> None:
         s, e = ranges[k]
         try:
-            fut = executor.submit(run_chunk, payload, s, e)
+            fut = executor.submit(run_chunk, payload, s, e, attempt)
         except Exception as exc:  # a broken pool, a closed client
             _cancel(pending)
             raise RuntimeError(f"{api}: could not submit chunk {k} ({unit}s {s}:{e}) to the executor: "

@@ -27,10 +27,10 @@ def test_memmap_jacobian_streams_to_disk_and_reads_back(tmp_path, api):
     shape = (N_OUT, N_IN)
     mm = np.memmap(path, dtype=np.float64, mode="w+", shape=shape)
     fn = lambda x: f(x, autojac)
-    res = {"jacrev": lambda: F.jacrev(fn, out=mm, chunk_size=4)(x),
-           "jacfwd": lambda: F.jacfwd(fn, out=mm, chunk_size=3)(x),
-           "jacobian": lambda: AF.jacobian(fn, x, out=mm, max_memory=20_000),
-           "jacobian fwd": lambda: AF.jacobian(fn, x, out=mm, chunk_size=5, strategy="forward-mode")}[api]()
+    res = {"jacrev": lambda out: F.jacrev(fn, out=out, chunk_size=4)(x),
+           "jacfwd": lambda out: F.jacfwd(fn, out=out, chunk_size=3)(x),
+           "jacobian": lambda out: AF.jacobian(fn, x, out=out, max_memory=20_000),
+           "jacobian fwd": lambda out: AF.jacobian(fn, x, out=out, chunk_size=5, strategy="forward-mode")}[api](mm)
     assert res is mm  # out itself comes back, as torch's out= does
     del mm, res
     back = np.memmap(path, dtype=np.float64, mode="r", shape=shape)

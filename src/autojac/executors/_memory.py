@@ -5,6 +5,11 @@ A batched pass over ``c`` basis vectors multiplies every intermediate of the gra
 forward saved are paid once. So a chunk costs about ``saved + c * per_row`` bytes, with
 ``per_row`` the summed sizes of the graph's intermediates (plus the basis row and the result
 row), and the largest ``c`` under the budget is ``(budget - saved) // per_row``.
+
+The budget is an upper bound, not a target: a batched pass over small arrays is bound by
+memory bandwidth, so without an explicit ``chunk_size`` the chunk is also kept small enough
+for the largest intermediate to stay cache-sized (``CACHE_BYTES``), yet big enough that the
+saved arrays, read again by every pass, cost less than the pass's own traffic.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 
+CACHE_BYTES = 2 * 2 ** 20  # the largest intermediate of a chunk, when the budget leaves the choice
 _UNITS = {"": 1, "k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9, "t": 10 ** 12, "p": 10 ** 15}
 _MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgtp])(i)?)?(b|bytes?)?\s*$", re.IGNORECASE)
 
@@ -101,7 +107,8 @@ def choose_chunk(api: str, total: int, chunk_size: int | None, max_memory: int |
                  roots: Sequence[Tensor] = (), row_elements: int = 0, itemsize: int = 8) -> int:
     """Basis vectors per batched pass: ``chunk_size`` if given, else all ``total``, capped by
     ``max_memory`` through the footprint of the graph behind ``roots``. ``row_elements`` are
-    the elements each basis vector adds outside the graph (its basis row, its result row)."""
+    the elements each basis vector adds outside the graph (its basis row, its result row).
+    With a budget and no ``chunk_size``, a cache-sized chunk is preferred (module docstring)."""
     step = total if chunk_size is None else min(chunk_size, total)
     if max_memory is None or total == 0:
         return max(step, 1)
@@ -112,6 +119,10 @@ def choose_chunk(api: str, total: int, chunk_size: int | None, max_memory: int |
         warnings.warn(f"{api}: max_memory={max_memory} bytes is below what one row needs ({saved} bytes saved by "
                       f"the forward + {per_row} bytes per row); computing row by row", stacklevel=3)
         fit = 1
+    if chunk_size is None:
+        cache_rows = CACHE_BYTES // max(itemsize * largest, 1)
+        reread_rows = -(-4 * saved // max(per_row, 1))  # passes re-read what the forward saved
+        step = min(step, max(cache_rows, reread_rows, 1))
     return max(1, min(step, fit))
 
 

@@ -13,7 +13,8 @@ Rows (each run in a fresh child process, peak = the child's VmHWM; one thread ev
   torch.func.jacrev one pass;
 - n = 20,000: autojac row by row (a sample of rows, extrapolated: stated), autojac chunked
   under the budget, torch.func.jacrev with the chunk_size that gives it the same working
-  memory (its per-row memory measured at n = 5,000), and a 2-worker Dask LocalCluster
+  memory (its per-row memory measured at n = 5,000) and with autojac's chunk_size, and a 2-worker
+  Dask LocalCluster
   (driver and worker peaks; cluster start-up not timed).
 
 Usage: ``python bench/bench_scale.py [--n 20000] [--small 5000] [--budget 1GB] [--no-dask]``.
@@ -82,6 +83,8 @@ def child(method: str, n: int, budget: str, chunk: int, rows: int) -> dict:
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         return dict(info, seconds=seconds, cpu=cpu, grown=high_water_mark() - base, checksum=float(jac.sum()),
                     result=jac.nbytes)
+    import tqdm.auto  # noqa: F401  (the progress bar's one-time import, not part of any timing)
+
     from autojac.executors import choose_chunk, reverse_rows
     from autojac.func import jacrev
 
@@ -200,6 +203,9 @@ def main() -> None:
     show(f"autojac jacrev, max_memory={a.budget}", a.n, chunked)
     tc = spawn("torch_chunk", a.n, a.budget, chunk=torch_chunk)
     show("torch.func.jacrev, chunk_size (same memory)", a.n, tc)
+    if "chunk" in chunked:
+        show("torch.func.jacrev, chunk_size = autojac's", a.n, spawn("torch_chunk", a.n, a.budget,
+                                                                   chunk=chunked["chunk"]))
     if not a.no_dask:
         show("autojac + Dask LocalCluster, 2 workers", a.n, spawn("aj_dask", a.n, a.budget))
     if "seconds" in chunked and "seconds" in tc:

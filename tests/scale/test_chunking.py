@@ -12,7 +12,7 @@ import torch.func
 import autojac
 import autojac.autograd.functional as AF
 import autojac.func as F
-from autojac.executors import choose_chunk, graph_footprint, parse_memory
+from autojac.executors import ForwardTask, ReverseTask, choose_chunk, graph_footprint, parse_memory
 
 from ._cases import N_IN, N_OUT, X, Y, f, f2, scalar, tensors
 
@@ -182,3 +182,15 @@ def test_progress_bar_on_stderr_when_forced_and_not_when_disabled(capfd):
     assert capfd.readouterr().err == ""
     with pytest.raises(TypeError, match="progress must be True, False or None"):
         F.jacrev(lambda x: f(x, autojac), chunk_size=2, progress="yes")(x)
+
+
+@pytest.mark.parametrize("pass_rows", [None, 1, 3, 4])
+def test_worker_tasks_equal_the_jacobian_rows_whatever_their_passes(pass_rows):
+    """A worker's task: one trace, then passes of ``pass_rows`` rows (columns) over its range."""
+    ref = oracle_jac()
+    fn = lambda x: [f(x, autojac)]
+    rev = ReverseTask(fn, [X], pass_rows)(2, 12)
+    fwd = ForwardTask(fn, [X], pass_rows)(1, 10)
+    assert rev.shape == (10, N_IN) and fwd.shape == (9, N_OUT)
+    close(rev, ref[2:12])
+    close(fwd, ref[:, 1:10].T)

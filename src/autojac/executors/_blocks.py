@@ -88,27 +88,41 @@ def forward_cols(func: Callable, primals: Sequence[Tensor], start: int, stop: in
     return _write(block, tans, outs)
 
 
+def _in_passes(block_of: Callable, start: int, stop: int, pass_rows: int) -> np.ndarray:
+    """``block_of(s, e)`` over ``start:stop`` in passes of ``pass_rows``, stacked."""
+    if stop - start <= pass_rows:
+        return block_of(start, stop)
+    parts = [block_of(s, min(s + pass_rows, stop)) for s in range(start, stop, pass_rows)]
+    return np.concatenate(parts, axis=0)
+
+
 class ReverseTask:
     """Rows of the Jacobian of ``func`` (flat input tensors -> list of output tensors) at the
-    arrays ``primals``, rebuilt from scratch: what a worker runs for its chunk."""
+    arrays ``primals``, rebuilt from scratch: what a worker runs for its chunk. One forward
+    pass per task, then batched backward passes of ``pass_rows`` rows over its graph."""
 
-    def __init__(self, func: Callable, primals: Sequence[np.ndarray]) -> None:
+    def __init__(self, func: Callable, primals: Sequence[np.ndarray], pass_rows: int | None = None) -> None:
         self.func = func
         self.primals = list(primals)
+        self.pass_rows = pass_rows
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         with enable_grad():
             ins = [_wrap(p, True) for p in self.primals]
             outs = self.func(*ins)
-        return reverse_rows(outs, ins, start, stop)
+        return _in_passes(lambda s, e: reverse_rows(outs, ins, s, e), start, stop, self.pass_rows or stop - start)
 
 
 class ForwardTask:
-    """Columns (as rows of the transposed block) of the Jacobian of ``func`` at ``primals``."""
+    """Columns (as rows of the transposed block) of the Jacobian of ``func`` at ``primals``,
+    in forward passes of ``pass_rows`` columns."""
 
-    def __init__(self, func: Callable, primals: Sequence[np.ndarray]) -> None:
+    def __init__(self, func: Callable, primals: Sequence[np.ndarray], pass_rows: int | None = None) -> None:
         self.func = func
         self.primals = list(primals)
+        self.pass_rows = pass_rows
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
-        return forward_cols(self.func, [_wrap(p) for p in self.primals], start, stop)
+        primals = [_wrap(p) for p in self.primals]
+        return _in_passes(lambda s, e: forward_cols(self.func, primals, s, e), start, stop,
+                          self.pass_rows or stop - start)

@@ -72,7 +72,12 @@ def jacobian_2d(api: str, mode: str, fn: Callable, primals: Sequence[Tensor], ou
         out2d = check_out(out, api, tuple(outs[0]._data.shape) + tuple(primals[0]._data.shape), rows, cols)
     if chunk_size is None and budget is None and executor is not None:
         chunk_size = max(1, math.ceil(total / REMOTE_CHUNKS))
-    chunk = choose_chunk(api, total, chunk_size, budget, outs, rows + 2 * cols, np.dtype(dtype).itemsize)
+    plan = (api, total, chunk_size, budget, outs, rows + 2 * cols, np.dtype(dtype).itemsize)
+    chunk = passes = choose_chunk(*plan)
+    if executor is not None and chunk_size is None:
+        # a task costs a forward pass and a round trip: give it many rows (as many as the budget allows,
+        # at most total / REMOTE_CHUNKS), computed on the worker in passes of the cache-sized chunk
+        chunk = max(passes, min(choose_chunk(*plan, prefer_cache=False), math.ceil(total / REMOTE_CHUNKS)))
     if out2d is None:
         out2d = np.empty((rows, cols), dtype)
     ranges = [(s, min(s + chunk, total)) for s in range(0, total, chunk)]
@@ -91,7 +96,7 @@ def jacobian_2d(api: str, mode: str, fn: Callable, primals: Sequence[Tensor], ou
                 put(s, e, reverse_rows(outs, ins, s, e) if reverse else forward_cols(fn, primals, s, e, dtype))
                 bar.update(e - s)
         else:
-            task = (ReverseTask if reverse else ForwardTask)(fn, [p._data for p in primals])
+            task = (ReverseTask if reverse else ForwardTask)(fn, [p._data for p in primals], passes)
 
             def put_and_count(s: int, e: int, block: np.ndarray) -> None:
                 put(s, e, block)

@@ -104,11 +104,13 @@ def graph_footprint(roots: Sequence[Tensor]) -> tuple[int, int, int]:
 
 
 def choose_chunk(api: str, total: int, chunk_size: int | None, max_memory: int | None,
-                 roots: Sequence[Tensor] = (), row_elements: int = 0, itemsize: int = 8) -> int:
+                 roots: Sequence[Tensor] = (), row_elements: int = 0, itemsize: int = 8,
+                 prefer_cache: bool = True) -> int:
     """Basis vectors per batched pass: ``chunk_size`` if given, else all ``total``, capped by
     ``max_memory`` through the footprint of the graph behind ``roots``. ``row_elements`` are
     the elements each basis vector adds outside the graph (its basis row, its result row).
-    With a budget and no ``chunk_size``, a cache-sized chunk is preferred (module docstring)."""
+    With a budget and no ``chunk_size``, a cache-sized chunk is preferred (module docstring)
+    unless ``prefer_cache`` is False (the most rows the budget allows)."""
     step = total if chunk_size is None else min(chunk_size, total)
     if max_memory is None or total == 0:
         return max(step, 1)
@@ -119,7 +121,7 @@ def choose_chunk(api: str, total: int, chunk_size: int | None, max_memory: int |
         warnings.warn(f"{api}: max_memory={max_memory} bytes is below what one row needs ({saved} bytes saved by "
                       f"the forward + {per_row} bytes per row); computing row by row", stacklevel=3)
         fit = 1
-    if chunk_size is None:
+    if chunk_size is None and prefer_cache:
         cache_rows = CACHE_BYTES // max(itemsize * largest, 1)
         reread_rows = -(-4 * saved // max(per_row, 1))  # passes re-read what the forward saved
         step = min(step, max(cache_rows, reread_rows, 1))

@@ -82,13 +82,18 @@ def test_has_aux_is_returned_with_the_chunked_jacobian():
     close(aux.numpy(), X.sum())
 
 
-@pytest.mark.parametrize("budget", [2_000, 5_000, 20_000, "1MB", "1 GiB"])
-def test_memory_budgeted_jacobians_equal_one_pass(budget):
+@pytest.mark.parametrize("budget,chunked", [(2_000, True), (5_000, True), (20_000, False), ("1MB", False),
+                                            ("1 GiB", False)])
+def test_memory_budgeted_jacobians_equal_one_pass(budget, chunked, monkeypatch):
     (x,) = tensors(autojac, X)
     ref = oracle_jac()
+    passes = []
+    real = autojac.executors._jacobian.reverse_rows
+    monkeypatch.setattr(autojac.executors._jacobian, "reverse_rows", lambda *a: passes.append(a[2:]) or real(*a))
     with warnings.catch_warnings():  # the smallest budget warns: row by row
         warnings.simplefilter("ignore", UserWarning)
         close(F.jacrev(lambda x: f(x, autojac), max_memory=budget)(x).numpy(), ref)
+        assert (len(passes) > 1) == chunked and passes[-1][1] == N_OUT  # small budgets: several passes
         close(F.jacfwd(lambda x: f(x, autojac), max_memory=budget)(x).numpy(), ref)
         close(AF.jacobian(lambda x: f(x, autojac), x, max_memory=budget).numpy(), ref)
 
@@ -194,3 +199,14 @@ def test_worker_tasks_equal_the_jacobian_rows_whatever_their_passes(pass_rows):
     assert rev.shape == (10, N_IN) and fwd.shape == (9, N_OUT)
     close(rev, ref[2:12])
     close(fwd, ref[:, 1:10].T)
+
+
+def test_float32_chunked_jacobian_matches_torch_at_float32_tolerance():
+    x = autojac.tensor(X, dtype=autojac.float32)
+    tx = torch.tensor(X, dtype=torch.float32)
+    g = lambda T: (lambda x: (x.sin() * x.sum()).tanh())
+    ours = F.jacrev(g(autojac), chunk_size=3)(x)
+    assert ours.dtype == autojac.float32
+    np.testing.assert_allclose(ours.numpy(), torch.func.jacrev(g(torch))(tx).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(F.jacfwd(g(autojac), max_memory="1KB")(x).numpy(), ours.numpy(), rtol=1e-5,
+                               atol=1e-6)

@@ -26,6 +26,7 @@ from .._core import forward
 from .._core.engine import run_backward
 from .._core.grad_mode import STATE, enable_grad
 from .._tensor import Tensor, _wrap
+from ..executors import check_chunk_size, jacobian_2d, parse_memory, split_2d, wants_chunking
 from .api import grad as _grad
 from .forward_ad import make_dual_batched
 
@@ -301,12 +302,21 @@ def _basis(numels: tuple, k: int, dtype: np.dtype, shape: tuple) -> Tensor:
 
 
 def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode"):
+             vectorize: bool = False, strategy: str = "reverse-mode", *, chunk_size: int | None = None,
+             max_memory: int | str | None = None, out=None, progress: bool | None = None, executor=None,
+             retries: int = 1):
     """The Jacobian of ``func`` at ``inputs``: ``J[i][j]`` has shape ``outputs[i].shape + inputs[j].shape``.
 
     A single Tensor for one input and one output, a tuple if either is a tuple, a tuple of
     tuples if both are. ``strategy="forward-mode"`` pushes the identity basis through one
     forward pass (cheaper for functions with more outputs than inputs).
+
+    For big Jacobians (``autojac.executors``, docs/DISTRIBUTED.md): ``chunk_size`` basis
+    vectors per pass, ``max_memory`` (bytes or ``"2GB"``) to size the chunks from the recorded
+    graph, ``out`` (a NumPy array or ``numpy.memmap``, one input and one output; returned
+    itself), ``progress`` (a tqdm bar; None: when long), ``executor`` (any
+    ``concurrent.futures.Executor``) and ``retries``. These need ``create_graph=False`` and
+    ``strict=False``.
 
     >>> import autojac
     >>> from autojac.autograd.functional import jacobian
@@ -314,17 +324,61 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     tensor([[4., 0.],
             [0., 6.]])
     """
-    if strategy == "reverse-mode":
-        return _jacrev(func, inputs, create_graph, strict)
-    if strategy != "forward-mode":
+    check_chunk_size(chunk_size, "jacobian")
+    budget = parse_memory(max_memory)
+    if strategy not in ("reverse-mode", "forward-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
                              'function has more outputs than inputs, "forward-mode" tends to be more performant. '
                              'Otherwise, prefer to use "reverse-mode".')
+    if wants_chunking(chunk_size, budget, out, executor):
+        if create_graph or strict or forward.LEVELS:
+            raise NotImplementedError("jacobian: chunk_size, max_memory, out and executor need create_graph=False, "
+                                      "strict=False and no enclosing forward-mode level")
+        big = dict(chunk_size=chunk_size, max_memory=budget, out=out, progress=progress, executor=executor,
+                   retries=retries)
+        return _jac_chunked(func, inputs, strategy == "reverse-mode", big)
+    if strategy == "reverse-mode":
+        return _jacrev(func, inputs, create_graph, strict)
     if create_graph:
         raise NotImplementedError(_FWD_CREATE_GRAPH)
     if strict:
         raise RuntimeError(_FWD_STRICT)
     return _jacfwd(func, inputs)
+
+
+class _FlatOutputs:
+    """``func`` returning a list of tensors (what ``autojac.executors`` differentiates)."""
+
+    def __init__(self, func: Callable) -> None:
+        self.func = func
+
+    def __call__(self, *inputs) -> list:
+        out = self.func(*inputs)
+        return list(out) if isinstance(out, tuple) else [out]
+
+
+def _jac_chunked(func: Callable, inputs, reverse: bool, big: dict):
+    """The Jacobian by ``autojac.executors``: traced once (the graph sizes the chunks and, in
+    reverse mode, gives the rows), then filled chunk by chunk; ``out`` itself when given."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not reverse:
+        for x in inputs:
+            if x._data.dtype.kind not in "fc":
+                raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
+    with enable_grad():
+        ins = _prepare(inputs, False, need_graph=True)
+        outputs = func(*ins)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
+    jac = jacobian_2d("jacobian", "reverse" if reverse else "forward", _FlatOutputs(func), inputs, outputs, ins,
+                      **big)
+    if big["out"] is not None:
+        return big["out"]
+    parts = split_2d(jac, outputs, ins, "reverse" if reverse else "forward")
+    if reverse:
+        rows = tuple(tuple(_wrap(b) for b in row) for row in parts)
+    else:  # as _jacfwd: lists where reverse mode gives tuples
+        rows = [[_wrap(b) for b in row] for row in parts]
+    return _unpack2(rows, is_outputs_tuple, is_inputs_tuple)
 
 
 def _jacrev(func: Callable, inputs, create_graph: bool, strict: bool):
@@ -437,11 +491,14 @@ def _single_output(func: Callable, inputs: tuple, fn: str, strict: bool) -> Tens
 
 
 def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode", *,
+            chunk_size: int | None = None, max_memory: int | str | None = None, out=None,
+            progress: bool | None = None, executor=None, retries: int = 1):
     """The Hessian of a scalar function: ``H[i][j]`` has shape ``inputs[i].shape + inputs[j].shape``.
 
     The Jacobian of the (reverse-mode) gradient, taken in reverse mode or, with
-    ``outer_jacobian_strategy="forward-mode"``, forward-over-reverse.
+    ``outer_jacobian_strategy="forward-mode"``, forward-over-reverse. The options for big
+    Hessians are ``jacobian``'s, applied to that outer Jacobian.
 
     >>> import autojac
     >>> from autojac.autograd.functional import hessian
@@ -465,8 +522,9 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
         return jac
 
     res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
-    return _unpack2(res, is_inputs_tuple, is_inputs_tuple)
+                   strategy=outer_jacobian_strategy, chunk_size=chunk_size, max_memory=max_memory, out=out,
+                   progress=progress, executor=executor, retries=retries)
+    return res if out is not None else _unpack2(res, is_inputs_tuple, is_inputs_tuple)
 
 
 def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):

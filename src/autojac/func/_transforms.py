@@ -35,6 +35,8 @@ from .._core.grad_mode import STATE, enable_grad, is_grad_enabled, set_grad_enab
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _autograd_grad
 from ..autograd.forward_ad import make_dual, make_dual_batched, unpack_batched
+from ..executors import basis_rows as _basis_rows
+from ..executors import check_chunk_size, choose_chunk, jacobian_2d, parse_memory, split_2d, wants_chunking
 from ..ops.shape import alias, cat
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
@@ -318,20 +320,6 @@ def _trace_vjp(func: Callable, args: tuple, argnums: ArgNums | None, has_aux: bo
     return tr
 
 
-def _basis_rows(outputs: Sequence[Tensor], start: int, stop: int) -> list[Tensor]:
-    """Rows ``start:stop`` of the identity over all outputs' elements, split per output and
-    shaped ``(stop - start,) + output.shape``: the cotangents of one batched pass."""
-    rows, off = [], 0
-    for o in outputs:
-        m = o._data.size
-        c = np.zeros((stop - start, m), o._data.dtype)
-        k = np.arange(max(start, off), min(stop, off + m))
-        c[k - start, k - off] = 1
-        rows.append(_wrap(c.reshape((stop - start,) + o._data.shape)))
-        off += m
-    return rows
-
-
 def _split_rows(g: Tensor, sizes: Sequence[int], shapes: Sequence[tuple], tail: tuple) -> list[Tensor]:
     """Split ``g`` (leading dimension ``sum(sizes)``) into blocks shaped ``shape + tail``."""
     if len(sizes) == 1:
@@ -344,7 +332,8 @@ def _split_rows(g: Tensor, sizes: Sequence[int], shapes: Sequence[tuple], tail: 
 
 
 def jacrev(func: Callable, argnums: ArgNums = 0, *, has_aux: bool = False, chunk_size: int | None = None,
-           _preallocate_and_copy: bool = False) -> Callable:
+           _preallocate_and_copy: bool = False, max_memory: int | str | None = None, out=None,
+           progress: bool | None = None, executor=None, retries: int = 1) -> Callable:
     """``func`` -> its Jacobian function by reverse mode, shaped ``output.shape + input.shape``
     (nested tuples for tuple outputs / tuple ``argnums``; pytrees of inputs keep their structure).
 
@@ -352,14 +341,25 @@ def jacrev(func: Callable, argnums: ArgNums = 0, *, has_aux: bool = False, chunk
     leading batch dimension; ``chunk_size`` bounds that dimension (``ceil(m / chunk_size)`` passes).
     ``_preallocate_and_copy`` (a PyTorch memory option) is accepted and changes nothing.
 
+    Options for big Jacobians (``autojac.executors``, docs/DISTRIBUTED.md): ``max_memory``
+    (bytes or ``"2GB"``) sizes the chunks from the recorded graph so the passes stay under it;
+    ``out`` (a NumPy array or ``numpy.memmap`` shaped like the Jacobian or flattened to 2-D;
+    one input and one output) receives the chunks as they finish and is returned itself;
+    ``progress`` shows a tqdm bar (None: when long); ``executor`` (any
+    ``concurrent.futures.Executor``) computes the chunks on workers, retrying a failed chunk
+    ``retries`` times. ``out`` and ``executor`` need a result cut from the graph (not under an
+    enclosing transform).
+
     >>> import autojac
     >>> from autojac.func import jacrev
     >>> jacrev(lambda x: x ** 2)(autojac.tensor([1., 3.]))
     tensor([[2., 0.],
             [0., 6.]])
     """
-    if not (chunk_size is None or chunk_size > 0):
-        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    check_chunk_size(chunk_size, "jacrev")
+    budget = parse_memory(max_memory)
+    big = dict(chunk_size=chunk_size, max_memory=budget, out=out, progress=progress, executor=executor,
+               retries=retries)
 
     @functools.wraps(func)
     def wrapper(*args):
@@ -367,9 +367,15 @@ def jacrev(func: Callable, argnums: ArgNums = 0, *, has_aux: bool = False, chunk
         tr = _trace_vjp(func, args, argnums, has_aux)
         _error_if_complex("jacrev", tr.flat_out, is_input=False)
         outs, ins, keep = tr.flat_out, tr.inputs, tr.keep
+        if wants_chunking(chunk_size, budget, out, executor):
+            if not keep and not forward.LEVELS:
+                jac = _chunked("jacrev", "reverse", func, args, argnums, has_aux, tr, big)
+                return (jac, tr.cut(tr.aux)) if has_aux else jac
+            _no_out_or_executor("jacrev", out, executor)
         sizes = [o._data.size for o in outs]
         m = sum(sizes)
-        step = m if chunk_size is None or chunk_size >= m else chunk_size
+        step = choose_chunk("jacrev", m, chunk_size, budget, outs, m + 2 * sum(x._data.size for x in ins),
+                            outs[0]._data.dtype.itemsize)
         per_input = [[] for _ in ins]
         for start in range(0, m, max(step, 1)):
             stop = min(start + step, m)
@@ -386,6 +392,32 @@ def jacrev(func: Callable, argnums: ArgNums = 0, *, has_aux: bool = False, chunk
         return (jac, tr.cut(tr.aux)) if has_aux else jac
 
     return wrapper
+
+
+def _no_out_or_executor(api: str, out, executor) -> None:
+    if out is not None or executor is not None:
+        raise RuntimeError(f"{api}: out= and executor= need a Jacobian cut from the graph; here it must stay "
+                           "differentiable (an enclosing transform, or a closure over a tensor requiring grad)")
+
+
+def _chunked(api: str, mode: str, func: Callable, args: tuple, argnums: ArgNums, has_aux: bool, tr: _Trace,
+             big: dict):
+    """The Jacobian by ``autojac.executors`` (chunks, memory budget, out=, progress, executor):
+    ``out`` itself when given, else the Jacobian pytree."""
+    nums = _check_argnums(argnums, len(args))
+    in_spec = tr.in_spec
+
+    def flat_func(*flat):  # flat inputs -> flat outputs, what workers rebuild the graph from
+        res = func(*_replace(args, tree_unflatten(list(flat), in_spec), nums))
+        return tree_flatten(res[0] if has_aux else res)[0]
+
+    jac = jacobian_2d(api, mode, flat_func, tr._given, tr.flat_out, tr.inputs, **big)
+    if big["out"] is not None:
+        return big["out"]
+    ins = tr.inputs
+    parts = split_2d(jac, tr.flat_out, ins, mode)
+    blocks = [[_wrap(parts[j][i]) for j in range(len(tr.flat_out))] for i in range(len(ins))]
+    return _assemble(blocks, len(tr.flat_out), in_spec, tr.out_spec)
 
 
 def _assemble(blocks: list[list[Tensor]], n_out: int, in_spec, out_spec):
@@ -466,18 +498,29 @@ def _check_float(x: Tensor) -> None:
 _RANDOMNESS = ("error", "different", "same")
 
 
-def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, randomness: str = "error",
+           chunk_size: int | None = None, max_memory: int | str | None = None, out=None,
+           progress: bool | None = None, executor=None, retries: int = 1) -> Callable:
     """``func`` -> its Jacobian function by forward mode, shaped ``output.shape + input.shape``.
 
     One forward pass whose tangents are the identity basis over all differentiated inputs,
     with a leading batch dimension. ``randomness`` is accepted for compatibility: ``func``
     runs once, so random ops draw one sample shared by every column (PyTorch's "same").
 
+    ``chunk_size`` (columns per pass), ``max_memory``, ``out``, ``progress``, ``executor`` and
+    ``retries`` are ``jacrev``'s options for big Jacobians; with any of them ``func`` is first
+    traced once with a graph to size the chunks, then run once per chunk.
+
     >>> import autojac
     >>> from autojac.func import jacfwd
     >>> jacfwd(lambda x: x.sin().sum())(autojac.tensor([0., 0.]))
     tensor([1., 1.])
     """
+
+    check_chunk_size(chunk_size, "jacfwd")
+    budget = parse_memory(max_memory)
+    big = dict(chunk_size=chunk_size, max_memory=budget, out=out, progress=progress, executor=executor,
+               retries=retries)
 
     @functools.wraps(func)
     def wrapper(*args):
@@ -492,14 +535,34 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
             _check_float(p)
         sizes = [p._data.size for p in flat_p]
         n = sum(sizes)
-        basis = _basis_rows(flat_p, 0, n)
+        step = n
+        if wants_chunking(chunk_size, budget, out, executor):
+            tr = _Trace(func, args, {}, nums, has_aux, _JVP)  # the graph that sizes the chunks
+            _check_tensor_outputs(tr.flat_out, _JVP)
+            _error_if_complex("jacfwd", tr.flat_out, is_input=False)
+            if not tr.keep and not forward.LEVELS:
+                jac = _chunked("jacfwd", "forward", func, args, nums, has_aux, tr, big)
+                return (jac, tr.cut(tr.aux)) if has_aux else jac
+            _no_out_or_executor("jacfwd", out, executor)
+            step = choose_chunk("jacfwd", n, chunk_size, budget, tr.flat_out,
+                                n + 2 * sum(o._data.size for o in tr.flat_out), flat_p[0]._data.dtype.itemsize)
+            del tr
 
-        def duals(level: int) -> tuple:
-            ds = [make_dual_batched(p, b, level) for p, b in zip(flat_p, basis)]
-            new = tree_unflatten(ds, p_spec)
-            return _replace(args, new[0] if isinstance(nums, int) else new, nums)
+        def duals_for(basis: list) -> Callable:
+            def duals(level: int) -> tuple:
+                ds = [make_dual_batched(p, b, level) for p, b in zip(flat_p, basis)]
+                new = tree_unflatten(ds, p_spec)
+                return _replace(args, new[0] if isinstance(nums, int) else new, nums)
+            return duals
 
-        outs, tans, spec, aux = _push_forward(func, duals, has_aux, False, batch=(n,))
+        passes = []
+        for start in range(0, max(n, 1), max(step, 1)):
+            stop = min(start + step, n)
+            passes.append(_push_forward(func, duals_for(_basis_rows(flat_p, start, stop)), has_aux, False,
+                                        batch=(stop - start,)))
+        outs, tans, spec, aux = passes[0]
+        if len(passes) > 1:
+            tans = [cat([p[1][k] for p in passes], 0) for k in range(len(tans))]
         _error_if_complex("jacfwd", outs, is_input=False)
         blocks = [[] for _ in flat_p]
         for o, t in zip(outs, tans):
@@ -513,8 +576,11 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
     return wrapper
 
 
-def hessian(func: Callable, argnums: ArgNums = 0) -> Callable:
+def hessian(func: Callable, argnums: ArgNums = 0, *, chunk_size: int | None = None,
+            max_memory: int | str | None = None, out=None, progress: bool | None = None, executor=None,
+            retries: int = 1) -> Callable:
     """``func`` -> its Hessian function, by forward-over-reverse: ``jacfwd(jacrev(func))``.
+    The options for big Hessians (columns per pass, memory budget, ...) are ``jacfwd``'s.
 
     >>> import autojac
     >>> from autojac.func import hessian
@@ -522,7 +588,8 @@ def hessian(func: Callable, argnums: ArgNums = 0) -> Callable:
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    return jacfwd(jacrev(func, argnums), argnums)
+    return jacfwd(jacrev(func, argnums), argnums, chunk_size=chunk_size, max_memory=max_memory, out=out,
+                  progress=progress, executor=executor, retries=retries)
 
 
 def linearize(func: Callable, *primals):

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from .._core.patterns import DENSE, Sparsity
 from .._tensor import Tensor
 from ._declare import defop, named
 
@@ -125,6 +126,48 @@ def _conv_weight_grad_forward(x, gy, kernel, stride, padding, dilation, groups):
     return gw.reshape(gw.shape[:-3] + (groups * gw.shape[-2], x.shape[-d - 1] // groups) + tuple(kernel))
 
 
+# --------------------------------------------------------------------------- sparsity pattern
+def _conv_pattern_local(op, out_shape, args, params, active):
+    """Output ``(n, co, p)`` reads the window of ``x`` at ``p`` (where ``w`` is nonzero, if ``w`` is
+    constant), the weights of channel ``co`` (where the window is not padding), and ``b[co]``."""
+    import scipy.sparse as sp
+
+    x, w, b = args
+    stride, padding, dilation, groups = (params[k] for k in ("stride", "padding", "dilation", "groups"))
+    d = len(stride)
+    if np.ndim(x) != d + 2 or np.ndim(w) != d + 2:
+        return DENSE.local(op, out_shape, args, params, active)
+    ids = np.arange(1, x.size + 1, dtype=np.int64).reshape(x.shape)  # 0 marks padding
+    cols, out = _columns(ids, w.shape[-d:], stride, padding, dilation, groups)
+    cols = cols - 1  # (G, N*P, K), -1 where padding
+    wid = _weight_matrix(np.arange(w.size).reshape(w.shape), d, groups)  # (G, Cog, K)
+    wnz = np.ones(wid.shape, bool) if active[1] else _weight_matrix(w, d, groups) != 0
+    xnz = cols >= 0 if active[0] else (cols >= 0) & (x.ravel()[np.maximum(cols, 0)] != 0)
+    n = x.shape[0]
+    g_, np_, cog = cols.shape[0], cols.shape[1], wid.shape[1]
+    place = _to_output(np.arange(g_ * np_ * cog).reshape(g_, np_, cog), n, out, groups).ravel()
+    pos = np.empty(place.size, dtype=np.int64)
+    pos[place] = np.arange(place.size)  # (g, r, c) -> flat output position
+    pos = pos.reshape(g_, np_, cog)
+    m = math.prod(out_shape)
+    res: list = [None, None, None]
+    if active[0]:  # rows (g, r, c), columns cols[g, r, k] for k where w[g, c, k] != 0
+        hit = xnz[:, :, None, :] & wnz[:, None, :, :]
+        gi, ri, ci, ki = np.nonzero(hit)
+        res[0] = sp.csr_array((np.ones(gi.size, bool), (pos[gi, ri, ci], cols[gi, ri, ki])), shape=(m, x.size))
+    if active[1]:  # w[g, c, k] where the window is not padding (and x there is nonzero, if constant)
+        hit = xnz[:, :, None, :] & np.ones(wid.shape, bool)[:, None, :, :]
+        gi, ri, ci, ki = np.nonzero(hit)
+        res[1] = sp.csr_array((np.ones(gi.size, bool), (pos[gi, ri, ci], wid[gi, ci, ki])), shape=(m, w.size))
+    if b is not None and active[2]:
+        co = np.broadcast_to(np.arange(out_shape[1]).reshape((1, -1) + (1,) * d), out_shape).ravel()
+        res[2] = sp.csr_array((np.ones(m, bool), (np.arange(m), co)), shape=(m, b.size))
+    return tuple(res)
+
+
+_CONV_PATTERN = Sparsity(_conv_pattern_local, nonlinear=((0, 1),))
+
+
 # --------------------------------------------------------------------------- the three primitives
 def _bias_grad(g, d: int):
     return g.sum(dim=(-d - 2,) + tuple(range(-d, 0)))
@@ -149,7 +192,7 @@ _conv = defop(
     jvp=(lambda t, ans, x, w, b, **p: _conv(t, w, None, **p),
          lambda t, ans, x, w, b, **p: _conv(x, t, None, **p),
          lambda t, ans, x, w, b, stride, **p: _bias_tangent(t, len(stride))),
-    grad_name="ConvolutionBackward0",
+    grad_name="ConvolutionBackward0", sparsity=_CONV_PATTERN,
 )
 _conv_dx = defop(
     "convolution_input_grad", _conv_input_grad_forward,

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 
+from .._core.patterns import EINSUM
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named, renamed
 
@@ -92,7 +93,7 @@ def _einsum_raw(eq: str, *operands: Tensor) -> Tensor:
     op = _OPS.get(n)
     if op is None:
         op = _OPS[n] = defop("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
-                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True)
+                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True, sparsity=EINSUM)
     return op(*operands, eq=eq)
 
 

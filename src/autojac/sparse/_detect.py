@@ -199,4 +199,7 @@ def _sorted(P):
     P.eliminate_zeros()
     P.sum_duplicates()
     P.sort_indices()
+    if P.nnz < 2 ** 31 - 1 and max(P.shape) < 2 ** 31 - 1 and P.indices.dtype != np.int32:
+        # SciPy's own index dtype: CSR arrays built later from these indices skip a scan for it
+        P = sp.csr_array((P.data, P.indices.astype(np.int32), P.indptr.astype(np.int32)), shape=P.shape)
     return P

@@ -84,6 +84,8 @@ TABLE = {
     "expand": lambda T, x: (x.unsqueeze(0).expand(2, N) * _t(T, SCALE)).sum(0),
     "activations": lambda T, x: T.sigmoid(x) * T.nn.functional.softplus(x.roll(4)) + x.norm() * 0.1,
     "banded5": banded5,
+    "sorting": lambda T, x: T.cat([T.sort(x.reshape(3, 4), 1).values.reshape(-1), T.topk(x, 3).values,
+                                   T.cummax(x, 0).values, T.kthvalue(x.reshape(4, 3), 2, 0).values]),
 }
 EXACT = ("tridiagonal", "tridiagonal_setitem", "stencil", "block_diagonal", "arrowhead", "banded5", "conv1d")
 
@@ -101,7 +103,9 @@ def _dense(fn, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("name", sorted(TABLE))
 def test_pattern_contains_every_nonzero(name):
     fn = TABLE[name]
-    P = sparse.jacobian_sparsity(lambda t: fn(autojac, t), _point(0))
+    with warnings.catch_warnings():  # every primitive of the table declares its pattern
+        warnings.filterwarnings("error", message="autojac.sparse")
+        P = sparse.jacobian_sparsity(lambda t: fn(autojac, t), _point(0))
     assert isinstance(P, sp.csr_array) and P.dtype == bool
     for seed in (1, 2):
         ours, theirs = _dense(fn, _point(seed))
@@ -208,6 +212,12 @@ def test_global_patterns_do_not_depend_on_the_point():
     pats = [sparse.jacobian_sparsity(fn, s * np.ones(N)) for s in (-1.0, 1.0)]
     assert (pats[0] != pats[1]).nnz == 0
     assert pats[0].toarray()[0, [0, 6, 9]].all()
+    # sort, topk, cummax: where the values land depends on them, so each output reads its fiber
+    sorting = lambda t: TABLE["sorting"](autojac, t)  # noqa: E731
+    ascending, shuffled = np.arange(N, dtype=float), RNG.permutation(N).astype(float)
+    pats = [sparse.jacobian_sparsity(sorting, x) for x in (ascending, shuffled, -ascending)]
+    assert (pats[0] != pats[1]).nnz == 0 and (pats[0] != pats[2]).nnz == 0
+    assert pats[0].toarray()[0, :4].all() and not pats[0].toarray()[0, 4:].any()
 
 
 def test_constant_output_and_identity():

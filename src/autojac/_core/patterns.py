@@ -149,6 +149,29 @@ def _scatter_local(op, out_shape, args, params, active):
     return (M,) + (None,) * (len(args) - 1)
 
 
+def _select_local(op, out_shape, args, params, active):
+    """``take(x, idx, ...)`` where ``idx`` was computed from the values (sort, topk, kthvalue, cummax):
+    the chosen positions change from point to point, so an output reads its whole fiber along the
+    axes whose index is data (a full-shaped array), and matches its own position along the others
+    (the sparse grids of ``np.indices``). When that cannot be told apart, the whole input."""
+    x, idx = args[0], args[1]
+    if not active[0]:
+        return (None,) * len(args)
+    shape = np.shape(x)
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    nd = len(shape)
+    grid = [len(idx) == nd and isinstance(i, np.ndarray) and i.ndim == nd
+            and all(s == 1 for k, s in enumerate(i.shape) if k != a) for a, i in enumerate(idx)]
+    if len(idx) != nd or all(grid):
+        return _dense_local(op, out_shape, args, params, active)
+    free = tuple(a for a in range(nd) if not grid[a])
+    kept = [a for a in range(nd) if grid[a]]
+    table = fibers(shape, free)
+    row = np.ravel_multi_index(tuple(np.broadcast_to(idx[a], out_shape) for a in kept), tuple(shape[a] for a in kept)) \
+        if kept else np.zeros(out_shape, dtype=np.int64)
+    return (groups(table[np.ravel(row)], _size(x)),) + (None,) * (len(args) - 1)
+
+
 def _dense_local(op, out_shape, args, params, active):
     """Every output element depends on every element of every active input."""
     m = math.prod(out_shape)
@@ -318,6 +341,8 @@ ZERO = Sparsity(_zero_local)
 """A piecewise-constant op (sign, floor, round): its derivative is zero."""
 MOVE = Sparsity(_move_local)
 SCATTER = Sparsity(_scatter_local)
+SELECT = Sparsity(_select_local)
+"""Picking elements at indices computed from the values (sort, topk): the whole fiber, globally."""
 """Adding a tensor into zeros at an index (the adjoint of indexing)."""
 """Pure data movement: the pattern comes from the op's own forward on element numbers."""
 DENSE = Sparsity(_dense_local, nonlinear=ALL)

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._core.patterns import scan_pattern
+from .._core.patterns import SELECT, scan_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, inplace, renamed
 from .elementwise import exp, log, where
@@ -266,6 +266,8 @@ def _cum_ops() -> tuple[dict, dict]:
 
 
 _CUM_OPS, _CUM_0D = _cum_ops()
+for _op in _CUM_OPS.values():
+    _op.sparsity = SELECT  # where the running extreme sits depends on the values
 
 
 # --------------------------------------------------------------------------- diff

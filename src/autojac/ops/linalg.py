@@ -38,6 +38,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._core.grad_mode import STATE
+from .._core.patterns import reduce_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, defop, lift, renamed
 from .elementwise import abs as _abs
@@ -978,7 +979,7 @@ def _vnorm_jvp(t, ans, x, ord, dims, keepdim):
 
 
 _vnorm = defop("linalg_vector_norm", _vnorm_forward, vjp=(_vnorm_vjp,), jvp=(_vnorm_jvp,), saves_ans=True,
-               grad_name="LinalgVectorNormBackward0")
+               grad_name="LinalgVectorNormBackward0", sparsity=reduce_pattern(dims_at=2))
 
 _NARROWER = {"float16": 1, "float32": 2, "float64": 3, "complex64": 2, "complex128": 3}
 

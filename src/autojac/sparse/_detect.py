@@ -101,6 +101,7 @@ def propagate(leaf: Tensor, out: Tensor, hessian: bool = False):
     if out.grad_fn is None:
         return (_identity(n) if out is leaf else _empty(m, n)), H
     pats: dict = {}
+    eye = _identity(n)  # one object: elementwise ops of x with itself are recognized below
     for node in _topological(out.grad_fn):
         ins = []
         for i, nxt in enumerate(node.next):
@@ -110,7 +111,7 @@ def propagate(leaf: Tensor, out: Tensor, hessian: bool = False):
                 nr = node.next_nr[i] if node.next_nr else 0
                 ins.append(pats.get((id(nxt), nr)))
             else:
-                ins.append(_identity(n) if nxt is leaf else None)
+                ins.append(eye if nxt is leaf else None)
         op = node.op
         rule = op.sparsity
         shapes = node.ans if op.n_out == 1 else None
@@ -128,11 +129,11 @@ def propagate(leaf: Tensor, out: Tensor, hessian: bool = False):
                  for p, loc in zip(ins, locs)]
             total = None
             for r in R:
-                if r is not None:
+                if r is not None and r is not total:  # x * x, sin(x) * x...: one pattern, no union needed
                     total = r if total is None else total + r
             if total is None:
                 total = _empty(math.prod(oshape), n)
-            pats[(id(node), nr)] = sp.csr_array(total)
+            pats[(id(node), nr)] = total if type(total) is sp.csr_array else sp.csr_array(total)
             if hessian:
                 H = _second_order(H, rule.nonlinear, R)
     res = pats.get((id(out.grad_fn), out._output_nr if out.grad_fn.op.n_out > 1 else 0))
@@ -196,7 +197,8 @@ def _sorted(P):
     import scipy.sparse as sp
 
     P = sp.csr_array(P, dtype=bool)
-    P.eliminate_zeros()
+    if not P.data.all():
+        P.eliminate_zeros()
     P.sum_duplicates()
     P.sort_indices()
     if P.nnz < 2 ** 31 - 1 and max(P.shape) < 2 ** 31 - 1 and P.indices.dtype != np.int32:

@@ -175,3 +175,24 @@ def test_solve_ivp_other_methods(method):
     ref = scipy.integrate.solve_ivp(rhs_np, (0.0, 0.2), u0, method="Radau", rtol=1e-10, atol=1e-12)
     assert ours.success
     np.testing.assert_allclose(ours.y[:, -1], ref.y[:, -1], atol=1e-5)
+
+
+def test_trust_constr_large_uses_a_sparse_hessian_plan():
+    from autojac.scipy import _derivatives
+
+    n = 200
+    hess = _derivatives.hessian(rosen, np.zeros(n))
+    assert isinstance(hess, autojac.sparse.HessianPlan) and hess.n_colors == 3
+    x0 = np.full(n, 0.9)
+    res = ajs.minimize(rosen, x0, method="trust-constr", options={"gtol": 1e-10, "maxiter": 500})
+    assert res.success
+    np.testing.assert_allclose(res.x, np.ones(n), atol=1e-6)
+
+
+def test_importing_the_adapters_does_not_import_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys, autojac, autojac.scipy, autojac.sparse; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -225,3 +225,13 @@ def test_constant_output_and_identity():
     np.testing.assert_array_equal(P.toarray(), np.eye(4, dtype=bool))
     J = sparse.jacobian(lambda t: autojac.ones(3, dtype=autojac.float64) + t.detach().sum(), np.ones(4))
     assert J.shape == (3, 4) and J.nnz == 0
+
+
+@pytest.mark.parametrize("half_width", [1, 2, 3, 4])
+def test_banded_patterns_get_optimal_colors(half_width):
+    n = 1000
+    band = sp.diags_array([np.ones(n - abs(k)) for k in range(-half_width, half_width + 1)],
+                          offsets=list(range(-half_width, half_width + 1))).astype(bool)
+    for colors in (coloring.column_coloring(band), coloring.row_coloring(band)):
+        assert colors.max() + 1 == 2 * half_width + 1
+        assert coloring.check_column_coloring(band, colors)

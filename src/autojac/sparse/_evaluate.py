@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core import forward
 from .._core.engine import run_backward
 from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
 from ..autograd.forward_ad import make_dual_batched
+from ..autograd.functional import _autograd_grad, _DualLevel
 from . import coloring as _coloring
 from ._detect import _sorted, as_input, hessian_sparsity, jacobian_sparsity
 
@@ -42,15 +42,6 @@ def _pattern(sparsity, shape: tuple | None, name: str):
         raise ValueError(f"{name}(): sparsity has {P.shape[1]} columns, expected {shape[1]} (the number of "
                          "elements of x)")
     return P
-
-
-class _Level:
-    def __enter__(self) -> int:
-        self.level = forward.enter_level()
-        return self.level
-
-    def __exit__(self, *exc) -> None:
-        forward.exit_level(self.level)
 
 
 def _tangent(t: Tensor, level: int):
@@ -137,7 +128,7 @@ class JacobianPlan:
         if k == 0:
             return np.zeros((0, m if self.mode == "fwd" else n), dtype=self.dtype)
         if self.mode == "fwd":
-            with _Level() as level:
+            with _DualLevel() as level:
                 out = self.func(make_dual_batched(_wrap(data), _wrap(self._seeds), level))
                 t = _tangent(out, level)
             if t is None:
@@ -220,8 +211,6 @@ class HessianPlan:
 
     def compressed(self, x) -> np.ndarray:
         """``(n_colors, n)``: the Hessian-vector products with the color seeds at ``x``."""
-        from ..autograd.functional import _autograd_grad
-
         data = _as_array(x, self.dtype)
         if data.shape != self.shape:
             raise ValueError(f"the plan was made for x of shape {list(self.shape)}, got {list(data.shape)}")
@@ -234,7 +223,7 @@ class HessianPlan:
         prev = STATE.enabled
         STATE.enabled = True
         try:
-            with _Level() as level:
+            with _DualLevel() as level:
                 dual = make_dual_batched(leaf, _wrap(self._seeds), level)
                 out = self.func(dual)
                 if out._data.size != 1:

@@ -235,3 +235,28 @@ def test_banded_patterns_get_optimal_colors(half_width):
     for colors in (coloring.column_coloring(band), coloring.row_coloring(band)):
         assert colors.max() + 1 == 2 * half_width + 1
         assert coloring.check_column_coloring(band, colors)
+
+
+CONV_W = np.random.default_rng(7).standard_normal((4, 2, 3, 3)) * (np.arange(9).reshape(3, 3) % 4 != 0)
+CONV_X = np.random.default_rng(8).standard_normal((1, 4, 5, 6))
+CONV_CASES = {
+    "conv2d_x": (lambda T, t: T.nn.functional.conv2d(t, _t(T, CONV_W[:, :, :2].copy()), stride=(2, 1),
+                                                     padding=1, groups=2), CONV_X),
+    "conv2d_w": (lambda T, t: T.nn.functional.conv2d(_t(T, CONV_X), t.repeat(1, 2, 1, 1), padding=(0, 1),
+                                                     dilation=(1, 2)), CONV_W),
+    "conv_transpose2d_x": (lambda T, t: T.nn.functional.conv_transpose2d(t, _t(T, CONV_W), stride=2, padding=1,
+                                                                         groups=2), CONV_X),
+    "conv_transpose2d_w": (lambda T, t: T.nn.functional.conv_transpose2d(_t(T, CONV_X), t, dilation=2, groups=2),
+                           CONV_W),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_CASES))
+def test_convolution_patterns_are_exact(name):
+    fn, x = CONV_CASES[name]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="autojac.sparse")
+        P = sparse.jacobian_sparsity(lambda t: fn(autojac, t), x)
+    J = torch.func.jacrev(lambda t: fn(torch, t))(torch.tensor(x)).numpy().reshape(P.shape)
+    np.testing.assert_array_equal(P.toarray(), J != 0)
+    np.testing.assert_allclose(sparse.jacobian(lambda t: fn(autojac, t), x).toarray(), J, rtol=1e-12, atol=1e-12)

@@ -260,3 +260,19 @@ def test_convolution_patterns_are_exact(name):
     J = torch.func.jacrev(lambda t: fn(torch, t))(torch.tensor(x)).numpy().reshape(P.shape)
     np.testing.assert_array_equal(P.toarray(), J != 0)
     np.testing.assert_allclose(sparse.jacobian(lambda t: fn(autojac, t), x).toarray(), J, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_hessian_pattern_contains_every_nonzero(name):
+    fn = TABLE[name]
+    m = sparse.jacobian_sparsity(lambda t: fn(autojac, t), _point(0)).shape[0]
+    weights = np.random.default_rng(9).uniform(0.5, 1.5, m)
+
+    def scalar(T, t):
+        return (fn(T, t).reshape(-1) * _t(T, weights)).sum()
+
+    H = sparse.hessian_sparsity(lambda t: scalar(autojac, t), _point(0)).toarray()
+    for seed in (1, 2):
+        dense = torch.func.hessian(lambda t: scalar(torch, t))(torch.tensor(_point(seed))).numpy()
+        missed = (dense != 0) & ~H
+        assert not missed.any(), f"{name}: Hessian pattern misses {np.argwhere(missed)[:5].tolist()}"

@@ -97,9 +97,9 @@ def propagate(leaf: Tensor, out: Tensor, hessian: bool = False):
 
     n = leaf._data.size
     m = out._data.size
-    H = _empty(n, n) if hessian else None
+    H = [] if hessian else None  # the (rows, cols) of each interaction block, summed once at the end
     if out.grad_fn is None:
-        return (_identity(n) if out is leaf else _empty(m, n)), H
+        return (_identity(n) if out is leaf else _empty(m, n)), (_empty(n, n) if hessian else None)
     pats: dict = {}
     eye = _identity(n)  # one object: elementwise ops of x with itself are recognized below
     for node in _topological(out.grad_fn):
@@ -135,8 +135,13 @@ def propagate(leaf: Tensor, out: Tensor, hessian: bool = False):
                 total = _empty(math.prod(oshape), n)
             pats[(id(node), nr)] = total if type(total) is sp.csr_array else sp.csr_array(total)
             if hessian:
-                H = _second_order(H, rule.nonlinear, R)
+                _second_order(H, rule.nonlinear, R)
     res = pats.get((id(out.grad_fn), out._output_nr if out.grad_fn.op.n_out > 1 else 0))
+    if hessian:
+        rows = np.concatenate([r for r, _ in H] + [np.zeros(0, np.int64)])
+        cols = np.concatenate([c for _, c in H] + [np.zeros(0, np.int64)])
+        H = sp.csr_array((np.ones(2 * rows.size, bool), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+                         shape=(n, n))
     return res, H
 
 
@@ -144,15 +149,15 @@ def _bool(a):
     return a.astype(bool) if a.dtype != bool else a
 
 
-def _second_order(H, nonlinear, R: list):
-    """Add the pairs of input elements that a nonlinear op mixes: ``R_i^T R_j`` for its nonlinear pairs."""
+def _second_order(H: list, nonlinear, R: list) -> None:
+    """Collect the pairs of input elements that a nonlinear op mixes: ``R_i^T R_j`` for its nonlinear
+    pairs (symmetrized when all are summed)."""
     k = len(R)
     pairs = [(i, j) for i in range(k) for j in range(i, k)] if nonlinear == ALL else nonlinear
     for i, j in pairs:
         if i < k and j < k and R[i] is not None and R[j] is not None:
-            C = _bool(R[i].T @ R[j])
-            H = H + C + C.T
-    return H
+            C = (R[i].T @ R[j]).tocoo()
+            H.append((C.row.astype(np.int64), C.col.astype(np.int64)))
 
 
 def jacobian_sparsity(func: Callable, x):

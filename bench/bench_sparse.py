@@ -4,7 +4,8 @@ Workloads (float64, one thread):
 
 - the tridiagonal map ``y[i] = x[i-1] - 2 x[i] + x[i+1] + 0.1 sin(x[i]) x[i]`` (zero boundary), n = 10,000 and
   100,000;
-- the 2-D 5-point stencil + cubic ``lap(u) + u**3`` on a 316 x 316 grid (n = 99,856).
+- the 2-D 5-point stencil + cubic ``lap(u) + u**3`` on a 316 x 316 grid (n = 99,856);
+- and a Hessian: Rosenbrock in n = 100,000 dims (star coloring, forward-over-reverse).
 
 Columns: setup (autojac: detect + color; CasADi, with SX and with MX graphs: build the symbolic
 graph, its Jacobian and the Function; SciPy: group the columns of the pattern the user wrote),
@@ -76,6 +77,17 @@ def casadi_stencil(ca, k: int, sym: str = "SX"):
     down = ca.vertcat(x[k:n], zerok)
     y = left + right + up + down - 4 * x + x ** 3
     return ca.Function("J", [x], [ca.jacobian(y, x)])
+
+
+def rosenbrock(x):
+    return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+
+def casadi_rosenbrock_hessian(ca, n: int, sym: str = "SX"):
+    x = getattr(ca, sym).sym("x", n)
+    f = ca.sum1(100 * (x[1:n] - x[0:n - 1] ** 2) ** 2 + (1 - x[0:n - 1]) ** 2)
+    H, _ = ca.hessian(f, x)
+    return ca.Function("H", [x], [H])
 
 
 def casadi_to_scipy(J) -> sp.csc_array:
@@ -168,6 +180,33 @@ def run_case(name: str, f, f_np, x0: np.ndarray, x1: np.ndarray, ca_build, repea
     return rows
 
 
+def run_hessian_case(n: int, repeats: int) -> list:
+    """The Hessian of Rosenbrock in n dims: star coloring, one forward-over-reverse pass."""
+    name = f"Rosenbrock Hessian n={n:,}"
+    rng = np.random.default_rng(1)
+    x0, x1 = rng.standard_normal(n), rng.standard_normal(n)
+    H_ref = sparse.hessian(rosenbrock, x1)
+    e2e = median_time(lambda: sparse.hessian(rosenbrock, x1), repeats)
+    plan = sparse.hessian_plan(rosenbrock, x0)
+    setup = median_time(lambda: sparse.hessian_plan(rosenbrock, x0), repeats)
+    evals = {"autojac": lambda: plan(x1)}
+    ca = optional("casadi")
+    built = {}
+    if ca is not None:
+        for sym in ("SX", "MX"):
+            F = casadi_rosenbrock_hessian(ca, n, sym)
+            assert abs(casadi_to_scipy(F(x1)) - H_ref).max() < 1e-8, "CasADi and autojac disagree"
+            built[sym] = median_time(lambda sym=sym: casadi_rosenbrock_hessian(ca, n, sym), 3)
+            evals[f"CasADi {sym}"] = lambda F=F: F(x1)
+    times = compare(evals, repeats=max(repeats, 7), target=0.3)
+    rows = [[name, "autojac", fmt_time(setup), fmt_time(times["autojac"]), fmt_time(e2e), str(plan.n_colors),
+             "fwd-over-rev"]]
+    for sym, ca_setup in built.items():
+        t = times[f"CasADi {sym}"]
+        rows.append([name, f"CasADi {sym}", fmt_time(ca_setup), fmt_time(t), fmt_time(ca_setup + t), "-", "symbolic"])
+    return rows
+
+
 def main() -> None:
     args = parse_args(__doc__)
     repeats = max(3, args.repeats)
@@ -182,6 +221,7 @@ def main() -> None:
     x0, x1 = rng.standard_normal(k * k), rng.standard_normal(k * k)
     rows += run_case(f"5-point stencil + cubic n={k * k:,}", stencil(k), stencil_np(k), x0, x1,
                      lambda ca, sym: casadi_stencil(ca, k, sym), repeats, False)
+    rows += run_hessian_case(100_000, repeats)
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     ca = optional("casadi")
     print(f"\nSparse Jacobians, float64, one thread (numpy {np.__version__}, "

@@ -272,13 +272,13 @@ def star_recovery(P, colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = int(colors.max(initial=0)) + 1
     rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
     cols = P.indices
-    # how many of i's neighbors (and i itself) have each color
-    own = np.concatenate([rows * k + colors[cols], np.arange(P.shape[0]) * k + colors])
-    # count each (row, color) once per distinct vertex: the diagonal may be stored already
-    pairs = np.unique(np.concatenate([rows * P.shape[0] + cols, np.arange(P.shape[0]) * (P.shape[0] + 1)]))
-    pr, pc = np.divmod(pairs, P.shape[0])
-    counts = np.bincount(pr * k + colors[pc], minlength=P.shape[0] * k)
-    del own
+    # how many of i's neighbors and i itself have each color (each stored entry is one distinct vertex,
+    # the CSR being canonical; i itself is added where its diagonal is not stored)
+    n = P.shape[0]
+    stored = np.zeros(n, dtype=bool)
+    stored[rows[rows == cols]] = True
+    own = np.flatnonzero(~stored)
+    counts = np.bincount(np.concatenate([rows * k + colors[cols], own * k + colors[own]]), minlength=n * k)
     direct = counts[rows * k + colors[cols]] == 1
     swapped = counts[cols * k + colors[rows]] == 1
     if not np.all(direct | swapped):

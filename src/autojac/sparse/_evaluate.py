@@ -183,8 +183,6 @@ class HessianPlan:
     mode = "fwd-over-rev"
 
     def __init__(self, func: Callable, x, sparsity="auto") -> None:
-        import scipy.sparse as sp
-
         leaf = as_input(x)
         self.func = func
         self.shape = tuple(leaf._data.shape)
@@ -203,7 +201,6 @@ class HessianPlan:
         r, c = _coloring.star_recovery(P, colors)
         self._take = c * n + r  # H[i, j] = (H S)[r, c] = T[c, r] with T = (H S)^T, the batched HVPs
         self._seeds = _seeds(colors, k, self.shape, self.dtype) if k else None
-        del sp
 
     def __repr__(self) -> str:
         n = self.sparsity.shape[0]

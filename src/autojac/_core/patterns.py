@@ -4,8 +4,10 @@ A rule says, for each tensor input of a primitive, which input elements each out
 depends on structurally: a boolean matrix ``M_i`` of shape ``(out.numel, input_i.numel)``, the
 local Jacobian's pattern. ``autojac.sparse`` propagates the patterns of whole tensors through
 the recorded graph as ``P_out = sum_i M_i @ P_i`` (SciPy sparse algebra per node, not per
-element). A rule must hold at every point (never read the values of differentiable inputs);
-constant operands (tensors that do not depend on the traced input) may be read.
+element). A rule must hold at every point (never read the values of differentiable inputs).
+Matrix products and convolutions read a constant operand's zeros (exact for a fixed matrix or
+kernel); pointwise ops do not (``x * (x > 0)`` or ``where(x > 0, a, b)``: such masks are
+comparisons of ``x``, constants only at the traced point), so they take the union of both sides.
 
 ``nonlinear`` lists the pairs of inputs ``(i, j)`` whose mixed second derivative may be
 nonzero: Hessian sparsity adds ``R_i^T R_j`` for them, where ``R_i = M_i @ P_i``.

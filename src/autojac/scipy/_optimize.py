@@ -20,7 +20,8 @@ def minimize(fun: Callable, x0, args: tuple = (), method: str | None = None, *, 
 
     ``fun(x, *args)`` receives a float64 tensor and returns a one-element tensor. Dict constraints
     get their exact ``jac``. Anything passed in ``kw`` (``jac``, ``hess``, ``bounds``, ...) is honoured.
-    Returns SciPy's ``OptimizeResult``.
+    ``sparse``: ``"auto"`` (a sparse Hessian plan when ``n >= 100`` and at most 10% of the pattern is
+    nonzero), ``True`` or ``False``. Returns SciPy's ``OptimizeResult``.
 
     >>> import numpy as np
     >>> from autojac.scipy import minimize
@@ -106,8 +107,9 @@ def NonlinearConstraint(fun: Callable, lb, ub, x0=None, *, sparse="auto", **kw):
 def least_squares(residuals: Callable, x0, args: tuple = (), *, jac_sparsity=None, sparse="auto", **kw):
     """``scipy.optimize.least_squares`` with the exact Jacobian of ``residuals(x, *args)``.
 
-    When the Jacobian is large and sparse (or ``jac_sparsity`` is given) it is a colored plan
-    returning a ``csr_array`` (SciPy then solves with LSMR); otherwise dense. ``method="lm"`` gets a
+    When the Jacobian is large and sparse (``sparse="auto"``: ``n >= 100`` and at most 10% nonzero;
+    or ``sparse=True``, or ``jac_sparsity`` given) it is a colored plan returning a ``csr_array``
+    (SciPy then solves with LSMR); otherwise dense. ``method="lm"`` gets a
     dense array either way. Returns SciPy's ``OptimizeResult``.
 
     >>> import numpy as np

@@ -164,7 +164,10 @@ def jacobian_sparsity(func: Callable, x):
     """The structural pattern of the Jacobian of ``func`` at any point shaped like ``x``.
 
     Returns a SciPy ``csr_array`` of booleans, ``(out.numel, x.numel)``; it holds every entry that
-    may be nonzero at some point (found from the graph, not by probing values).
+    may be nonzero at some point (found from the graph, not by probing values): ``relu``, ``where``,
+    ``max``, ``sort``, ``topk``... take every branch and position. What the trace cannot see is the
+    user's own use of values: Python ``if`` on them, or indices computed from them
+    (``x[argsort(x)]``), are taken as they were at ``x``.
 
     >>> import autojac
     >>> from autojac.sparse import jacobian_sparsity

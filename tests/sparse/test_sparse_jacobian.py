@@ -276,3 +276,22 @@ def test_hessian_pattern_contains_every_nonzero(name):
         dense = torch.func.hessian(lambda t: scalar(torch, t))(torch.tensor(_point(seed))).numpy()
         missed = (dense != 0) & ~H
         assert not missed.any(), f"{name}: Hessian pattern misses {np.argwhere(missed)[:5].tolist()}"
+
+
+@pytest.mark.parametrize("mode", ["direct", "use_mm_for_euclid_dist"])
+def test_cdist_pattern_against_finite_differences(mode):
+    # (torch.func.jacrev drops x2's part when x1 and x2 are slices of one tensor, so float64 central
+    # differences are the reference here)
+    def f(t):
+        return autojac.cdist(t[:, :2], t[:, 1:] * 2, compute_mode=mode if mode != "direct" else
+                             "donot_use_mm_for_euclid_dist").reshape(-1)
+
+    x = np.random.default_rng(4).uniform(0.1, 1.0, (2, 4, 3))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="autojac.sparse")
+        P = sparse.jacobian_sparsity(f, x).toarray()
+    eps = 1e-6
+    fd = np.stack([(f(autojac.tensor(x + e, dtype=autojac.float64)) - f(autojac.tensor(x - e, dtype=autojac.float64)))
+                   .numpy() / (2 * eps) for e in np.eye(x.size).reshape((-1,) + x.shape) * eps], 1)
+    assert not ((np.abs(fd) > 1e-7) & ~P).any()
+    np.testing.assert_allclose(sparse.jacobian(f, x).toarray(), fd, atol=1e-6)

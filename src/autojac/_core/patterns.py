@@ -332,6 +332,17 @@ def _einsum_local(op, out_shape, args, params, active):
     return tuple(res)
 
 
+def _cdist_local(op, out_shape, args, params, active):
+    """``cdist(x1, x2)``: ``out[..., i, j]`` reads rows ``x1[..., i, :]`` and ``x2[..., j, :]``."""
+    x1, x2 = args[0], args[1]
+    nb = np.ndim(x1) - 2
+    if np.shape(x1)[:nb] != np.shape(x2)[:nb] or np.ndim(x2) != nb + 2:
+        return _dense_local(op, out_shape, args, params, active)
+    batch = "abcdefgh"[:nb]
+    eq = f"{batch}ik,{batch}jk->{batch}ij"
+    return _einsum_local(op, out_shape, args[:2], {"eq": eq}, active[:2]) + (None,) * (len(args) - 2)
+
+
 # --------------------------------------------------------------------------- the rules ops declare
 ELEMENTWISE = Sparsity(elementwise_local, nonlinear=((0, 0),))
 """A nonlinear unary pointwise op (exp, sin, ...)."""
@@ -354,6 +365,7 @@ SUM_TO = Sparsity(_sum_to_local)
 MATMUL = Sparsity(_matmul_local, nonlinear=((0, 1),))
 """matmul / mm / mv / bmm / dot: bilinear."""
 EINSUM = Sparsity(_einsum_local, nonlinear=ALL)
+CDIST = Sparsity(_cdist_local, nonlinear=ALL)
 """einsum: multilinear (every pair of operands interacts)."""
 
 

@@ -295,3 +295,31 @@ def test_cdist_pattern_against_finite_differences(mode):
                    .numpy() / (2 * eps) for e in np.eye(x.size).reshape((-1,) + x.shape) * eps], 1)
     assert not ((np.abs(fd) > 1e-7) & ~P).any()
     np.testing.assert_allclose(sparse.jacobian(f, x).toarray(), fd, atol=1e-6)
+
+
+A_BATCH = np.random.default_rng(5).standard_normal((3, 3, 3)) + 3 * np.eye(3)
+LINALG = {
+    "inv": lambda T, x: T.linalg.inv(x.reshape(3, 3, 3)).reshape(-1),
+    "det": lambda T, x: T.linalg.det(x.reshape(3, 3, 3)),
+    "slogdet": lambda T, x: T.linalg.slogdet(x.reshape(3, 3, 3))[1],
+    "solve_vector": lambda T, x: T.linalg.solve(_t(T, A_BATCH), x[:9].reshape(3, 3)).reshape(-1),
+    "solve_matrix": lambda T, x: T.linalg.solve(x.reshape(3, 3, 3), _t(T, A_BATCH[:, :, :2])).reshape(-1),
+    "solve_right": lambda T, x: T.linalg.solve(x.reshape(3, 3, 3), _t(T, A_BATCH[:, :2]), left=False).reshape(-1),
+    "matrix_exp": lambda T, x: T.linalg.matrix_exp(x.reshape(3, 3, 3) * 0.3).reshape(-1),
+    "cholesky": lambda T, x: T.linalg.cholesky(x.reshape(3, 3, 3) @ x.reshape(3, 3, 3).mT
+                                               + 3 * T.eye(3, dtype=T.float64)).reshape(-1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_batched_linear_algebra_patterns_are_block_diagonal(name):
+    fn = LINALG[name]
+    x = np.random.default_rng(6).standard_normal(27) * 0.3 + np.tile(np.eye(3).ravel(), 3) * 2
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="autojac.sparse")
+        P = sparse.jacobian_sparsity(lambda t: fn(autojac, t), x).toarray()
+    J = torch.func.jacrev(lambda t: fn(torch, t))(torch.tensor(x)).numpy().reshape(P.shape)
+    assert not ((J != 0) & ~P).any()
+    if name != "cholesky":  # a triangular factor: the pattern holds the whole matrix
+        np.testing.assert_array_equal(P, J != 0)
+    np.testing.assert_allclose(sparse.jacobian(lambda t: fn(autojac, t), x).toarray(), J, rtol=1e-10, atol=1e-10)

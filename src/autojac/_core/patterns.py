@@ -343,6 +343,33 @@ def _cdist_local(op, out_shape, args, params, active):
     return _einsum_local(op, out_shape, args[:2], {"eq": eq}, active[:2]) + (None,) * (len(args) - 2)
 
 
+def batched_matrix_pattern(cores: Callable | Sequence, out_core: Callable | int) -> Sparsity:
+    """Batched linear algebra (inv, det, solve, cholesky, matrix_exp): each output matrix (its last
+    ``out_core`` dims) depends on the whole core (last ``cores[i]`` dims; ``None``: not an operand) of
+    every input at its own, broadcast, batch index, and on nothing else. ``cores``/``out_core`` may be
+    functions of ``(args, params)`` (solve: a vector or a matrix right-hand side)."""
+    def local(op, out_shape, args, params, active):
+        cs = cores(args, params) if callable(cores) else cores
+        oc = out_core(args, params) if callable(out_core) else out_core
+        batch = tuple(out_shape[:len(out_shape) - oc])
+        per = math.prod(out_shape[len(batch):])
+        res: list = []
+        for a, act, k in zip(args, active, tuple(cs) + (None,) * len(args)):
+            if not act or k is None:
+                res.append(None)
+                continue
+            shape = np.shape(a)
+            ib = shape[:len(shape) - k]
+            try:
+                which = np.broadcast_to(np.arange(math.prod(ib)).reshape(ib), batch).ravel()
+            except ValueError:
+                return _dense_local(op, out_shape, args, params, active)
+            table = np.arange(_size(a)).reshape(math.prod(ib), -1)[which]
+            res.append(groups(np.repeat(table, per, axis=0), _size(a)))
+        return tuple(res)
+    return Sparsity(local, ALL)
+
+
 # --------------------------------------------------------------------------- the rules ops declare
 ELEMENTWISE = Sparsity(elementwise_local, nonlinear=((0, 0),))
 """A nonlinear unary pointwise op (exp, sin, ...)."""

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _dtype
+from .._core import patterns as _patterns
 from .._core.forward import LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
-from .._core.patterns import ELEMENTWISE, LINEAR, binary_pattern
 from .._tensor import Tensor, _wrap
 
 __all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op",
@@ -22,7 +22,7 @@ __all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach
 # holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
 # rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
 conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=False, sparsity=LINEAR)
+                saves_inputs=False, sparsity=_patterns.LINEAR)
 
 
 def conj(x):
@@ -33,7 +33,7 @@ def conj(x):
 
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
-                cast: str | None = "float", grad_name: str | None = None, sparsity=ELEMENTWISE) -> Op:
+                cast: str | None = "float", grad_name: str | None = None, sparsity=_patterns.ELEMENTWISE) -> Op:
     """A unary op whose derivative is a pointwise factor ``deriv(ans, x)`` (holomorphic for complex
     inputs: the VJP is ``g * conj(deriv)``, the JVP ``t * deriv``).
 
@@ -102,7 +102,7 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
     )
 
 
-_BINARY = binary_pattern()
+_BINARY = _patterns.binary_pattern()
 
 
 def attach(**methods: Callable) -> None:

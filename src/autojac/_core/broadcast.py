@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .node import defop
+from .patterns import MOVE, SUM_TO
 
 
 def _sum_to_forward(x: np.ndarray, shape: tuple, nb: int) -> np.ndarray:
@@ -56,6 +57,6 @@ def _expand_jvp(t, ans, x, shape):
 
 
 sum_to = defop("sum_to", _sum_to_forward, vjp=(_sum_to_vjp,), jvp=(_sum_to_jvp,),
-               saves_inputs=False, grad_name="SumToBackward0")
+               saves_inputs=False, grad_name="SumToBackward0", sparsity=SUM_TO)
 expand = defop("expand", _expand_forward, vjp=(_expand_vjp,), jvp=(_expand_jvp,),
-               saves_inputs=False, grad_name="ExpandBackward0")
+               saves_inputs=False, grad_name="ExpandBackward0", sparsity=MOVE)

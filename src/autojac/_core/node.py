@@ -37,15 +37,16 @@ class Op:
     output cotangent ``g``; ``jvp[i](t, ans, *inputs, **params)`` returns the output
     tangent caused by the tangent ``t`` of input ``i``. Rules use autojac ops, so they are
     differentiable again, and must accept extra leading batch dimensions on ``g``/``t``.
-    ``None`` as a rule marks an input as non-differentiable.
+    ``None`` as a rule marks an input as non-differentiable. ``sparsity`` is the op's pattern
+    rule for ``autojac.sparse`` (an ``ops._patterns.Sparsity``; ``None``: dense, with a warning).
     """
 
     __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "grad_name",
-                 "cast", "n_out", "n_in", "__weakref__")
+                 "cast", "n_out", "n_in", "sparsity", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
                  saves_inputs: bool = True, saves_ans: bool = False, grad_name: str | None = None,
-                 cast: str | None = None, n_out: int = 1) -> None:
+                 cast: str | None = None, n_out: int = 1, sparsity: Any = None) -> None:
         self.name = name
         self.forward = forward
         self.vjp = tuple(vjp)
@@ -56,6 +57,7 @@ class Op:
         self.cast = cast  # None, "promote" (binary type promotion) or "float" (ints become float)
         self.n_out = n_out
         self.n_in = len(self.vjp)
+        self.sparsity = sparsity
         if n_out > 1 and not saves_ans:
             raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _dtype
+from .._core import patterns as _patterns
 from .._core.forward import LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
@@ -22,7 +23,7 @@ __all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach
 # holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
 # rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
 conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=False)
+                saves_inputs=False, sparsity=_patterns.LINEAR)
 
 
 def conj(x):
@@ -33,19 +34,19 @@ def conj(x):
 
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
-                cast: str | None = "float", grad_name: str | None = None) -> Op:
+                cast: str | None = "float", grad_name: str | None = None, sparsity=_patterns.ELEMENTWISE) -> Op:
     """A unary op whose derivative is a pointwise factor ``deriv(ans, x)`` (holomorphic for complex
     inputs: the VJP is ``g * conj(deriv)``, the JVP ``t * deriv``).
 
     ``uses`` says what ``deriv`` reads: ``"x"``, ``"ans"`` or ``"both"`` (decides what is
-    saved and version-checked).
+    saved and version-checked). Its sparsity pattern is the identity (nonlinear unless told).
     """
     return defop(
         name, forward,
         vjp=(lambda g, ans, x: g * conj(deriv(ans, x)),),
         jvp=(lambda t, ans, x: t * deriv(ans, x),),
         saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
-        cast=cast, grad_name=grad_name,
+        cast=cast, grad_name=grad_name, sparsity=sparsity,
     )
 
 
@@ -85,8 +86,12 @@ def named(t: Tensor, grad_name: str) -> Tensor:
 
 
 def binary(name: str, forward: Callable, da: Callable | None, db: Callable | None, *,
-           uses: str = "x", cast: str = "promote", grad_name: str | None = None) -> Op:
-    """A binary op with pointwise partials ``da(ans, a, b)`` and ``db(ans, a, b)``."""
+           uses: str = "x", cast: str = "promote", grad_name: str | None = None, sparsity=None) -> Op:
+    """A binary op with pointwise partials ``da(ans, a, b)`` and ``db(ans, a, b)``.
+
+    Its sparsity pattern is the union of the broadcast inputs' (every second partial may be nonzero
+    unless ``sparsity`` says otherwise).
+    """
     return defop(
         name, forward,
         vjp=(None if da is None else (lambda g, ans, a, b: g * conj(da(ans, a, b))),
@@ -94,8 +99,11 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
         jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
         saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
-        cast=cast, grad_name=grad_name,
+        cast=cast, grad_name=grad_name, sparsity=sparsity or _BINARY,
     )
+
+
+_BINARY = _patterns.binary_pattern()
 
 
 def attach(**methods: Callable) -> None:

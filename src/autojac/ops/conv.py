@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from .._core.patterns import DENSE, Sparsity
 from .._tensor import Tensor
 from ._declare import defop, named
 
@@ -125,6 +126,81 @@ def _conv_weight_grad_forward(x, gy, kernel, stride, padding, dilation, groups):
     return gw.reshape(gw.shape[:-3] + (groups * gw.shape[-2], x.shape[-d - 1] // groups) + tuple(kernel))
 
 
+# --------------------------------------------------------------------------- sparsity pattern
+def _conv_hits(x_shape: tuple, w, x_const, stride, padding, dilation, groups, w_active: bool) -> tuple:
+    """Every product ``x[xi] * w[wi]`` that output ``oi`` of the convolution sums, as three index
+    arrays (``x`` padding left out; a constant ``w``'s zeros and, for ``wi``, a constant ``x``'s too)."""
+    d = len(stride)
+    ids = np.arange(1, math.prod(x_shape) + 1, dtype=np.int64).reshape(x_shape)  # 0 marks padding
+    cols, out = _columns(ids, w.shape[-d:], stride, padding, dilation, groups)
+    cols = cols - 1  # (G, N*P, K), -1 where padding
+    wid = _weight_matrix(np.arange(w.size).reshape(w.shape), d, groups)  # (G, Cog, K)
+    g_, np_, cog = cols.shape[0], cols.shape[1], wid.shape[1]
+    place = _to_output(np.arange(g_ * np_ * cog).reshape(g_, np_, cog), x_shape[0], out, groups).ravel()
+    pos = np.empty(place.size, dtype=np.int64)
+    pos[place] = np.arange(place.size)  # (g, r, c) -> flat output position
+    pos = pos.reshape(g_, np_, cog)
+    wnz = np.ones(wid.shape, bool) if w_active else _weight_matrix(w, d, groups) != 0
+    xnz = cols >= 0
+    if x_const is not None:
+        xnz &= x_const.ravel()[np.maximum(cols, 0)] != 0
+    gi, ri, ci, ki = np.nonzero(xnz[:, :, None, :] & wnz[:, None, :, :])
+    return pos[gi, ri, ci], cols[gi, ri, ki], wid[gi, ci, ki]
+
+
+def _bool_csr(rows, cols, shape):
+    import scipy.sparse as sp
+
+    return sp.csr_array((np.ones(rows.size, bool), (rows, cols)), shape=shape)
+
+
+def _conv_pattern_local(op, out_shape, args, params, active):
+    """Output ``(n, co, p)`` reads the window of ``x`` at ``p`` (where ``w`` is nonzero, if ``w`` is
+    constant), the weights of channel ``co`` (where the window is not padding), and ``b[co]``."""
+    x, w, b = args
+    d = len(params["stride"])
+    if np.ndim(x) != d + 2 or np.ndim(w) != d + 2:
+        return DENSE.local(op, out_shape, args, params, active)
+    m = math.prod(out_shape)
+    res: list = [None, None, None]
+    if active[0]:
+        oi, xi, _ = _conv_hits(x.shape, w, None, **params, w_active=active[1])
+        res[0] = _bool_csr(oi, xi, (m, x.size))
+    if active[1]:
+        oi, _, wi = _conv_hits(x.shape, w, None if active[0] else x, **params, w_active=True)
+        res[1] = _bool_csr(oi, wi, (m, w.size))
+    if b is not None and active[2]:
+        co = np.broadcast_to(np.arange(out_shape[1]).reshape((1, -1) + (1,) * d), out_shape).ravel()
+        res[2] = _bool_csr(np.arange(m), co, (m, b.size))
+    return tuple(res)
+
+
+def _conv_input_grad_pattern_local(op, out_shape, args, params, active):
+    """The transposed convolution ``u = C(., w)^T gy``: ``u[xi]`` reads ``gy[oi]`` and ``w[wi]`` for every
+    product of the forward convolution that reads ``x[xi]``."""
+    gy, w = args
+    p = {k: params[k] for k in ("stride", "padding", "dilation", "groups")}
+    d = len(p["stride"])
+    if np.ndim(gy) != d + 2 or np.ndim(w) != d + 2:
+        return DENSE.local(op, out_shape, args, params, active)
+    m = math.prod(out_shape)
+    res: list = [None, None]
+    if active[0]:
+        oi, xi, _ = _conv_hits(tuple(out_shape), w, None, **p, w_active=active[1])
+        res[0] = _bool_csr(xi, oi, (m, gy.size))
+    if active[1]:
+        oi, xi, wi = _conv_hits(tuple(out_shape), w, None, **p, w_active=True)
+        if not active[0]:  # a constant gy: its zeros are structural
+            keep = gy.ravel()[oi] != 0
+            xi, wi = xi[keep], wi[keep]
+        res[1] = _bool_csr(xi, wi, (m, w.size))
+    return tuple(res)
+
+
+_CONV_PATTERN = Sparsity(_conv_pattern_local, nonlinear=((0, 1),))
+_CONV_INPUT_GRAD_PATTERN = Sparsity(_conv_input_grad_pattern_local, nonlinear=((0, 1),))
+
+
 # --------------------------------------------------------------------------- the three primitives
 def _bias_grad(g, d: int):
     return g.sum(dim=(-d - 2,) + tuple(range(-d, 0)))
@@ -149,7 +225,7 @@ _conv = defop(
     jvp=(lambda t, ans, x, w, b, **p: _conv(t, w, None, **p),
          lambda t, ans, x, w, b, **p: _conv(x, t, None, **p),
          lambda t, ans, x, w, b, stride, **p: _bias_tangent(t, len(stride))),
-    grad_name="ConvolutionBackward0",
+    grad_name="ConvolutionBackward0", sparsity=_CONV_PATTERN,
 )
 _conv_dx = defop(
     "convolution_input_grad", _conv_input_grad_forward,
@@ -157,7 +233,7 @@ _conv_dx = defop(
          lambda u, ans, gy, w, size, stride, **p: _conv_dw(u, gy, kernel=_size(w, len(stride)), stride=stride, **p)),
     jvp=(lambda t, ans, gy, w, **p: _conv_dx(t, w, **p),
          lambda t, ans, gy, w, **p: _conv_dx(gy, t, **p)),
-    grad_name="ConvolutionBackwardBackward0",
+    grad_name="ConvolutionBackwardBackward0", sparsity=_CONV_INPUT_GRAD_PATTERN,
 )
 _conv_dw = defop(
     "convolution_weight_grad", _conv_weight_grad_forward,

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._core.forward import has_tangent
 from .._core.node import nondiff
+from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor, _wrap
 from ._declare import apply, attach, binary, conj, defop, elementwise, inplace, lift, named, operand, renamed
 
@@ -16,21 +17,22 @@ _EMPTY: dict = {}
 # --------------------------------------------------------------------------- arithmetic
 add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans)),
-               saves_inputs=False, cast="promote")
+               saves_inputs=False, cast="promote", sparsity=LINEAR)
 sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
-               saves_inputs=False, cast="promote")
+               saves_inputs=False, cast="promote", sparsity=LINEAR)
 mul_op = defop("mul", np.multiply,
                vjp=(lambda g, ans, a, b: g * conj(b), lambda g, ans, a, b: g * conj(a)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) * b, lambda t, ans, a, b: lift(t, b, ans) * a),
-               saves_inputs="cross", cast="promote")
+               saves_inputs="cross", cast="promote", sparsity=binary_pattern(((0, 1),)))
 div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / conj(b), lambda g, ans, a, b: -g * conj(a) / conj(b * b)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
-               cast="float")
+               cast="float", sparsity=binary_pattern(((0, 1), (1, 1))))
 # x / number: PyTorch saves only the number ("cross": x's version is not checked, the node is freed
 # after backward like PyTorch's), so a later in-place write to x is allowed
-_div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs="cross", cast="float")
+_div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs="cross", cast="float",
+                       sparsity=div_op.sparsity)
 
 
 def _div(a, b):
@@ -38,7 +40,7 @@ def _div(a, b):
 
 
 neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
-            saves_inputs=False)
+            saves_inputs=False, sparsity=LINEAR)
 
 
 def _pow_forward(a, b):
@@ -185,7 +187,7 @@ def _abs_jvp(t, ans, x):
     return t * sign(x)
 
 
-abs = defop("abs", np.abs, vjp=(_abs_vjp,), jvp=(_abs_jvp,))  # noqa: A001
+abs = defop("abs", np.abs, vjp=(_abs_vjp,), jvp=(_abs_jvp,), sparsity=ELEMENTWISE)  # noqa: A001
 absolute = abs
 exp = elementwise("exp", np.exp, lambda ans, x: ans, uses="ans")
 log = elementwise("log", np.log, lambda ans, x: 1.0 / x)
@@ -207,20 +209,20 @@ tanh_backward = defop(
     "tanh_backward", lambda g, ans: g * (1 - ans * ans),
     vjp=(lambda gg, r, g, ans: tanh_backward(gg, ans), lambda gg, r, g, ans: -2.0 * gg * g * ans),
     jvp=(lambda t, r, g, ans: tanh_backward(lift(t, g, r), ans), lambda t, r, g, ans: -2.0 * lift(t, ans, r) * g * ans),
-    cast="promote", grad_name="TanhBackwardBackward0",
+    cast="promote", grad_name="TanhBackwardBackward0", sparsity=binary_pattern(),
 )
 sigmoid_backward = defop(
     "sigmoid_backward", lambda g, ans: g * ans * (1 - ans),
     vjp=(lambda gg, r, g, ans: sigmoid_backward(gg, ans), lambda gg, r, g, ans: gg * g * (1.0 - 2.0 * ans)),
     jvp=(lambda t, r, g, ans: sigmoid_backward(lift(t, g, r), ans),
          lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
-    cast="promote", grad_name="SigmoidBackwardBackward0",
+    cast="promote", grad_name="SigmoidBackwardBackward0", sparsity=binary_pattern(),
 )
 # (complex values take the composite formula: the fused kernels' own rules are written for real ones)
 tanh = defop("tanh", np.tanh,
              vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
              jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
-             saves_inputs=False, saves_ans=True, cast="float")
+             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
 
 
 def _sigmoid_forward(x):
@@ -236,7 +238,7 @@ sigmoid = defop("sigmoid", _sigmoid_forward,
                      else sigmoid_backward(g, ans),),
                 jvp=(lambda t, ans, x: t * (ans * (1 - ans)) if ans._data.dtype.kind == "c"
                      else sigmoid_backward(t, ans),),
-                saves_inputs=False, saves_ans=True, cast="float")
+                saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
 
 
 def _real_only(x, message: str) -> None:
@@ -250,7 +252,8 @@ def _relu_forward(x):
     return np.maximum(x, 0)
 # a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the input is <= 0
 relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans > 0, g, 0.0),),
-             jvp=(lambda t, ans, x: where(ans > 0, t, 0.0),), saves_inputs=False, saves_ans=True)
+             jvp=(lambda t, ans, x: where(ans > 0, t, 0.0),), saves_inputs=False, saves_ans=True,
+             sparsity=ELEMENTWISE)
 
 
 def _softplus_forward(x, beta=1.0, threshold=20.0):
@@ -265,7 +268,7 @@ def _softplus_deriv(g, ans, x, beta=1.0, threshold=20.0):
 
 
 softplus = defop("softplus", _softplus_forward,
-                 vjp=(_softplus_deriv,), jvp=(_softplus_deriv,), cast="float")
+                 vjp=(_softplus_deriv,), jvp=(_softplus_deriv,), cast="float", sparsity=ELEMENTWISE)
 
 
 def sign(input) -> Tensor:
@@ -275,7 +278,8 @@ def sign(input) -> Tensor:
 
 # PyTorch's zeros_like(grad): the derivative of a piecewise-constant op (0, not nan, for an inf cotangent)
 zero_grad = defop("zeros_like", lambda g: np.zeros_like(g), vjp=(lambda gg, ans, g: zero_grad(gg),),
-                  jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=False)
+                  jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=False,
+                  sparsity=ZERO)
 
 
 def _piecewise_constant(name: str, forward, **kw):
@@ -283,7 +287,7 @@ def _piecewise_constant(name: str, forward, **kw):
     def fwd(x, **params):
         return x.copy() if x.dtype.kind in "iub" else forward(x, **params)  # integers are already integral
     return defop(name, fwd, vjp=(lambda g, ans, x, **p: zero_grad(g),), jvp=(lambda t, ans, x, **p: zero_grad(t),),
-                 saves_inputs=False, **kw)
+                 saves_inputs=False, sparsity=ZERO, **kw)
 
 
 def _sign_forward(x):
@@ -295,7 +299,7 @@ def _sign_forward(x):
 
 
 _sign_op = defop("sign", _sign_forward, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                 saves_inputs=False)
+                 saves_inputs=False, sparsity=ZERO)
 
 
 def _sign(x):
@@ -327,7 +331,7 @@ def _clamp_vjp(g, ans, x, lo, hi):
 
 
 clamp_op = defop("clamp", _clamp_forward, vjp=(_clamp_vjp, None, None), jvp=(_clamp_vjp, None, None),
-                 cast="promote", grad_name="ClampBackward1")
+                 cast="promote", grad_name="ClampBackward1", sparsity=ELEMENTWISE)
 _clamp_min_op = renamed(clamp_op, "ClampMinBackward0")
 _clamp_max_op = renamed(clamp_op, "ClampMaxBackward0")
 
@@ -352,7 +356,7 @@ clamp_tensor_op = defop(
     jvp=(lambda t, ans, x, lo, hi: where(_clamp_mask(x, lo, hi), lift(t, x, ans), 0.0),
          lambda t, ans, x, lo, hi: where(_lo_wins(x, lo, hi), lift(t, lo, ans), 0.0),
          lambda t, ans, x, lo, hi: where(_hi_wins(x, lo, hi), lift(t, hi, ans), 0.0)),
-    cast="promote", grad_name="ClampBackward0",
+    cast="promote", grad_name="ClampBackward0", sparsity=binary_pattern(ALL),
 )
 
 
@@ -402,13 +406,13 @@ maximum_op = defop("maximum", np.maximum,
                         lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, a, b),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, b, a)),
-                   cast="promote")
+                   cast="promote", sparsity=binary_pattern())
 minimum_op = defop("minimum", np.minimum,
                    vjp=(lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a),
                         lambda g, ans, a, b: _max_vjp(g, ans, a, b, a, b)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, b, a),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, a, b)),
-                   cast="promote")
+                   cast="promote", sparsity=binary_pattern())
 
 
 def maximum(input, other, *, out=None) -> Tensor:
@@ -439,7 +443,7 @@ def _nan_aware(name: str, forward, wins):
         vjp=(lambda g, ans, a, b: where(takes_a(a, b), g, 0.0), lambda g, ans, a, b: where(takes_a(a, b), 0.0, g)),
         jvp=(lambda t, ans, a, b: where(takes_a(a, b), lift(t, a, ans), 0.0),
              lambda t, ans, a, b: where(takes_a(a, b), 0.0, lift(t, b, ans))),
-        cast="promote",
+        cast="promote", sparsity=binary_pattern(),
     )
 
 
@@ -463,7 +467,7 @@ where_op = defop(
     vjp=(None, lambda g, ans, c, a, b: where(c, g, 0.0), lambda g, ans, c, a, b: where(c, 0.0, g)),
     jvp=(None, lambda t, ans, c, a, b: where(c, lift(t, a, ans), 0.0),
          lambda t, ans, c, a, b: where(c, 0.0, lift(t, b, ans))),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=LINEAR,  # both branches, whatever the condition: valid at every point
 )
 
 
@@ -631,7 +635,7 @@ def _rpow_method(self, base):
 # the overwritten value gets a zero gradient (not 0 * g: nan and inf must not leak through)
 _fill_op = defop("fill", lambda x, value: np.full_like(x, value),
                  vjp=(lambda g, ans, x, value: zero_grad(g),), jvp=(lambda t, ans, x, value: zero_grad(t),),
-                 saves_inputs=False)
+                 saves_inputs=False, sparsity=ZERO)
 _zero_op = renamed(_fill_op, "ZeroBackward0")
 
 

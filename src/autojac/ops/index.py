@@ -11,6 +11,7 @@ import numpy as np
 
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
+from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap
 from ._declare import attach, defop, inplace, named, operand, renamed
 from .shape import mark_view
@@ -151,19 +152,19 @@ take = defop(
     "index", _take_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 scatter = defop(
     "index_scatter", _scatter_forward,
     vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexBackwardBackward0",
+    saves_inputs=False, grad_name="IndexBackwardBackward0", sparsity=SCATTER,
 )
 fill_zero = defop(
     "index_fill", _fill_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexFillBackward0",
+    saves_inputs=False, grad_name="IndexFillBackward0", sparsity=MOVE,
 )
 
 
@@ -182,7 +183,7 @@ put = defop(
     vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, _extra(g, ans)),
          lambda g, ans, x, v, idx, basic: take(g, idx, basic, _extra(g, ans))),
     jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, t.ndim - x.ndim), _put_jvp_v),
-    saves_inputs=False, grad_name="CopySlices",
+    saves_inputs=False, grad_name="CopySlices", sparsity=MOVE,
 )
 
 _index_put_op = renamed(put, "IndexPutBackward0")  # x[advanced] = v; a basic index gives CopySlices
@@ -229,7 +230,7 @@ def _named_take(idx, basic: bool):
         from .._core.node import Op
 
         op = _TAKE_NAMES[name] = Op("index", take.forward, take.vjp, take.jvp, saves_inputs=False,
-                                    grad_name=name)
+                                    grad_name=name, sparsity=take.sparsity)
     return op
 
 
@@ -300,7 +301,7 @@ pad_zeros = defop(
     vjp=(lambda g, ans, x, widths: take(
         g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
     jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 
 

@@ -38,6 +38,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._core.grad_mode import STATE
+from .._core.patterns import ZERO, batched_matrix_pattern, reduce_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, defop, lift, renamed
 from .elementwise import abs as _abs
@@ -243,10 +244,11 @@ def _inv_jvp(t, ans, a):
     return -(ans @ t @ ans)
 
 
+_MATRIX = batched_matrix_pattern((2,), 2)  # a matrix of each batch entry from the matrix at the same entry
 _inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
-             saves_ans=True, grad_name="LinalgInvExBackward0")
+             saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX)
 _inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
-                     saves_ans=True, grad_name="LinalgInvExBackward0")
+                     saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX)
 
 _det_hess = defop(
     "det_hessian", _det_hess_forward,
@@ -273,7 +275,7 @@ _det = defop(
     "linalg_det", lambda a: np.linalg.det(a),
     vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * _cof(A, ans),),
     jvp=(lambda t, ans, A: (_cof(A, ans) * t).sum((-2, -1)),),
-    saves_ans=True, grad_name="LinalgDetBackward0",
+    saves_ans=True, grad_name="LinalgDetBackward0", sparsity=batched_matrix_pattern((2,), 0),
 )
 
 
@@ -286,12 +288,12 @@ def _given_or(i: int):
 
 # slogdet as two single-output ops sharing one LAPACK call; sign has no derivative (rule None)
 _sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=False,
-              grad_name="LinalgSlogdetBackward0")
+              grad_name="LinalgSlogdetBackward0", sparsity=ZERO)
 _logabsdet = defop(
     "linalg_slogdet", _given_or(1),
     vjp=(lambda g, ans, A, pre=None: g.unsqueeze(-1).unsqueeze(-1) * _inv_lenient(A).mT, None),
     jvp=(lambda t, ans, A, pre=None: (_inv_lenient(A).mT * t).sum((-2, -1)), None),
-    grad_name="LinalgSlogdetBackward0",
+    grad_name="LinalgSlogdetBackward0", sparsity=batched_matrix_pattern((2, None), 0),
 )
 
 
@@ -329,8 +331,15 @@ def _solve_jvp_b(t, ans, A, B, left, vec):
     return _solve(A, _pad_batch(t, B, 1 if vec else 2, ans.ndim - (1 if vec else 2)), left=left, vec=vec)
 
 
+def _vec(args: tuple, params: dict) -> bool:
+    """Whether ``linalg_solve``'s right-hand side is a (batch of) vector(s)."""
+    return bool(params["vec"] if "vec" in params else (args[3] if len(args) > 3 else False))
+
+
 _solve = defop("linalg_solve", _solve_forward, vjp=(_solve_vjp_a, _solve_vjp_b), jvp=(_solve_jvp_a, _solve_jvp_b),
-               saves_ans=True, grad_name="LinalgSolveExBackward0")
+               saves_ans=True, grad_name="LinalgSolveExBackward0",
+               sparsity=batched_matrix_pattern(lambda args, p: (2, 1 if _vec(args, p) else 2),
+                                               lambda args, p: 1 if _vec(args, p) else 2))
 
 
 # --------------------------------------------------------------------------- public functions
@@ -579,7 +588,7 @@ def _cholesky_jvp(t, ans, A, upper):
 
 
 _cholesky = defop("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                  saves_inputs=False, saves_ans=True, grad_name="LinalgCholeskyExBackward0")
+                  saves_inputs=False, saves_ans=True, grad_name="LinalgCholeskyExBackward0", sparsity=_MATRIX)
 _cholesky_old = renamed(_cholesky, "CholeskyBackward0")
 
 
@@ -978,7 +987,7 @@ def _vnorm_jvp(t, ans, x, ord, dims, keepdim):
 
 
 _vnorm = defop("linalg_vector_norm", _vnorm_forward, vjp=(_vnorm_vjp,), jvp=(_vnorm_jvp,), saves_ans=True,
-               grad_name="LinalgVectorNormBackward0")
+               grad_name="LinalgVectorNormBackward0", sparsity=reduce_pattern(dims_at=2))
 
 _NARROWER = {"float16": 1, "float32": 2, "float64": 3, "complex64": 2, "complex128": 3}
 
@@ -1391,7 +1400,7 @@ def _expm_block(A: Tensor, E: Tensor) -> Tensor:
 _matrix_exp = defop("linalg_matrix_exp", _expm_forward,
                     vjp=(lambda g, ans, A: _expm_block(A.mT, g),),
                     jvp=(lambda t, ans, A: _expm_block(A, t),),
-                    grad_name="LinalgMatrixExpBackward0")
+                    grad_name="LinalgMatrixExpBackward0", sparsity=_MATRIX)
 
 
 def matrix_exp(A: Tensor) -> Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, lift, named
 from .elementwise import where
@@ -80,7 +81,7 @@ def _matmul_op(grad_name: str):
     # "cross": each rule reads only the other operand, so, as PyTorch, a write to an operand that
     # requires grad is fine when the other does not
     return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
-                 cast="promote", grad_name=grad_name, saves_inputs="cross")
+                 cast="promote", grad_name=grad_name, saves_inputs="cross", sparsity=MATMUL)
 
 
 _mm = _matmul_op("MmBackward0")

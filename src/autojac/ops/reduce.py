@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._core.patterns import ELEMENTWISE, fiberwise_pattern, reduce_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named, renamed
 from .elementwise import where
@@ -70,9 +71,9 @@ def _sum_forward(x, dims, keepdim):
 _sum = defop("sum", _sum_forward,
              vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
              jvp=(lambda t, ans, x, dims, keepdim: _sum(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-             saves_inputs=False)
+             saves_inputs=False, sparsity=reduce_pattern(nonlinear=()))
 _sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=False,
-                 grad_name="SumBackward1")
+                 grad_name="SumBackward1", sparsity=_sum.sparsity)
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
@@ -108,10 +109,10 @@ _mean = defop(
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
     jvp=(lambda t, ans, x, dims, keepdim: _mean(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=_sum.sparsity,
 )
 _mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=False,
-                  grad_name="MeanBackward1")
+                  grad_name="MeanBackward1", sparsity=_sum.sparsity)
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -178,7 +179,7 @@ _prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
               vjp=(_prod_vjp,),
               jvp=(lambda t, ans, x, dims, keepdim: _sum(
                   t * _prod_others(x, dims), _shift(dims, t.ndim - x.ndim), keepdim),),
-              saves_ans=True)
+              saves_ans=True, sparsity=reduce_pattern())
 
 
 _prod_dim = renamed(_prod, "ProdBackward1")
@@ -230,12 +231,14 @@ def _reduce_extreme(fn):
     return forward
 
 
-_amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+              sparsity=reduce_pattern())  # the whole fiber, not just the current maximum: valid everywhere
+_amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+              sparsity=reduce_pattern())
 _max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-                 grad_name="MaxBackward1")
+                 grad_name="MaxBackward1", sparsity=_amax.sparsity)
 _min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-                 grad_name="MinBackward1")
+                 grad_name="MinBackward1", sparsity=_amax.sparsity)
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -274,7 +277,7 @@ def _dim_extreme(np_arg, name: str):
                  vjp=(_select_vjp, None),
                  jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
                      _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
-                 saves_inputs=False)
+                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2))  # the fiber, not the argmax at x
 
 
 _max_dim = _dim_extreme(np.argmax, "max")
@@ -396,7 +399,7 @@ def _std_rule(g, ans, v):
 
 
 _std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=False, saves_ans=True,
-                  cast="float", grad_name="StdBackward0")
+                  cast="float", grad_name="StdBackward0", sparsity=ELEMENTWISE)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
@@ -459,7 +462,7 @@ def _norm2_jvp(t, ans, x, dims, keepdim):
 
 
 _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1")
+               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern())
 
 
 # General p: d||x||_p/dx = sgn(x) (|x| / ||x||)^(p-1) (PyTorch's norm_backward/norm_jvp). For p >= 2
@@ -489,7 +492,7 @@ def _pnorm_jvp(t, ans, x, p, dims, keepdim):
 
 
 _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1")
+               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -555,7 +558,7 @@ _lse = defop(
          unreduce(g, tuple(x.shape), dims, keepdim) * conj(_lse_weights(ans, x, dims, keepdim)),),
     jvp=(lambda t, ans, x, dims, keepdim:
          _sum(t * _lse_weights(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim),),
-    saves_ans=True, cast="float",
+    saves_ans=True, cast="float", sparsity=reduce_pattern(),
 )
 
 
@@ -585,7 +588,7 @@ def _softmax_rule(g, ans, x, dim):
 
 
 _softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
-                 saves_inputs=False, saves_ans=True, cast="float")
+                 saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern())
 
 
 def _log_softmax_forward(x, dim):
@@ -612,7 +615,7 @@ def _log_softmax_jvp(t, ans, x, dim):
 
 
 _log_softmax = defop("log_softmax", _log_softmax_forward, vjp=(_log_softmax_vjp,), jvp=(_log_softmax_jvp,),
-                     saves_inputs=False, saves_ans=True, cast="float")
+                     saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern())
 
 
 def _softmax_dim(input: Tensor, dim, dtype) -> tuple:

@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._core.patterns import SELECT, scan_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, inplace, renamed
 from .elementwise import exp, log, where
@@ -40,12 +41,12 @@ def _rcumsum_forward(x, dim):
 _cumsum = defop("cumsum", _cumsum_forward,
                 vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                 jvp=(lambda t, ans, x, dim: _cumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                saves_inputs=False)
+                saves_inputs=False, sparsity=scan_pattern(nonlinear=()))
 # reverse cumsum (sum over k >= j): cumsum's adjoint, and the other way round
 _rcumsum = defop("reverse_cumsum", _rcumsum_forward,
                  vjp=(lambda g, ans, x, dim: _cumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                  jvp=(lambda t, ans, x, dim: _rcumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                 saves_inputs=False, grad_name="CumsumBackward0")
+                 saves_inputs=False, grad_name="CumsumBackward0", sparsity=scan_pattern(reverse=True, nonlinear=()))
 
 
 def _prepare(input: Tensor, dim: int, dtype) -> tuple[Tensor, int]:
@@ -108,7 +109,8 @@ def _cumprod_jvp(t, ans, x, dim):
     return (_last(t, ax).unsqueeze(-2) * m).sum(-1).movedim(-1, ax)
 
 
-_cumprod = defop("cumprod", _cumprod_forward, vjp=(_cumprod_vjp,), jvp=(_cumprod_jvp,), saves_ans=True)
+_cumprod = defop("cumprod", _cumprod_forward, vjp=(_cumprod_vjp,), jvp=(_cumprod_jvp,), saves_ans=True,
+                 sparsity=scan_pattern())
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
@@ -170,7 +172,8 @@ def _lcse_jvp(t, ans, x, dim):
     return exp(_lcse(x + pos, ax) - a) - exp(_lcse(x + neg, ax) - a)
 
 
-_lcse = defop("logcumsumexp", _lcse_forward, vjp=(_lcse_vjp,), jvp=(_lcse_jvp,), saves_ans=True, cast="float")
+_lcse = defop("logcumsumexp", _lcse_forward, vjp=(_lcse_vjp,), jvp=(_lcse_jvp,), saves_ans=True, cast="float",
+              sparsity=scan_pattern())
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
@@ -263,6 +266,8 @@ def _cum_ops() -> tuple[dict, dict]:
 
 
 _CUM_OPS, _CUM_0D = _cum_ops()
+for _op in _CUM_OPS.values():
+    _op.sparsity = SELECT  # where the running extreme sits depends on the values
 
 
 # --------------------------------------------------------------------------- diff

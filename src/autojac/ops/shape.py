@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._core.broadcast import expand as _expand_op
+from .._core.patterns import LINEAR, MOVE, RESHAPE
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named
 
@@ -56,7 +57,7 @@ def _reshape_op(name: str, grad_name: str):
         name, lambda x, shape: x.reshape(shape),
         vjp=(lambda g, ans, x, shape: g.reshape(tuple(g.shape[:_nb(g, ans)]) + tuple(x.shape)),),
         jvp=(lambda t, ans, x, shape: t.reshape(tuple(t.shape[:t.ndim - x.ndim]) + tuple(shape)),),
-        saves_inputs=False, grad_name=grad_name,
+        saves_inputs=False, grad_name=grad_name, sparsity=RESHAPE,
     )
 
 
@@ -174,7 +175,7 @@ def _permute_op(grad_name: str):
         "permute", lambda x, dims: x.transpose(dims),
         vjp=(lambda g, ans, x, dims: _permute_raw(g, _shift(_nb(g, ans), _inverse(dims))),),
         jvp=(lambda t, ans, x, dims: _permute_raw(t, _shift(t.ndim - x.ndim, dims)),),
-        saves_inputs=False, grad_name=grad_name,
+        saves_inputs=False, grad_name=grad_name, sparsity=MOVE,
     )
 
 
@@ -383,7 +384,7 @@ def _cat_op(n: int):
     op = _cat_ops.get(n)
     if op is None:
         op = _cat_ops[n] = defop("cat", _cat_forward, vjp=tuple(_cat_vjp(i) for i in range(n)),
-                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False)
+                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False, sparsity=MOVE)
     return op
 
 
@@ -471,7 +472,7 @@ def _stack_name(op):
     named = _stack_names.get(op)
     if named is None:
         named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
-                                      grad_name="StackBackward0")
+                                      grad_name="StackBackward0", sparsity=op.sparsity)
     return named
 
 
@@ -542,7 +543,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 # --------------------------------------------------------------------------- copies and casts
 _clone = defop("clone", lambda x: x.copy(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-               saves_inputs=False)
+               saves_inputs=False, sparsity=LINEAR)
 
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
@@ -557,7 +558,7 @@ def _cast_forward(x, dtype):
 _cast = defop("to", _cast_forward,
               vjp=(lambda g, ans, x, dtype: _cast_to(g, x.dtype),),
               jvp=(lambda t, ans, x, dtype: _cast_to(t, _dtype.FROM_NP[dtype]),),
-              saves_inputs=False, grad_name="ToCopyBackward0")
+              saves_inputs=False, grad_name="ToCopyBackward0", sparsity=LINEAR)
 
 
 def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
@@ -620,7 +621,7 @@ attach(
 # The same storage under a new tensor object (in the graph, identity rules): what
 # make_dual/unpack_dual return, as PyTorch returns views there.
 alias = defop("alias", lambda x: x.view(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-              saves_inputs=False, grad_name="AliasBackward0")
+              saves_inputs=False, grad_name="AliasBackward0", sparsity=LINEAR)
 
 
 # =========================================================================== flip, roll, repeat, rot90, pad
@@ -646,7 +647,7 @@ _flip = defop(
     "flip", lambda x, dims: np.flip(x, dims).copy() if dims else x.copy(),
     vjp=(lambda g, ans, x, dims: _flip(g, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, dims: _flip(t, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 
 
@@ -694,7 +695,7 @@ _roll = defop(
     "roll", _roll_forward,
     vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, _nb(g, ans)),),
     jvp=(lambda t, ans, x, shifts, dims: _roll_batched(t, shifts, dims, t.ndim - x.ndim),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 
 
@@ -736,7 +737,7 @@ def _repeat_jvp(t, ans, x, reps):
 
 
 _repeat = defop("repeat", lambda x, reps: np.tile(x, reps), vjp=(_repeat_vjp,), jvp=(_repeat_jvp,),
-                saves_inputs=False)
+                saves_inputs=False, sparsity=MOVE)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -820,7 +821,7 @@ _rot90 = defop(
     "rot90", _rot90_forward,
     vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, k, dims: _rot90(t, k, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 
 
@@ -860,7 +861,7 @@ _cpad = defop(
     "constant_pad_nd", _cpad_forward,
     vjp=(lambda g, ans, x, widths, value: _cpad_adjoint(g, widths, _nb(g, ans)),),
     jvp=(lambda t, ans, x, widths, value: _cpad(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths), 0),),
-    saves_inputs=False,
+    saves_inputs=False, sparsity=MOVE,
 )
 
 _PAD_SUPPORT = "\n".join([

@@ -15,6 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._core.patterns import SELECT
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, renamed
 from .index import take
@@ -25,6 +26,8 @@ _sort_op = renamed(take, "SortBackward0")
 _sort_stable_op = renamed(take, "SortBackward1")  # the overload with a ``stable`` argument
 _topk_op = renamed(take, "TopkBackward0")
 _kth_op = renamed(take, "KthvalueBackward0")
+for _op in (_sort_op, _sort_stable_op, _topk_op, _kth_op):
+    _op.sparsity = SELECT  # the positions depend on the values: a global pattern reads the whole fiber
 
 
 def _result(name: str, fields=("values", "indices")):

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .._core.patterns import ELEMENTWISE
+from .._core.patterns import ELEMENTWISE, Sparsity, fibers, groups
 from .._tensor import Tensor, _wrap, _wrap_dim
 from . import _specfun
 from ._declare import attach, defop, inplace, named, renamed
@@ -762,7 +762,15 @@ def _ce_jvp(tan, ans, x, t, wt, scale, cdim, reduction):
     return per.sum(tuple(range(-(x.ndim - 1), 0))) if x.ndim > 1 else per
 
 
-_cross_entropy_op = defop("nll_loss", _ce_forward, vjp=(_ce_vjp,), jvp=(_ce_jvp,), cast="float")
+def _ce_pattern(op, out_shape, args, params, active):
+    """Each loss reads its sample's logits over the classes (every logit when reduced)."""
+    x = args[0]
+    dims = (params["cdim"],) if params["reduction"] == "none" else tuple(range(np.ndim(x)))
+    return (groups(fibers(np.shape(x), dims), int(np.size(x))) if active[0] else None,)
+
+
+_cross_entropy_op = defop("nll_loss", _ce_forward, vjp=(_ce_vjp,), jvp=(_ce_jvp,), cast="float",
+                          sparsity=Sparsity(_ce_pattern, ((0, 0),)))
 
 
 def _cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,

@@ -84,6 +84,10 @@ TABLE = {
     "expand": lambda T, x: (x.unsqueeze(0).expand(2, N) * _t(T, SCALE)).sum(0),
     "activations": lambda T, x: T.sigmoid(x) * T.nn.functional.softplus(x.roll(4)) + x.norm() * 0.1,
     "banded5": banded5,
+    "pooling_cross_entropy": lambda T, x: T.cat([
+        T.nn.functional.max_pool1d(x.reshape(1, N), 3, stride=2, padding=1).reshape(-1),
+        T.nn.functional.max_pool2d(x.reshape(1, 3, 4), 2, stride=1).reshape(-1),
+        T.nn.functional.cross_entropy(x.reshape(4, 3), _t(T, np.array([0, 2, 1, 1])), reduction="none")]),
     "sorting": lambda T, x: T.cat([T.sort(x.reshape(3, 4), 1).values.reshape(-1), T.topk(x, 3).values,
                                    T.cummax(x, 0).values, T.kthvalue(x.reshape(4, 3), 2, 0).values]),
 }

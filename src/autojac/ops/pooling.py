@@ -15,10 +15,12 @@ import math
 
 import numpy as np
 
-from .._core.node import nondiff
+from .._core.node import defop, nondiff
+from .._core.patterns import Sparsity, groups
 from .._tensor import Tensor, _wrap
 from ._declare import named
 from .conv import _windows, conv1d, conv2d, conv3d
+from .gather import gather, scatter_add
 from .shape import pad
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -122,14 +124,61 @@ def _argmax_windows(a: np.ndarray, *, d: int, k, s, p, dil, size, out, extra) ->
 _window_argmax = nondiff("max_pool_indices", _argmax_windows)
 
 
+def _pick_forward(x, idx, geometry):
+    lead = idx.shape[:x.ndim - len(geometry[0])]
+    return np.take_along_axis(x.reshape(lead + (-1,)), idx.reshape(lead + (-1,)), axis=-1).reshape(idx.shape)
+
+
+def _batched_index(idx: np.ndarray, lead: tuple, batch: tuple) -> Tensor:
+    """The picks over flattened windows, ``batch + lead + (positions,)``, for gather/scatter_add."""
+    flat = idx.reshape(lead + (-1,))
+    return _wrap(np.ascontiguousarray(np.broadcast_to(flat, batch + flat.shape)))
+
+
+def _pick_vjp(g, ans, x, idx, geometry):
+    d = len(geometry[0])
+    batch = tuple(g.shape[:g.ndim - ans.ndim])
+    lead = tuple(x.shape[:x.ndim - d])
+    zeros = _wrap(np.zeros(batch + lead + (math.prod(x.shape[x.ndim - d:]),), dtype=g._data.dtype))
+    flat_g = g.reshape(batch + lead + (-1,))
+    return scatter_add(zeros, -1, _batched_index(idx, lead, batch), flat_g).reshape(batch + tuple(x.shape))
+
+
+def _pick_jvp(t, ans, x, idx, geometry):
+    d = len(geometry[0])
+    batch = tuple(t.shape[:t.ndim - x.ndim])
+    lead = tuple(x.shape[:x.ndim - d])
+    return gather(t.reshape(batch + lead + (-1,)), -1, _batched_index(idx, lead, batch)).reshape(batch + idx.shape)
+
+
+def _window_pattern(op, out_shape, args, params, active):
+    """Each output reads its whole window (inside the input): the pick may be any of them elsewhere."""
+    x = args[0]
+    k, s, p, dil, size, out = params["geometry"]
+    d = len(k)
+    lead = math.prod(np.shape(x)[:np.ndim(x) - d])
+    offsets = np.stack(np.unravel_index(np.arange(math.prod(k)), k), axis=-1)  # (K, d)
+    positions = np.stack(np.unravel_index(np.arange(math.prod(out)), out), axis=-1)  # (P, d)
+    coords = positions[:, None, :] * np.array(s) - np.array(p) + offsets[None, :, :] * np.array(dil)
+    valid = ((coords >= 0) & (coords < np.array(size))).all(axis=-1)
+    flat = np.ravel_multi_index(tuple(np.clip(coords, 0, np.array(size) - 1).transpose(2, 0, 1)), size)
+    table = np.where(valid, flat, -1)  # (P, K)
+    n_spatial = math.prod(size)
+    tables = [np.where(table >= 0, table + i * n_spatial, -1) for i in range(lead)]
+    full = np.concatenate(tables) if tables else table[:0]
+    return (groups(full, int(np.size(x))) if active[0] else None,)
+
+
+_max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=False,
+                     sparsity=Sparsity(_window_pattern, ()))
+
+
 def _max_pool(d: int, fn: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
               return_indices: bool):
     _check_input(input, d, fn)
     k, s, p, dil, size, out, extra = _geometry(input, d, kernel_size, stride, padding, dilation, ceil_mode, fn)
-    lead = tuple(input.shape[:-d])
     idx = _window_argmax(input, d=d, k=k, s=s, p=p, dil=dil, size=size, out=out, extra=extra)
-    y = input.reshape(lead + (math.prod(size),)).gather(-1, idx.reshape(lead + (-1,))).reshape(lead + out)
-    y = named(y, _grad_name(d, "MaxPool"))
+    y = named(_max_pool_op(input, idx._data, geometry=(k, s, p, dil, size, out)), _grad_name(d, "MaxPool"))
     if return_indices:
         return y, idx
     return y

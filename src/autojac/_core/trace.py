@@ -135,7 +135,8 @@ class Tracer:
         self.steps: list[Step] = []
         self.inputs: dict[int, int] = {}  # slot -> position among the call's tensor inputs
         self.externals: dict[int, Any] = {}  # slot -> Tensor captured from outside, read live at replay
-        self.constants: dict[int, np.ndarray] = {}  # slot -> snapshot of an array created during the call
+        self.constants: dict[int, np.ndarray] = {}  # slot -> value at creation of an array made during the call
+        self.stored = False  # whether an in-place store was recorded (constants are snapshots from then on)
         self.broken: str | None = None
         self.where: str | None = None
         self.pending: tuple | None = None
@@ -269,9 +270,13 @@ class Tracer:
             return
         # a constant (made from Python values or other constants): NumPy may read it freely
         k = self._new_slot(d)
-        self.constants[k] = np.array(d, copy=True)
+        # until the first in-place store nothing can change it: keep the array itself, copy only then
+        self.constants[k] = np.array(d, copy=True) if self.stored else d
 
     def store(self, dst, src) -> None:
+        if not self.stored:  # constants may be written from now on: keep their values as they are
+            self.stored = True
+            self.constants = {k: np.array(v, copy=True) for k, v in self.constants.items()}
         k = self.slots.get(id(dst))
         s = self.slots.get(id(src))
         if k is None or k in self.externals:

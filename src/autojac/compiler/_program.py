@@ -158,7 +158,9 @@ def _emit(steps: list, params: list, externals: dict, constants: dict, outputs: 
             lines.append(f"    v{step.outs[0]} = _asarray({call})")
         else:
             lines.append(f"    v{step.outs[0]} = {call}")
-    lines.append("    return (" + "".join(f"{_expr(r, ns)}, " for r in outputs) + ")")
+    # a returned constant is the caller's to write into: a copy per call keeps the program's own intact
+    returned = [f"{_expr(r, ns)}.copy()" if r[0] == "slot" and r[1] in constants else _expr(r, ns) for r in outputs]
+    lines.append("    return (" + "".join(f"{e}, " for e in returned) + ")")
     source = "\n".join(lines)
     code = compile(source, f"<autojac.compile program {next(_counter)}>", "exec")
     namespace = dict(ns.globals)

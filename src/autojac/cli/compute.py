@@ -54,11 +54,22 @@ class Display:
 
 
 @dataclass
+class Sparsity:
+    """A sparse Jacobian's structure: its pattern, the coloring, and how many passes it took."""
+
+    pattern: Any  # scipy.sparse boolean (outputs x inputs)
+    colors: np.ndarray
+    n_colors: int
+    mode: str  # "fwd": columns grouped (forward mode); "rev": rows grouped (reverse mode)
+
+
+@dataclass
 class Result:
     command: str
     value: autojac.Tensor
     blocks: list[Block] = field(default_factory=list)
     displays: list[Display] = field(default_factory=list)
+    sparsity: Sparsity | None = None
 
 
 def index_labels(name: str, shape: tuple) -> list[str]:
@@ -217,6 +228,32 @@ def _jacdet(program, f, xs, wrt, value, v) -> Result:
     arr = _numpy(det)
     r = Result("jacdet", value, [Block(title, arr, tuple(wrt))])
     r.displays.append(Display(title, arr.reshape(1, 1), [title], [""]))
+    return r
+
+
+def sparse_jacobian(program: Program, env: dict[str, Any], wrt: list[str]) -> Result:
+    """The Jacobian by ``autojac.sparse``: pattern detected, colored, one pass per color."""
+    from .. import sparse  # noqa: PLC0415  (SciPy's sparse machinery, only for --sparse)
+
+    if len(wrt) != 1:
+        raise InputError("--sparse: one input at a time (--wrt NAME)", ",".join(wrt))
+    f = make_function(program, env, wrt)
+    x = env[wrt[0]]
+    with autojac.no_grad():
+        value = f(x)
+    _check_size(program, value.numel() * x.numel(), "Jacobian")
+    try:
+        plan = sparse.jacobian_plan(f, x)
+        jac = plan(x)
+    except (RuntimeError, ValueError, TypeError) as e:
+        raise _whole(program, f"jacobian --sparse: {str(e).strip().splitlines()[0]}") from None
+    dense = jac.toarray().astype(x.detach().numpy().dtype, copy=False)
+    r = Result("jacobian", value, sparsity=Sparsity(plan.sparsity, np.asarray(plan.colors), int(plan.n_colors),
+                                                    plan.mode))
+    r.blocks.append(Block(f"d{OUTPUT}/d{wrt[0]}", dense.reshape(tuple(value.shape) + tuple(x.shape)), (wrt[0],)))
+    r.displays.append(Display(f"jacobian d{OUTPUT}/d{wrt[0]} (sparse)", dense,
+                              index_labels(OUTPUT, tuple(value.shape)), index_labels(wrt[0], tuple(x.shape)),
+                              f"rows: {OUTPUT} {tuple(value.shape)}, columns: {wrt[0]} {tuple(x.shape)}"))
     return r
 
 

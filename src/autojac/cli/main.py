@@ -17,10 +17,10 @@ from typing import Any
 
 import autojac
 
-from .compute import COMMANDS, differentiate
+from .compute import COMMANDS, differentiate, sparse_jacobian
 from .errors import InputError
 from .expr import Program
-from .render import latex, save_arrays, terminal, to_json
+from .render import latex, save_arrays, sparsity_report, terminal, to_json
 from .values import binding_name, parse_binding, parse_value
 
 _DTYPES = {"float32": autojac.float32, "float64": autojac.float64}
@@ -61,11 +61,17 @@ def _add_plot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", metavar="FILE", help="also draw the matrix as a heatmap (.png, .svg, .pdf; matplotlib)")
 
 
+def _add_sparse(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sparse", action="store_true",
+                   help="detect the sparsity pattern, color it and evaluate one pass per color; prints the pattern "
+                        "and the colors (one --wrt input)")
+
+
 # Options each derivative command takes beyond inputs, --wrt and the output formats. One list per
 # command: a new option (the sparse Jacobian's --sparse, say) is one ``_add_*`` function and one entry here.
 _COMMAND_OPTIONS: dict[str, list[Callable[[argparse.ArgumentParser], None]]] = {
     "grad": [],
-    "jacobian": [_add_plot],
+    "jacobian": [_add_plot, _add_sparse],
     "hessian": [_add_plot],
     "jvp": [lambda p: _add_v(p, "the tangent, shaped like the input (one per --wrt name, in order)")],
     "vjp": [lambda p: _add_v(p, "the cotangent, shaped like f (may be left out when f has one element)")],
@@ -150,7 +156,10 @@ def _run_derivative(args: argparse.Namespace) -> int:
     if not 0 <= args.precision <= 17:
         raise InputError(f"--precision must be between 0 and 17, got {args.precision}")
     program, env, wrt = _bind(args)
-    result = differentiate(args.command, program, env, wrt, _vectors(args, env))
+    if getattr(args, "sparse", False):
+        result = sparse_jacobian(program, env, wrt)
+    else:
+        result = differentiate(args.command, program, env, wrt, _vectors(args, env))
     _emit(args, program, result, dict(env))
     return 0
 
@@ -164,6 +173,8 @@ def _emit(args: argparse.Namespace, program: Program, result, inputs: dict[str, 
     else:
         setup, last = program.parts()
         print(terminal(result, last, inputs, args.precision, setup))
+    if result.sparsity is not None and not args.json:
+        print(sparsity_report(result.sparsity))
     if args.npy:
         save_arrays(result, args.npy)
     if getattr(args, "plot", None):
@@ -174,8 +185,14 @@ def _plot(result, path: str, expression: str) -> None:
     from ..viz import jacobian_plot
 
     d = result.displays[0]
+    matrix, colors = d.matrix, None
+    if result.sparsity is not None:  # a spy plot, nonzeros coloured by their group
+        import scipy.sparse as sp  # noqa: PLC0415
+
+        matrix, colors = sp.csr_array(result.sparsity.pattern, dtype=float), result.sparsity.colors
     try:
-        jacobian_plot(d.matrix, input_names=d.col_labels, output_names=d.row_labels,
+        jacobian_plot(matrix, colors=colors, color_rows=result.sparsity is not None and result.sparsity.mode == "rev",
+                      input_names=d.col_labels, output_names=d.row_labels,
                       title=f"{d.title} of f = {expression.strip()}", path=path)
     except (OSError, ValueError, ImportError) as e:  # an unwritable path, an unknown suffix, no matplotlib
         raise InputError(f"--plot: cannot write {path}: {e}", path, 0, len(path)) from None

@@ -132,6 +132,11 @@ def to_json(result: Result, expression: str, inputs: dict[str, Any]) -> str:
         "value": _array_json(result.value.detach().numpy()),
         "results": [{"name": b.name, "wrt": list(b.wrt), **_array_json(b.array)} for b in result.blocks],
     }
+    if result.sparsity is not None:
+        rows, cols = result.sparsity.pattern.nonzero()
+        doc["sparsity"] = {"shape": list(result.sparsity.pattern.shape), "rows": rows.tolist(), "cols": cols.tolist(),
+                           "mode": result.sparsity.mode, "n_colors": result.sparsity.n_colors,
+                           "colors": np.asarray(result.sparsity.colors).tolist()}
     return json.dumps(doc)
 
 
@@ -172,3 +177,35 @@ def save_arrays(result: Result, path: str) -> None:
 
 def _key(b: Block) -> str:
     return "_".join(b.wrt) if b.wrt else b.name
+
+
+MAX_PATTERN = 60  # rows and columns drawn by ``sparsity_report``; larger patterns get a summary line only
+
+
+def sparsity_report(sp) -> str:
+    """The pattern (``x`` a structural nonzero), the color of each column (forward) or row (reverse).
+
+    >>> import numpy as np, scipy.sparse as s
+    >>> from autojac.cli.compute import Sparsity
+    >>> print(sparsity_report(Sparsity(s.csr_array(np.eye(2, 3, dtype=bool)), np.array([0, 1, 0]), 2, "fwd")))
+    sparsity: 2 of 6 entries structurally nonzero; column coloring (forward mode): 2 colors, 2 passes
+      x . .
+      . x .
+      0 1 0   <- column colors
+    """
+    pattern = sp.pattern.toarray().astype(bool)
+    m, n = pattern.shape
+    by = "column coloring (forward mode)" if sp.mode == "fwd" else "row coloring (reverse mode)"
+    lines = [f"sparsity: {int(pattern.sum())} of {m * n} entries structurally nonzero; {by}: "
+             f"{sp.n_colors} colors, {sp.n_colors} passes"]
+    if m > MAX_PATTERN or n > MAX_PATTERN:
+        return lines[0] + f" (pattern {m}x{n} not drawn; --plot draws it)"
+    width = max(len(str(int(c))) for c in sp.colors) if len(sp.colors) else 1
+    for i, row in enumerate(pattern):
+        cells = " ".join(("x" if v else ".").rjust(width) for v in row)
+        lines.append(f"  {cells}   | {int(sp.colors[i])}" if sp.mode == "rev" else f"  {cells}")
+    if sp.mode == "fwd":
+        lines.append("  " + " ".join(str(int(c)).rjust(width) for c in sp.colors) + "   <- column colors")
+    else:
+        lines.append(" " * (len(lines[-1]) - 1) + "^ row colors")
+    return "\n".join(lines)

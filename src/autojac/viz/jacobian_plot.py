@@ -64,13 +64,14 @@ def _label_axes(ax, n_rows: int, n_cols: int, input_names: Sequence[str] | None,
 def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = None,
                   output_names: Sequence[str] | None = None, *, title: str | None = None, cmap: str = "RdBu_r",
                   colors: Sequence[int] | None = None, annotate: bool | None = None, input_ndim: int = 1,
-                  path: str | Path | None = None, precision: int = 3) -> Any:
+                  path: str | Path | None = None, precision: int = 3, color_rows: bool = False) -> Any:
     """Draw the Jacobian ``J`` (outputs as rows, inputs as columns) and return the axes.
 
     A dense ``J`` (Tensor or array) is a heatmap whose diverging colour map is centred at zero
     (symmetric limits), with a colorbar and labelled axes; small matrices get their numbers in the
     cells. A ``scipy.sparse`` ``J`` is a spy plot of its nonzeros, coloured by ``colors`` (one color
-    group per column, as a column coloring for compressed Jacobians gives) when given. ``J`` with
+    group per column, as a column coloring for compressed Jacobians gives; per row with
+    ``color_rows=True``, as a reverse-mode row coloring gives) when given. ``J`` with
     more than two dimensions is read as ``outputs + inputs`` with ``input_ndim`` input dimensions.
     ``path`` writes the figure (.png, .svg, .pdf) and draws off screen.
 
@@ -103,7 +104,7 @@ def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = No
     except ImportError:  # scipy is a runtime dependency; keep plotting dense matrices without it
         sparse = False
     if sparse:
-        _spy(ax, J, colors)
+        _spy(ax, J, colors, color_rows)
         n_rows, n_cols = J.shape
     else:
         if colors is not None:
@@ -129,15 +130,16 @@ def jacobian_plot(J: Any, ax: Any = None, input_names: Sequence[str] | None = No
     return ax
 
 
-def _spy(ax: Any, J: Any, colors: Sequence[int] | None) -> None:
+def _spy(ax: Any, J: Any, colors: Sequence[int] | None, color_rows: bool = False) -> None:
     """Nonzeros as filled cells (an image, exact for any size up to MAX_IMAGE cells), else as small markers."""
     coo = J.tocoo()
     n_rows, n_cols = J.shape
     groups = None
     if colors is not None:
         groups = np.asarray(colors)
-        if groups.shape != (n_cols,):
-            raise ValueError(f"jacobian_plot: colors must give one color group per column ({n_cols}), "
+        n, what = (n_rows, "row") if color_rows else (n_cols, "column")
+        if groups.shape != (n,):
+            raise ValueError(f"jacobian_plot: colors must give one color group per {what} ({n}), "
                              f"got shape {groups.shape}")
     n_groups = int(groups.max()) + 1 if groups is not None and groups.size else 1
     from matplotlib import colormaps
@@ -147,7 +149,7 @@ def _spy(ax: Any, J: Any, colors: Sequence[int] | None) -> None:
         cmap, values = ListedColormap(["#1f4e9c"]), np.zeros(coo.nnz)
     else:
         cmap = colormaps["tab10" if n_groups <= 10 else "tab20"].resampled(max(n_groups, 2))
-        values = groups[coo.col].astype(float)
+        values = groups[coo.row if color_rows else coo.col].astype(float)
     if n_rows * n_cols <= MAX_IMAGE:
         image = np.full((n_rows, n_cols), np.nan)
         image[coo.row, coo.col] = values

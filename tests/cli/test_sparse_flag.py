@@ -31,8 +31,8 @@ def test_sparse_prints_pattern_three_colors_and_torchs_values() -> None:
 
 
 def test_sparse_json_round_trips_values_and_pattern() -> None:
-    r = autojac_in_process("jacobian", TRIDIAGONAL, "--at", "x=[0., 0.25, 0.5, 0.75, 1., 1.25, 1.5]", "--dtype", "float64",
-                           "--sparse", "--json")
+    r = autojac_in_process("jacobian", TRIDIAGONAL, "--at", "x=[0., 0.25, 0.5, 0.75, 1., 1.25, 1.5]",
+                           "--dtype", "float64", "--sparse", "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     J = np.array(doc["results"][0]["values"]).reshape(doc["results"][0]["shape"])

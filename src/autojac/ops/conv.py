@@ -47,17 +47,28 @@ def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> n
 
 
 def _columns(x: np.ndarray, kernel: tuple, stride, padding, dilation, groups: int):
-    """im2col: ``x (*b, N, Ci, *S)`` -> ``(*b, G, N*P, Cig*Kp)`` and the output size."""
+    """im2col: ``x (*b, N, Ci, *S)`` -> ``(*b, G, N*P, Cig*Kp)`` and the output size.
+
+    Filled one kernel offset at a time from a channels-last view: each copy is a strided slice,
+    several times faster than one gather through a 2d-dimensional window view.
+    """
     d = len(kernel)
     b, (n, ci) = x.shape[:-d - 2], x.shape[-d - 2:-d]
-    win = _windows(_pad_spatial(x, padding), kernel, stride, dilation)
-    out = win.shape[-2 * d:-d]
     nb = len(b)
-    win = win.reshape(b + (n, groups, ci // groups) + out + tuple(kernel))
-    spatial = tuple(range(nb + 3, nb + 3 + d))
-    perm = tuple(range(nb)) + (nb + 1, nb) + spatial + (nb + 2,) + tuple(range(nb + 3 + d, nb + 3 + 2 * d))
-    cols = win.transpose(perm).reshape(b + (groups, n * math.prod(out), ci // groups * math.prod(kernel)))
-    return cols, out
+    xp = _pad_spatial(x, padding)
+    size = xp.shape[-d:]
+    out = tuple((size[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(d))
+    cg, kp = ci // groups, math.prod(kernel)
+    cols = np.empty(b + (groups, n) + out + (cg, kp), dtype=x.dtype)
+    if cols.size:
+        # (*b, G, N, *S, Cg): the channels of a group last, as the columns list them
+        v = xp.reshape(b + (n, groups, cg) + size).transpose(
+            tuple(range(nb)) + (nb + 1, nb) + tuple(range(nb + 3, nb + 3 + d)) + (nb + 2,))
+        for kk, offs in enumerate(itertools.product(*(range(k) for k in kernel))):
+            window = tuple(slice(offs[i] * dilation[i], offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1,
+                                 stride[i]) for i in range(d))
+            cols[..., kk] = v[(Ellipsis,) + window + (slice(None),)]
+    return cols.reshape(b + (groups, n * math.prod(out), cg * kp)), out
 
 
 def _weight_matrix(w: np.ndarray, d: int, groups: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
-from .forward import LEVELS, propagate
+from .forward import ANY_LEVELS, propagate
 from .grad_mode import STATE
 
 _new = object.__new__
@@ -298,7 +298,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         else:
             t._requires_grad = False
             t.grad_fn = None
-        if LEVELS:
+        if ANY_LEVELS:
             propagate(op, args, params, t)
             if record and op.saves_ans and t._fw is not None:
                 node.ans_fw = t._fw  # the saved output keeps its tangents (forward-over-reverse)
@@ -313,7 +313,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._requires_grad = True
                 o.grad_fn = node
                 o._output_nr = i
-    if LEVELS:
+    if ANY_LEVELS:
         propagate(op, args, params, outs)
         if record:
             node.ans_fw = tuple(o._fw for o in outs)

@@ -16,7 +16,7 @@ several threads at once; a thread never sees another's levels, even on a shared 
 ``ANY_LEVELS`` holds the levels open in all threads: ``apply`` checks it on every op, so
 forward mode costs nothing while no thread uses it. When a level closes, the tangents set
 at it are stripped from the tensors still alive (they would otherwise keep a reference
-cycle: a tangent's graph saves the tensor that carries it).
+cycle: a recorded tangent's graph saves the tensor that carries it).
 
 >>> lv = enter_level()
 >>> levels() == [lv] and lv in ANY_LEVELS
@@ -41,7 +41,7 @@ _ids = itertools.count()  # ``next`` is atomic: ids are unique across threads an
 class _ThreadLevels(threading.local):
     def __init__(self) -> None:
         self.stack: list[int] = []  # this thread's active levels, oldest first
-        self.carriers: dict[int, list] = {}  # level -> weak references to the tensors given a tangent at it
+        self.carriers: dict[int, list] = {}  # level -> weak refs to the tensors given a recorded tangent at it
 
 
 _LOCAL = _ThreadLevels()
@@ -100,12 +100,15 @@ def tangent_of(t: Tensor, level: int):
     return None if fw is None else fw.get(level)
 
 
-def set_tangent(t: Tensor, level: int, tangent) -> None:
+def set_tangent(t: Tensor, level: int, tangent, track: bool = False) -> None:
+    """Give ``t`` ``tangent`` at ``level``; with ``track`` (or a recorded tangent) it is stripped when the level
+    closes."""
     fw = t._fw
     t._fw = {level: tangent} if fw is None else {**fw, level: tangent}
-    carriers = _LOCAL.carriers.get(level)
-    if carriers is not None:
-        carriers.append(weakref.ref(t))
+    if track or tangent.grad_fn is not None:  # a recorded tangent may hold ``t`` through its graph
+        carriers = _LOCAL.carriers.get(level)
+        if carriers is not None:
+            carriers.append(weakref.ref(t))
 
 
 def has_tangent(*xs) -> bool:

@@ -108,7 +108,7 @@ def make_dual_batched(tensor: Tensor, tangent: Tensor, level: int) -> Tensor:
     out = alias(tensor)
     if tangent._data.dtype is not tensor._data.dtype:
         tangent = tangent.to(tensor.dtype)
-    set_tangent(out, level, tangent)
+    set_tangent(out, level, tangent, track=True)
     return out
 
 

@@ -73,7 +73,7 @@ class dual_level:
 
 def _level(level: int | None) -> int:
     if level is None:
-        public = _public[-1] if _public else None
+        public = next(reversed(_public), None)  # one read: another thread may pop it meanwhile
         if public is None:
             raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure "
                                "to enter_dual_level() first.")

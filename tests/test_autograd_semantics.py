@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import autojac
+from _tol import assert_close
 
 
 # --------------------------------------------------------------------------- helpers
@@ -36,8 +37,7 @@ def assert_same(expected, actual, rtol: float = 1e-6, atol: float = 1e-6, path: 
             f"{path}: dtype {actual.dtype} != {expected.dtype}"
         assert tuple(actual.shape) == tuple(expected.shape), f"{path}: shape {actual.shape} != {expected.shape}"
         assert actual.requires_grad == expected.requires_grad, f"{path}: requires_grad differs"
-        np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol,
-                                   err_msg=path)
+        assert_close(actual.detach().numpy(), expected.detach().numpy(), rtol, atol, err_msg=path)
     elif isinstance(expected, (tuple, list)):
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"

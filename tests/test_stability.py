@@ -18,7 +18,7 @@ import torch
 import autojac
 
 INF = float("inf")
-TOL = {"float64": (1e-10, 1e-14), "float32": (2e-6, 2e-7)}  # rtol, atol
+TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}  # rtol, atol: a few roundings (tests/_tol.py)
 POINTS = {
     "float64": [-1e300, -1000.0, -89.0, -88.0, -20.0, -1.0, -0.0, 0.0, 1e-310, 1.0, 20.0, 88.0, 89.0, 1000.0, 1e300],
     "float32": [-3e38, -1000.0, -89.0, -88.0, -20.0, -1.0, -0.0, 0.0, 1e-40, 1.0, 20.0, 88.0, 89.0, 1000.0, 3e38],

@@ -7,6 +7,8 @@ legacy ``RandomState`` is the same engine with the same seeding, so we read its 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._avx2_normal import box_muller16
@@ -176,13 +178,25 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
-# vmap's randomness flag, innermost vmap last (vmap lives above the ops layer; samplers read it here)
-VMAP_RANDOMNESS: list[str] = []
+class _VmapRandomness(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+
+
+# vmap's randomness flags in this thread, innermost vmap last (per thread, as in PyTorch; vmap lives
+# above the ops layer, samplers read it here)
+_VMAP = _VmapRandomness()
+
+
+def vmap_randomness() -> list[str]:
+    """This thread's stack of vmap randomness flags (the list itself: vmap pushes and pops)."""
+    return _VMAP.stack
 
 
 def check_vmap_randomness() -> None:
     """Random samplers call this: inside ``vmap(..., randomness='error')`` they must not run."""
-    if VMAP_RANDOMNESS and VMAP_RANDOMNESS[-1] == "error":
+    flags = _VMAP.stack
+    if flags and flags[-1] == "error":
         raise RuntimeError(
             "vmap: called random operation while in randomness error mode. Please either use the 'same' "
             "or 'different' randomness flags on vmap or perform the randomness operation out of vmap"

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+import _tol
 import autojac
 
 B = 3  # batch size of the batched-cotangent checks
@@ -79,8 +80,10 @@ def dense(grads: Sequence, like: Sequence[np.ndarray], batch: tuple = ()) -> lis
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, rtol: float, atol: float) -> None:
+    """Shapes equal, values within ``rtol``/``atol`` raised to the dtype's floor (``_tol``: results of two
+    code paths, e.g. batched and looped, agree to rounding, never bit for bit)."""
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != expected {expected.shape}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what, equal_nan=True)
+    _tol.assert_close(actual, expected, rtol, atol, err_msg=what)
 
 
 def assert_all_close(actual: Sequence, expected: Sequence, what: str, rtol: float, atol: float) -> None:

@@ -7,6 +7,7 @@ the input's dtype (DESIGN.md decisions 3-5).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -282,8 +283,9 @@ def _node_hooks(node: Node, g, accumulate: bool):
             t = node.retains[nr]()
             if t is not None:
                 gd = gs[nr].detach() if not STATE.enabled else gs[nr]
-                t._grad = _wrap(gd._data.copy()) if t._grad is None and not STATE.enabled else (
-                    gd if t._grad is None else t._grad + gd)
+                with _GRAD_LOCK:
+                    t._grad = _wrap(gd._data.copy()) if t._grad is None and not STATE.enabled else (
+                        gd if t._grad is None else t._grad + gd)
     return gs[0] if single else gs
 
 
@@ -356,17 +358,19 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             _add_leaf(leaf_buf, e, gi)
 
 
+# One lock for every ``.grad`` update (as PyTorch's AccumulateGrad locks): ``+=`` on a large array
+# releases the GIL, so two threads adding into one leaf would otherwise lose an update.
+_GRAD_LOCK = threading.Lock()
+
+
 def _accumulate_grad(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     """PyTorch's AccumulateGrad: set ``.grad`` on first use, then add to it."""
-    old = leaf._grad
-    if old is None:
-        if create_graph:
-            leaf._grad = g
+    with _GRAD_LOCK:
+        old = leaf._grad
+        if old is None:
+            leaf._grad = g if create_graph else _wrap(g._data.copy())
+        elif create_graph or old._requires_grad:
+            leaf._grad = old + g
         else:
-            t = _wrap(g._data.copy())
-            leaf._grad = t
-    elif create_graph or old._requires_grad:
-        leaf._grad = old + g
-    else:
-        old._data += g._data
-        old._vc[0] += 1
+            old._data += g._data
+            old._vc[0] += 1

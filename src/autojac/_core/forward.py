@@ -2,7 +2,7 @@
 its JVP rules (declared beside its VJP rules, DESIGN.md decision 1).
 
 Levels nest (``jacfwd(jacfwd(f))``): ids grow with nesting and the active ones are kept,
-oldest first, in ``LEVELS``. While the rules of level ``L`` run, ``L`` and the newer levels
+oldest first, in ``levels()``. While the rules of level ``L`` run, ``L`` and the newer levels
 are switched off, so a tangent never gets a tangent of its own level (that would be an
 epsilon-squared term) and a level-``L`` tangent carries only older levels' tangents. The
 rules are autojac ops, so under grad mode they are recorded too: reverse-over-forward
@@ -10,30 +10,89 @@ and forward-over-reverse both work.
 
 A tangent may have extra leading batch dimensions (``jacfwd`` pushes a whole basis at
 once); rules handle them (decision 3).
+
+Each thread has its own stack of levels (``levels()``), so forward-mode transforms run in
+several threads at once; a thread never sees another's levels, even on a shared tensor.
+``ANY_LEVELS`` holds the levels open in all threads: ``apply`` checks it on every op, so
+forward mode costs nothing while no thread uses it. When a level closes, the tangents set
+at it are stripped from the tensors still alive (they would otherwise keep a reference
+cycle: a recorded tangent's graph saves the tensor that carries it).
+
+>>> lv = enter_level()
+>>> levels() == [lv] and lv in ANY_LEVELS
+True
+>>> exit_level(lv)
+>>> levels()
+[]
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 
 from .._tensor import Tensor
 
-LEVELS: list[int] = []  # active dual levels, oldest first; ``apply`` checks it on every op
-_ids = itertools.count()
+ANY_LEVELS: list[int] = []  # the levels open in any thread: ``if ANY_LEVELS:`` is the hot path's check
+_ids = itertools.count()  # ``next`` is atomic: ids are unique across threads and never reused
+
+
+class _ThreadLevels(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[int] = []  # this thread's active levels, oldest first
+        self.carriers: dict[int, list] = {}  # level -> weak refs to the tensors given a recorded tangent at it
+
+
+_LOCAL = _ThreadLevels()
+
+
+def levels() -> list[int]:
+    """This thread's active dual levels, oldest first (the list itself: callers may hide levels
+    by cutting it and restore them)."""
+    return _LOCAL.stack
+
+
+def active() -> bool:
+    """Whether this thread has a dual level open."""
+    return bool(ANY_LEVELS) and bool(_LOCAL.stack)
 
 
 def enter_level() -> int:
-    """Open a new (innermost) dual level and return its id."""
+    """Open a new (innermost) dual level in this thread and return its id."""
     level = next(_ids)
-    LEVELS.append(level)
+    local = _LOCAL
+    local.carriers[level] = []
+    local.stack.append(level)
+    ANY_LEVELS.append(level)
     return level
 
 
 def exit_level(level: int) -> None:
-    """Close ``level`` (tangents at it become unreachable: ids are never reused)."""
-    if level not in LEVELS:
+    """Close ``level`` in this thread and strip its tangents from the tensors still alive."""
+    local = _LOCAL
+    if level not in local.stack:
         raise RuntimeError(f"Trying to exit a forward AD level ({level}) that is not active")
-    LEVELS.remove(level)
+    local.stack.remove(level)
+    ANY_LEVELS.remove(level)
+    for ref in local.carriers.pop(level, ()):
+        t = ref()
+        if t is not None:
+            _strip(t, level)
+
+
+def _strip(t: Tensor, level: int) -> None:
+    fw = t._fw
+    if fw is not None and level in fw:
+        t._fw = {k: v for k, v in fw.items() if k != level} or None
+    node = t.grad_fn
+    saved = None if node is None else getattr(node, "ans_fw", None)  # the saved output's copy (engine._saved)
+    if saved is not None:
+        if type(saved) is tuple:
+            node.ans_fw = tuple(None if f is None else ({k: v for k, v in f.items() if k != level} or None)
+                                for f in saved)
+        elif level in saved:
+            node.ans_fw = {k: v for k, v in saved.items() if k != level} or None
 
 
 def tangent_of(t: Tensor, level: int):
@@ -41,25 +100,35 @@ def tangent_of(t: Tensor, level: int):
     return None if fw is None else fw.get(level)
 
 
-def set_tangent(t: Tensor, level: int, tangent) -> None:
+def set_tangent(t: Tensor, level: int, tangent, track: bool = False) -> None:
+    """Give ``t`` ``tangent`` at ``level``; with ``track`` (or a recorded tangent) it is stripped when the level
+    closes."""
     fw = t._fw
     t._fw = {level: tangent} if fw is None else {**fw, level: tangent}
+    if track or tangent.grad_fn is not None:  # a recorded tangent may hold ``t`` through its graph
+        carriers = _LOCAL.carriers.get(level)
+        if carriers is not None:
+            carriers.append(weakref.ref(t))
 
 
 def has_tangent(*xs) -> bool:
-    """Whether any of ``xs`` carries a tangent at an active level."""
-    if not LEVELS:
+    """Whether any of ``xs`` carries a tangent at one of this thread's active levels."""
+    if not ANY_LEVELS:
         return False
+    stack = _LOCAL.stack
     for x in xs:
-        if type(x) is Tensor and x._fw is not None and any(lv in x._fw for lv in LEVELS):
+        if type(x) is Tensor and x._fw is not None and any(lv in x._fw for lv in stack):
             return True
     return False
 
 
 def propagate(op, args: tuple, params: dict, out) -> None:
     """Set the tangents of ``out`` (a Tensor, or a tuple for multi-output ops) at every
-    active level from the tangents of ``args``."""
-    for k, level in enumerate(tuple(LEVELS)):
+    level active in this thread from the tangents of ``args``."""
+    stack = _LOCAL.stack
+    if not stack:
+        return  # only other threads use forward mode
+    for k, level in enumerate(tuple(stack)):
         pairs = []
         for i, a in enumerate(args):
             if type(a) is Tensor and a._fw is not None:
@@ -68,12 +137,12 @@ def propagate(op, args: tuple, params: dict, out) -> None:
                     pairs.append((i, a, t))
         if not pairs:
             continue
-        newer = LEVELS[k:]
-        del LEVELS[k:]
+        newer = stack[k:]
+        del stack[k:]
         try:
             total = _push(op, args, params, out, pairs)
         finally:
-            LEVELS.extend(newer)
+            stack.extend(newer)
         if total is None:
             continue
         i, a, t = pairs[0]

@@ -18,7 +18,7 @@ from .._tensor import Tensor, _wrap
 from . import trace as _trace
 from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
-from .forward import LEVELS, propagate
+from .forward import ANY_LEVELS, propagate
 from .grad_mode import STATE
 from .trace import TRACERS
 
@@ -306,7 +306,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
             t.grad_fn = None
         if TRACERS:
             _trace.leave(t)
-        if LEVELS:
+        if ANY_LEVELS:
             propagate(op, args, params, t)
             if record and op.saves_ans and t._fw is not None:
                 node.ans_fw = t._fw  # the saved output keeps its tangents (forward-over-reverse)
@@ -323,7 +323,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._output_nr = i
     if TRACERS:
         _trace.leave(outs)
-    if LEVELS:
+    if ANY_LEVELS:
         propagate(op, args, params, outs)
         if record:
             node.ans_fw = tuple(o._fw for o in outs)

@@ -11,6 +11,7 @@ tensor(2.)
 
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
 
 from .._core import forward
@@ -23,27 +24,40 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-_public: list[int] = []  # the level opened through this API (PyTorch allows one at a time)
+# The level opened through this API: one at a time in the whole process, as in PyTorch (whose
+# forward-AD levels are global); it propagates in the thread that entered it (autojac's levels
+# are per thread), and other threads get a clear error instead of tangents that go nowhere.
+_public: list[tuple[int, int]] = []  # (level, id of the thread that entered it)
+_public_lock = threading.Lock()
 
 
 def enter_dual_level() -> int:
     """Open the dual level (PyTorch supports one at a time; so does this API)."""
-    if _public:
-        raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    level = forward.enter_level()
-    _public.append(level)
+    with _public_lock:
+        if _public:
+            raise RuntimeError("Nested forward mode AD is not supported at the moment")
+        level = forward.enter_level()
+        _public.append((level, threading.get_ident()))
     return level
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Close the dual level; tangents created in it are dropped."""
-    if not _public:
-        raise RuntimeError("Trying to exit a forward AD level that was not entered")
-    current = _public[-1]
-    if level is not None and level != current:
-        raise RuntimeError(f"Trying to exit a forward AD level ({level}) that is not the current one ({current})")
-    _public.pop()
-    forward.exit_level(current)
+    with _public_lock:
+        if not _public:
+            raise RuntimeError("Trying to exit a forward AD level that was not entered")
+        current, owner = _public[-1]
+        if level is not None and level != current:
+            raise RuntimeError(f"Trying to exit a forward AD level ({level}) that is not the current one ({current})")
+        _check_owner(owner)
+        _public.pop()
+        forward.exit_level(current)
+
+
+def _check_owner(owner: int) -> None:
+    if owner != threading.get_ident():
+        raise RuntimeError("The forward AD level was entered in another thread: autojac's dual levels belong to "
+                           "the thread that enters them (enter dual_level() in this thread instead)")
 
 
 class dual_level:
@@ -59,11 +73,13 @@ class dual_level:
 
 def _level(level: int | None) -> int:
     if level is None:
-        if not _public:
+        public = next(reversed(_public), None)  # one read: another thread may pop it meanwhile
+        if public is None:
             raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure "
                                "to enter_dual_level() first.")
-        return _public[-1]
-    if level not in forward.LEVELS:
+        _check_owner(public[1])
+        return public[0]
+    if level not in forward.levels():
         raise RuntimeError(f"Trying to use forward AD level {level} which is not active")
     return level
 
@@ -92,7 +108,7 @@ def make_dual_batched(tensor: Tensor, tangent: Tensor, level: int) -> Tensor:
     out = alias(tensor)
     if tangent._data.dtype is not tensor._data.dtype:
         tangent = tangent.to(tensor.dtype)
-    set_tangent(out, level, tangent)
+    set_tangent(out, level, tangent, track=True)
     return out
 
 

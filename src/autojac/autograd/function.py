@@ -45,14 +45,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._core import forward
 from .._core.engine import FREED_MSG, _modified_error
-from .._core.forward import LEVELS, _fit_tangent, set_tangent
+from .._core.forward import ANY_LEVELS, _fit_tangent, set_tangent
 from .._core.grad_mode import STATE, no_grad
 from .._core.node import Node, Op
 from .._tensor import Tensor, _wrap
@@ -254,7 +256,7 @@ def _apply(cls: type, args: tuple, kwargs: dict):
     node = _record(cls, ctx, args, len(outs)) if record else None
     outs = _wrap_outputs(ctx, args, outs, node)
     ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
-    if LEVELS:
+    if ANY_LEVELS:
         _forward_ad(cls, ctx, args, outs)
     _pack_saved(ctx, outs)  # after jvp: saved outputs keep their tangents (forward-over-reverse)
     if node is not None and ctx._saved is not None:
@@ -265,9 +267,10 @@ def _apply(cls: type, args: tuple, kwargs: dict):
 def _run_forward(cls: type, ctx: FunctionCtx, args: tuple, kwargs: dict, setup: bool):
     """The user's forward, with grad mode and forward-mode levels off (PyTorch does the same)."""
     prev = STATE.enabled
-    levels = LEVELS[:]
+    own = forward.levels()
+    levels = own[:]
     STATE.enabled = False
-    del LEVELS[:]
+    del own[:]
     try:
         if setup:
             out = cls.forward(*args)
@@ -276,7 +279,7 @@ def _run_forward(cls: type, ctx: FunctionCtx, args: tuple, kwargs: dict, setup: 
         return cls.forward(ctx, *args, **kwargs)
     finally:
         STATE.enabled = prev
-        LEVELS[:] = levels
+        own[:] = levels
 
 
 def _check_dirty(ctx: FunctionCtx, outs: list, grad_on: bool) -> None:
@@ -300,13 +303,16 @@ class _FunctionOp(Op):
 
 _OPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function class -> {(n_in, n_out): op}
 _RULES: list = []
+_RULES_LOCK = threading.Lock()  # two threads growing _RULES at once would give one index two rules
 
 
 def _rule(k: int) -> Callable:
     """The VJP rule of the ``k``-th tensor input; the node's last input is the ctx."""
-    while len(_RULES) <= k:
-        j = len(_RULES)
-        _RULES.append(lambda g, ans, *inputs, _j=j: inputs[-1]._grad(g, _j))
+    if len(_RULES) <= k:
+        with _RULES_LOCK:
+            while len(_RULES) <= k:
+                j = len(_RULES)
+                _RULES.append(lambda g, ans, *inputs, _j=j: inputs[-1]._grad(g, _j))
     return _RULES[k]
 
 
@@ -378,7 +384,7 @@ def _wrap_outputs(ctx: FunctionCtx, args: tuple, outs: list, node: Node | None) 
         elif t is not o or node is not None:
             t.grad_fn = None
             t._requires_grad = False
-        if LEVELS and t._fw is not None:
+        if ANY_LEVELS and t._fw is not None:
             t._fw = None  # tangents come from the user's jvp only
         result.append(t)
     return result
@@ -475,7 +481,8 @@ def _per_slice(call: Callable, gs: list, batch: tuple, n_res: int) -> tuple:
 # ----------------------------------------------------------------------------- forward mode
 def _forward_ad(cls: type, ctx: FunctionCtx, args: tuple, outs: list) -> None:
     """Push tangents through the user's ``jvp`` at every active level (as ``forward.propagate``)."""
-    for k, level in enumerate(tuple(LEVELS)):
+    own = forward.levels()
+    for k, level in enumerate(tuple(own)):
         tangents = [a._fw.get(level) if type(a) is Tensor and a._fw is not None else None for a in args]
         first = next((i for i, t in enumerate(tangents) if t is not None), None)
         if first is None:
@@ -489,15 +496,15 @@ def _forward_ad(cls: type, ctx: FunctionCtx, args: tuple, outs: list) -> None:
         if ctx.materialize_grads:
             tangents = [_zeros(batch + a._data.shape, a._data.dtype) if t is None and type(a) is Tensor
                         and a._data.dtype.kind in "fc" else t for t, a in zip(tangents, args)]
-        newer = LEVELS[k:]
-        del LEVELS[k:]  # a level's tangents never get tangents of their own level
+        newer = own[k:]
+        del own[k:]  # a level's tangents never get tangents of their own level
         ctx._in_jvp = True
         try:
             call = functools.partial(_call_jvp, cls, ctx, len(outs))
             res = _per_slice(call, tangents, batch, len(outs)) if nb and not cls.batched_backward else call(tangents)
         finally:
             ctx._in_jvp = False
-            LEVELS.extend(newer)
+            own.extend(newer)
         for o, tt in zip(outs, res):
             if isinstance(o, Tensor) and tt is not None and o._data.dtype.kind in "fc":
                 set_tangent(o, level, _fit_tangent(tt, batch, o))

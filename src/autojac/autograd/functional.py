@@ -331,7 +331,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
                              'function has more outputs than inputs, "forward-mode" tends to be more performant. '
                              'Otherwise, prefer to use "reverse-mode".')
     if wants_chunking(chunk_size, budget, out, executor):
-        if create_graph or strict or forward.LEVELS:
+        if create_graph or strict or forward.active():
             raise NotImplementedError("jacobian: chunk_size, max_memory, out and executor need create_graph=False, "
                                       "strict=False and no enclosing forward-mode level")
         big = dict(chunk_size=chunk_size, max_memory=budget, out=out, progress=progress, executor=executor,

@@ -368,7 +368,7 @@ def jacrev(func: Callable, argnums: ArgNums = 0, *, has_aux: bool = False, chunk
         _error_if_complex("jacrev", tr.flat_out, is_input=False)
         outs, ins, keep = tr.flat_out, tr.inputs, tr.keep
         if wants_chunking(chunk_size, budget, out, executor):
-            if not keep and not forward.LEVELS:
+            if not keep and not forward.active():
                 jac = _chunked("jacrev", "reverse", func, args, argnums, has_aux, tr, big)
                 return (jac, tr.cut(tr.aux)) if has_aux else jac
             _no_out_or_executor("jacrev", out, executor)
@@ -540,7 +540,7 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
             tr = _Trace(func, args, {}, nums, has_aux, _JVP)  # the graph that sizes the chunks
             _check_tensor_outputs(tr.flat_out, _JVP)
             _error_if_complex("jacfwd", tr.flat_out, is_input=False)
-            if not tr.keep and not forward.LEVELS:
+            if not tr.keep and not forward.active():
                 jac = _chunked("jacfwd", "forward", func, args, nums, has_aux, tr, big)
                 return (jac, tr.cut(tr.aux)) if has_aux else jac
             _no_out_or_executor("jacfwd", out, executor)

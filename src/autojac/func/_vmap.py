@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .._random import VMAP_RANDOMNESS, default_generator
+from .._random import default_generator, vmap_randomness
 from .._tensor import Tensor
 from ..ops.shape import stack
 
@@ -126,7 +126,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         batch = sizes[0]
         if batch == 0:
             raise ValueError("vmap: cannot map over a dimension of size 0 (the output structure is unknown)")
-        VMAP_RANDOMNESS.append(randomness)
+        flags = vmap_randomness()
+        flags.append(randomness)
         state = default_generator.get_state() if randomness == "same" else None
         try:
             results = []
@@ -135,7 +136,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                     default_generator.set_state(state)
                 results.append(func(*_select_tree(tuple(args), tuple(dims), b), **kwargs))
         finally:
-            VMAP_RANDOMNESS.pop()
+            flags.pop()
         return _stack_tree(results, out_dims)
 
     return wrapped

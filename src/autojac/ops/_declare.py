@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _dtype
 from .._core import patterns as _patterns
-from .._core.forward import LEVELS, has_tangent
+from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Op, apply, defop
 from .._core.trace import TRACERS, note_store, plain
@@ -179,7 +179,7 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
     _leaf_check(self)
     needs_graph = STATE.enabled and (self._requires_grad or any(
         type(a) is Tensor and a._requires_grad for a in args))
-    if self._base is not None and (needs_graph or (LEVELS and has_tangent(self, self._base[0], *args))):
+    if self._base is not None and (needs_graph or (ANY_LEVELS and has_tangent(self, self._base[0], *args))):
         from .views import inplace_on_view
 
         # the write goes into the base's storage: the base's graph (and tangent) must see it
@@ -188,7 +188,7 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
         with _no_record():
             result = fn(self, *args)
         _store(self, result)
-        if LEVELS:
+        if ANY_LEVELS:
             self._fw = result._fw
             if "_views" in self.__dict__:
                 from .views import refresh_views
@@ -199,7 +199,7 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
 
     result = fn(alias(self, copy=saves_self), *args)
     _store(self, result)
-    if LEVELS:
+    if ANY_LEVELS:
         self._fw = result._fw
     if result.grad_fn is not None:
         save_written(result, self)

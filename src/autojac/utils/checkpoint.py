@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._core.engine import run_backward
-from .._core.forward import LEVELS
+from .._core.forward import active as forward_active
 from .._core.grad_mode import STATE, enable_grad, no_grad
 from .._core.node import Node, Op
 from .._random import default_generator
@@ -82,7 +82,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")
     forward_ctx, recompute_ctx = context_fn()
-    if not STATE.enabled or LEVELS:  # forward mode (jacfwd, hessian) saves no graph values: nothing to trade
+    if not STATE.enabled or forward_active():  # forward mode (jacfwd, hessian) saves no graph values: nothing to trade
         with forward_ctx:
             return function(*args, **kwargs)
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]

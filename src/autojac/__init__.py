@@ -97,3 +97,5 @@ from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa: E402
 from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is_conj, polar, real,  # noqa: E402
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
+from ._device import device  # noqa: E402
+from . import accelerator, cuda  # noqa: E402,F401

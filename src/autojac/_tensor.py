@@ -100,8 +100,11 @@ class Tensor:
         return _dtype.FROM_NP[self._data.dtype]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """``device(type='cpu')``: autojac tensors live in host memory."""
+        from ._device import CPU
+
+        return CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -263,15 +266,31 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The NumPy array holding this tensor's data (shared, not copied).
+
+        As in PyTorch, a tensor that requires grad refuses while grad mode is on (the array
+        would silently leave the graph); under ``no_grad``, or with ``force=True``, it is allowed.
+        """
         if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            from ._core.grad_mode import STATE
+
+            if STATE.enabled:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                                   "Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = self._data
+        # np.asarray(t), np.array(t), np.exp(t): the same rule as .numpy()
+        a = self.numpy()
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a NumPy ufunc applied to a tensor returns a tensor, as in PyTorch (bool results as uint8, as there)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return _wrap(np.asarray(array))
 
     def tolist(self):
         return self._data.tolist()

@@ -206,6 +206,10 @@ def _cast_datas(op: Op, args: tuple, datas: list) -> None:
     """Apply PyTorch's type promotion to the forward's array arguments, in place."""
     target = None
     target_level = 0
+    if any(isinstance(a, np.generic) for a in args):
+        # NumPy scalars take part like Python scalars (weakly), as in PyTorch
+        args = tuple(a.item() if isinstance(a, np.generic) else a for a in args)
+        datas[:] = [a if isinstance(a, (bool, int, float, complex)) else d for a, d in zip(args, datas)]
     for a in args:
         if type(a) is Tensor:
             d, lvl = _dtype.FROM_NP[a._data.dtype], (2 if a._data.ndim else 1)

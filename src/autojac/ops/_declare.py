@@ -120,10 +120,10 @@ def operand(x):
     tx = type(x)
     if tx is Tensor or tx is float or tx is int:
         return x
+    if isinstance(x, np.generic):  # NumPy scalars promote like Python's (float32 * np.float64(2) is float32)
+        return x.item()
     if isinstance(x, Tensor) or isinstance(x, _NUMBER):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, (np.ndarray, list, tuple)):
         from .creation import tensor
 

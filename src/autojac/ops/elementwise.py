@@ -139,11 +139,25 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
+    check_integer_division(input, other)
     q = div_op(input, other).detach()
     q._data = (np.trunc if rounding_mode == "trunc" else np.floor)(q._data)
     if all(type(x) is not Tensor or x._data.dtype.kind in "iub" for x in (input, other)):
         q._data = q._data.astype(np.result_type(*(x._data for x in (input, other) if type(x) is Tensor)))
     return q
+
+
+def check_integer_division(a, b) -> None:
+    """PyTorch's error for an integer ``//``, ``%``, ``fmod`` by zero (NumPy would give 0 and a warning)."""
+    if isinstance(a, (float, complex)) or isinstance(b, (float, complex, np.floating, np.complexfloating)):
+        return
+    if type(a) is Tensor and a._data.dtype.kind not in "iub":
+        return
+    if type(b) is Tensor:
+        if b._data.dtype.kind in "iub" and not b._data.all():
+            raise RuntimeError("ZeroDivisionError")
+    elif b == 0:
+        raise RuntimeError("ZeroDivisionError")
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001
@@ -248,9 +262,10 @@ def _real_only(x, message: str) -> None:
 def _relu_forward(x):
     _real_only(x, "clamp is not supported for complex types")
     return np.maximum(x, 0)
-# a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the input is <= 0
-relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans > 0, g, 0.0),),
-             jvp=(lambda t, ans, x: where(ans > 0, t, 0.0),), saves_inputs=False, saves_ans=True)
+# a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the output is <= 0,
+# and a nan input (nan output) passes the gradient through, as there
+relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans <= 0, 0.0, g),),
+             jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=False, saves_ans=True)
 
 
 def _softplus_forward(x, beta=1.0, threshold=20.0):

@@ -208,6 +208,17 @@ def _extreme_vjp(g, ans, x, dims, keepdim):
     return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / count
 
 
+def _extreme_all_vjp(g, ans, x, dims, keepdim):
+    # max()/min() of everything: a nan result sends the gradient to the nan entries, shared evenly
+    # (PyTorch's evenly_distribute_backward), where x == ans would match nothing
+    if not np.isnan(ans._data).any() if type(ans) is Tensor else not np.isnan(ans).any():
+        return _extreme_vjp(g, ans, x, dims, keepdim)
+    from .elementwise import isnan
+
+    mask = isnan(x)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / _sum(mask, dims, True)
+
+
 def _extreme_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
     mask = (x == full)
@@ -232,9 +243,9 @@ def _reduce_extreme(fn):
 
 _amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
 _amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_max_all = defop("max", _amax.forward, vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MaxBackward1")
-_min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_min_all = defop("min", _amin.forward, vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MinBackward1")
 
 
@@ -492,6 +503,37 @@ _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), sav
                saves_inputs=True, grad_name="NormBackward1")
 
 
+# p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal
+# to the norm or nan, so a nan entry takes the gradient times sgn(nan), which PyTorch makes 0
+def _inf_norm_factor(ans, x, dims, keepdim):
+    from .elementwise import abs as _abs
+    from .elementwise import isnan, sign
+
+    ax = _abs(x)
+    mask = (ax == unreduce(ans, tuple(x.shape), dims, keepdim)) | isnan(ax)
+    return where(mask, where(isnan(x), 0.0, sign(x)), 0.0) / _sum(mask, dims, True)
+
+
+def _inf_norm_vjp(g, ans, x, dims, keepdim):
+    return unreduce(g, tuple(x.shape), dims, keepdim) * _inf_norm_factor(ans, x, dims, keepdim)
+
+
+def _inf_norm_jvp(t, ans, x, dims, keepdim):
+    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+def _abs_extreme(fn):
+    def forward(x, dims, keepdim):
+        return fn(np.abs(x), dims, keepdim)
+    return forward
+
+
+_inf_norm = defop("norm", _abs_extreme(_amax.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,), saves_ans=True,
+                  grad_name="NormBackward1")
+_neg_inf_norm = defop("norm", _abs_extreme(_amin.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,),
+                      saves_ans=True, grad_name="NormBackward1")
+
+
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm (2 by default) over all elements or over ``dim``.
 
@@ -517,9 +559,9 @@ def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
     if p in ("fro", 2, 2.0, None):
         return _norm2(input, dims, keepdim)
     if p in (float("inf"), "inf"):
-        return amax(_abs(input), dims, keepdim)
+        return _inf_norm(input, dims, keepdim)
     if p in (float("-inf"), "-inf"):
-        return amin(_abs(input), dims, keepdim)
+        return _neg_inf_norm(input, dims, keepdim)
     if p == 0:
         return sum(input != 0, dims, keepdim).to(input.dtype)
     if p == 1:

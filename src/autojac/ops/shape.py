@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._core.broadcast import expand as _expand_op
+from .._device import check_device, device
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named
 
@@ -569,22 +570,44 @@ def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
 
 
 def to(self: Tensor, *args, **kwargs) -> Tensor:
-    """Convert to a dtype (``device`` arguments are accepted; only ``"cpu"`` exists)."""
+    """Convert to a dtype; ``device`` may be given (a string, ``autojac.device`` or a tensor's) but only the
+    CPU exists. ``to(dtype)``, ``to(device, dtype)``, ``to(other)``, ``to(dtype=..., device=..., copy=...)``.
+
+    >>> import autojac
+    >>> autojac.ones(2).to("cpu", float).dtype
+    autojac.float64
+    """
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("device", None)
-    for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
-        elif isinstance(a, Tensor):
+    kwargs.pop("memory_format", None)
+    check_device(kwargs.pop("device", None))
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    flags = [a for a in args[1:] if isinstance(a, bool)]  # non_blocking, copy passed positionally
+    if len(flags) >= 2:
+        copy = flags[1]
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, str) and a not in ("cpu",) and not a.startswith("cpu"):
-            raise RuntimeError(f"autojac runs on the CPU (NumPy); device {a!r} is not available")
+        elif isinstance(a, (str, device)):
+            check_device(a)
+        elif not (i and isinstance(a, bool)):
+            dtype = a
     if dtype is None:
         return clone(self) if copy else self
     out = _cast_to(self, _dtype.to_dtype(dtype))
     return clone(out) if copy and out is self else out
+
+
+def _cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    check_device("cuda")
+
+
+_LEGACY_TYPE_NAMES = {f"torch.{k}Tensor": v for k, v in (
+    ("Float", _dtype.float32), ("Double", _dtype.float64), ("Half", _dtype.float16), ("Long", _dtype.int64),
+    ("Int", _dtype.int32), ("Short", _dtype.int16), ("Char", _dtype.int8), ("Byte", _dtype.uint8),
+    ("Bool", _dtype.bool), ("ComplexFloat", _dtype.complex64), ("ComplexDouble", _dtype.complex128))}
 
 
 def _caster(d: _dtype.dtype):
@@ -593,7 +616,9 @@ def _caster(d: _dtype.dtype):
     return method
 
 
-def _type(self: Tensor, dtype=None):
+def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    if isinstance(dtype, str) and dtype in _LEGACY_TYPE_NAMES:
+        dtype = _LEGACY_TYPE_NAMES[dtype]
     if dtype is None:
         return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor",
                 "int32": "torch.IntTensor", "bool": "torch.BoolTensor", "float16": "torch.HalfTensor"}.get(
@@ -609,6 +634,7 @@ attach(
     float=_caster(_dtype.float32), double=_caster(_dtype.float64), half=_caster(_dtype.float16),
     long=_caster(_dtype.int64), int=_caster(_dtype.int32), bool=_caster(_dtype.bool),
     short=_caster(_dtype.int16), byte=_caster(_dtype.uint8), char=_caster(_dtype.int8),
+    cuda=_cuda, get_device=lambda self: -1,
     type=_type, type_as=lambda self, other: to(self, other.dtype),
     view_as=lambda self, other: view(self, other._data.shape),
     reshape_as=lambda self, other: reshape(self, other._data.shape),

@@ -135,7 +135,17 @@ class Tensor:
         return self
 
     def storage_offset(self) -> int:
-        return 0
+        """Elements between the start of the storage (the array owning the memory) and this tensor's first."""
+        a = self._data
+        root = storage_root(a)
+        if root is a or not a.size or not root.size:
+            return 0
+        return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim (NumPy's byte strides / itemsize)."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     # ----------------------------------------------------------------- autograd state
     @property
@@ -353,12 +363,44 @@ class Tensor:
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
-                               "deepcopy protocol")
-        t = _wrap(self._data.copy(), self._requires_grad)
+                               "deepcopy protocol at the moment.")
+        t = _wrap(_deepcopy_array(self._data, memo), self._requires_grad)
+        # tensors sharing memory share the copy's memory and version counter, as in PyTorch
+        vc = memo.get(id(self._vc))
+        if vc is None:
+            vc = memo[id(self._vc)] = [0]
+            memo.setdefault("_autojac_keep", []).append(self._vc)  # ids stay unique while copying
+        t._vc = vc
         if self._grad is not None:
             t._grad = _wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
+
+
+def storage_root(a: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``a`` views (``a`` itself if it owns it)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
+    """A copy of ``a``; arrays viewing the same memory in one deepcopy get views of one copy of it."""
+    root = storage_root(a)
+    if not root.flags.c_contiguous or not root.size:
+        return a.copy()
+    key = ("_autojac_storage", id(root))
+    new_root = memo.get(key)
+    if new_root is None:
+        new_root = memo[key] = root.copy()
+        memo.setdefault("_autojac_keep", []).append(root)
+    if a is root:
+        return new_root
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(a.shape, a.dtype, buffer=new_root, offset=offset, strides=a.strides)
+    except (ValueError, TypeError):  # a layout the buffer cannot express: an unaliased copy
+        return a.copy()
 
 
 def _rebuild(data, requires_grad):
@@ -394,6 +436,10 @@ _new = object.__new__
 def _wrap_dim(dim: int, ndim: int) -> int:
     """Normalize a possibly negative dimension, with PyTorch's error."""
     n = ndim if ndim > 0 else 1
+    if type(dim) is not int:
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+        dim = int(dim)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n if ndim > 0 else 0

@@ -106,13 +106,21 @@ def _to_array(data, dtype) -> np.ndarray:
         d = _infer_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
         try:
             arr = np.array(_unwrap_nested(data))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _ragged_error(data) from None
+        if arr.dtype == object or arr.dtype == np.uint64:  # Python ints beyond int64
+            if d.category < 2:
+                raise ValueError("Overflow when unpacking long long")
+            arr = np.array(_unwrap_nested(data), dtype=d.np)
         if arr.dtype == object:
             raise _ragged_error(data)
         return arr.astype(d.np, copy=False)
     else:
-        _leaf_dtype(data)  # a clear error for strings, None and other non-numbers
+        d = _leaf_dtype(data)  # a clear error for strings, None and other non-numbers
+        if type(data) is int and not -2**63 <= data < 2**63:
+            if (_dtype.to_dtype(dtype) if dtype is not None else d).category < 2:
+                raise ValueError("Overflow when unpacking long long")
+            data = float(data)
         arr = np.array(data)
     if dtype is None:
         d = _np_dtype(arr.dtype) if isinstance(data, (Tensor, np.ndarray, np.generic)) else _infer_dtype(data)

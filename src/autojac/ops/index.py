@@ -314,6 +314,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if ia.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    n = input._data.shape[d] if input._data.ndim else 1
+    bad = ia[(ia < 0) | (ia >= n)]  # no Python-style negative indices, as in PyTorch
+    if bad.size:
+        if d == 0:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad.flat[0]} axis_dim={n}")
+    if input._data.ndim == 0:  # a 0-dim tensor is a one-entry vector here, and stays 0-dim
+        picked = getitem(input.reshape(1), (ia.reshape(-1),))
+        return named(picked.reshape(() if ia.size == 1 else -1), "IndexSelectBackward0")
     return named(getitem(input, (slice(None),) * d + (ia.reshape(-1),)), "IndexSelectBackward0")
 
 

@@ -23,7 +23,14 @@ def normalize_dims(dim, ndim: int) -> tuple:
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)) and _b.all(isinstance(d, (int, np.integer)) for d in dim):
+        dims = tuple(dim)
+    else:
+        what = type(dim).__name__ if not isinstance(dim, (tuple, list)) else \
+            f"{type(dim).__name__} of {', '.join(sorted({type(d).__name__ for d in dim}))}"
+        raise TypeError(f"argument 'dim' must be tuple of ints, not {what}")
     if not dims:
         return tuple(range(ndim))
     wrapped = [_wrap_dim(d, ndim) for d in dims]
@@ -226,8 +233,7 @@ def _extreme_jvp(t, ans, x, dims, keepdim):
     return _sum(where(mask, t / _sum(mask, dims, True), 0.0), _shift(dims, t.ndim - x.ndim), keepdim)
 
 
-def _reduce_extreme(fn):
-    name = "amax" if fn is np.max else "amin"
+def _reduce_extreme(fn, name: str):
 
     def forward(x, dims, keepdim):
         if x.size == 0:
@@ -241,11 +247,11 @@ def _reduce_extreme(fn):
     return forward
 
 
-_amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
-_max_all = defop("max", _amax.forward, vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_amax = defop("amax", _reduce_extreme(np.max, "amax"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_amin = defop("amin", _reduce_extreme(np.min, "amin"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True)
+_max_all = defop("max", _reduce_extreme(np.max, "max"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MaxBackward1")
-_min_all = defop("min", _amin.forward, vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_min_all = defop("min", _reduce_extreme(np.min, "min"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MinBackward1")
 
 
@@ -347,8 +353,16 @@ class _ReturnMin(MinResult):
 
 
 def _arg(np_fn):
+    name = np_fn.__name__
+
     def fn(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         x = input._data
+        if x.size == 0:
+            if dim is None:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            d = _wrap_dim(dim, x.ndim)
+            if x.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         if dim is None:
             r = np.asarray(np_fn(x.reshape(-1)))
             return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))

@@ -109,10 +109,80 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 
 def view(input: Tensor, *shape) -> Tensor:
-    """Like ``reshape`` (autojac's arrays can always be viewed, copying where NumPy must)."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])  # view(dtype) is not a reinterpretation here, just a cast
-    return _reshape_with(_view_op, input, _shape_arg(shape))
+    """The same data under a new shape, or its bits read as another dtype (``view(autojac.int32)``).
+
+    As in PyTorch, a shape view never copies: it raises where the strides cannot express it.
+
+    >>> import autojac
+    >>> autojac.tensor([1., 2.]).view(autojac.int32)
+    tensor([1065353216, 1073741824], dtype=autojac.int32)
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        return _view_dtype(input, _dtype.to_dtype(shape[0]))
+    new = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
+    if not _view_strides_exist(input._data, new):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return _reshape_with(_view_op, input, new)
+
+
+def _view_strides_exist(a: np.ndarray, new: tuple) -> bool:
+    """Whether ``new`` can view ``a``'s memory with strides (PyTorch's rule: each run of dims that is
+    contiguous in memory may be regrouped, but no new dim may span two such runs)."""
+    old, strides = a.shape, [st // a.itemsize for st in a.strides]
+    if not old or a.size == 0 or a.flags.c_contiguous:
+        return True
+    v = len(new) - 1
+    base = strides[-1]
+    run = view_run = 1
+    for d in range(len(old) - 1, -1, -1):
+        run *= old[d]
+        # a run of memory-contiguous dims ends here (size-1 dims never break one)
+        if d == 0 or (old[d - 1] != 1 and strides[d - 1] != run * base):
+            while v >= 0 and (view_run < run or new[v] == 1):
+                view_run *= new[v]
+                v -= 1
+            if view_run != run:
+                return False
+            if d > 0:
+                base, run, view_run = strides[d - 1], 1, 1
+    return v == -1
+
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+               "uint8": "Byte", "bool": "Bool"}
+
+
+def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
+    """The bits of ``input`` read as ``d`` (PyTorch's ``view(dtype)``): shares memory and the version counter,
+    not differentiable; a size change of the elements scales the last dim."""
+    a = input._data
+    if d.np == a.dtype:
+        return input.detach()  # PyTorch: not differentiable even to the same dtype
+    old_size, new_size = a.itemsize, d.itemsize
+    if old_size != new_size:
+        what = f"to view {_TYPE_NAMES[input.dtype.name]} as {_TYPE_NAMES[d.name]} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != old_size:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // old_size}")
+        if new_size > old_size:
+            ratio = new_size // old_size
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
+            if input.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got "
+                                   f"{input.storage_offset()}")
+            for i, st in enumerate(a.strides[:-1]):
+                if (st // old_size) % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got "
+                                       f"{st // old_size}")
+    if a.shape and a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # NumPy wants a unit last stride
+        a = np.lib.stride_tricks.as_strided(a, strides=a.strides[:-1] + (a.itemsize,))
+    out = _wrap(a.view(d.np))
+    out._vc = input._vc  # the same memory: an in-place write to either bumps both
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -490,9 +560,31 @@ def vstack(tensors) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries along ``dim`` from ``start`` (negative counts from the end), as a view.
+
+    >>> import autojac
+    >>> autojac.arange(10.).narrow(0, -3, 2)
+    tensor([7., 8.])
+    """
     from .index import getitem
 
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input._data.ndim)
+    if isinstance(start, Tensor):
+        start = start.item()
+    for name, v in (("start", start), ("length", length)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"narrow(): argument '{name}' must be int, not {type(v).__name__}")
+    n = input._data.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 

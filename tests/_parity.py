@@ -29,8 +29,8 @@ def plain(x):
         return ("size", tuple(x))
     if isinstance(x, (torch.device, autojac.device)):
         return ("device", str(x), repr(x))
-    if isinstance(x, (list, tuple)):
-        return type(x).__name__, [plain(v) for v in x]
+    if isinstance(x, (list, tuple)):  # named tuples (torch.return_types) compare by their values
+        return "seq", [plain(v) for v in x]
     return x
 
 

@@ -49,7 +49,7 @@ from . import autograd  # noqa: E402
 from . import func  # noqa: E402
 
 __version__ = "0.1.0"
-FloatTensor = DoubleTensor = LongTensor = Tensor  # isinstance checks in old tutorials
+
 
 
 def numel(input: Tensor) -> int:
@@ -99,3 +99,9 @@ from .ops.complex import (adjoint, angle, complex, conj, conj_physical, imag, is
                           resolve_conj, resolve_neg, view_as_complex, view_as_real)
 from ._device import device  # noqa: E402
 from . import accelerator, cuda  # noqa: E402,F401
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
+                      IntTensor, LongTensor, ShortTensor)
+from .func import vmap  # noqa: E402
+from .ops.aliases import install as _install_aliases  # noqa: E402
+
+_install_aliases(globals())

@@ -56,8 +56,11 @@ class Tensor:
     _fw = None  # forward-mode tangents: {dual level: tangent}
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, *args, **kwargs) -> None:
-        raise TypeError("use autojac.tensor(data) or autojac.zeros(...) to create tensors")
+    def __new__(cls, *args, **kwargs):
+        # the legacy constructor, Tensor(2, 3) or Tensor([1., 2.]); the library itself never calls it
+        from ._legacy import legacy_new
+
+        return legacy_new(None, args, kwargs)
 
     # ----------------------------------------------------------------- metadata
     @property

@@ -16,7 +16,8 @@ from .anomaly import MODE as ANOMALY
 from .anomaly import nan_error
 from .broadcast import sum_to
 from .grad_mode import STATE
-from .node import Node, OutputMeta
+from .node import NODE_TYPES, Node, OutputMeta
+from .saved_hooks import EVER_PACKED, PACKED, unpack_entry, unpack_output
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -40,6 +41,8 @@ def _saved(node: Node, create_graph: bool):
     inputs = node.inputs
     if inputs is None:
         raise RuntimeError(FREED_MSG)
+    if EVER_PACKED and node in PACKED:  # saved through saved_tensors_hooks
+        return _saved_through_hooks(node, inputs, create_graph)
     if node.versions is not None:
         for x, v in zip(inputs, node.versions):
             if v is not None and x._vc[0] != v:
@@ -60,6 +63,27 @@ def _saved(node: Node, create_graph: bool):
                 for a, f in zip(ans, fw):
                     a._fw = f
     return inputs, ans
+
+
+def _saved_through_hooks(node: Node, inputs: tuple, create_graph: bool):
+    unpack, packed_inputs, packed_outputs = PACKED[node]
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        v = node.versions[i] if node.versions is not None else None
+        if i in packed_inputs:
+            inputs[i] = unpack_entry(unpack, packed_inputs[i], x._vc, v,
+                                     lambda t, x=x, v=v: _modified_error(node, x, v, "an input"))
+        elif v is not None and x._vc[0] != v:
+            raise _modified_error(node, x, v, "an input")
+    if packed_outputs is None:
+        return tuple(inputs), OutputMeta(node.ans)
+    vcs = (node.ans_vc,) if node.op.n_out == 1 else node.ans_vc
+    outs = []
+    for nr, (p, vc) in enumerate(zip(packed_outputs, vcs)):
+        vc, expected = vc if type(vc) is tuple else (vc, 0)
+        outs.append(unpack_output(unpack, p, vc, expected, node, nr, create_graph,
+                                  lambda t, e=expected, nr=nr: _modified_error(node, t, e, f"output {nr}")))
+    return tuple(inputs), (outs[0] if node.op.n_out == 1 else tuple(outs))
 
 
 def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
@@ -133,14 +157,14 @@ def _graph(roots: Sequence) -> dict:
     deps: dict = {}
     stack = []
     for fn in roots:
-        if type(fn) is Node and fn not in deps:
+        if type(fn) in NODE_TYPES and fn not in deps:
             deps[fn] = 0
             stack.append(fn)
     get = deps.get
     while stack:
         fn = stack.pop()
         for e in fn.next:
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 c = get(e)
                 if c is None:
                     deps[e] = 1
@@ -154,13 +178,13 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
     """Nodes with a target strictly beyond them: only those need their rules run."""
     order = []
     counts = dict(deps)
-    ready = [fn for fn in roots if type(fn) is Node and counts[fn] == 0]
+    ready = [fn for fn in roots if type(fn) in NODE_TYPES and counts[fn] == 0]
     ready = list(dict.fromkeys(ready))
     while ready:
         fn = ready.pop()
         order.append(fn)
         for e in fn.next:
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 counts[e] -= 1
                 if counts[e] == 0:
                     ready.append(e)
@@ -169,7 +193,7 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
         for e in fn.next:
             if e is None:
                 continue
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 if e in needed or e in node_targets:
                     needed.add(fn)
                     break
@@ -234,7 +258,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
                     node.release()  # ops that save nothing keep only what their rules read: shapes
                 continue
             for e in node.next:
-                if type(e) is Node:
+                if type(e) in NODE_TYPES:
                     c = deps[e] - 1
                     deps[e] = c
                     if not c:
@@ -300,7 +324,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
     if inputs is None:
         raise RuntimeError(FREED_MSG)
     versions = node.versions
-    if op.saves_ans:
+    if op.saves_ans or EVER_PACKED:
         inputs, ans = _saved(node, create_graph)
     else:
         if versions is not None:
@@ -321,13 +345,13 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         if e is None:
             continue
         te = type(e)
-        if te is Node:  # a node pushed here runs only after this one: its buffer is complete by then
+        if te in NODE_TYPES:  # a node pushed here runs only after this one: its buffer is complete by then
             c = deps[e] - 1
             deps[e] = c
             if not c:
                 ready.append(e)
         if needed is not None:
-            if te is Node:
+            if te in NODE_TYPES:
                 if e not in needed and e not in node_targets:
                     continue
             elif id(e) not in leaf_ids:
@@ -346,7 +370,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
             gi = cast_grad(gi, inputs[i])
-        if te is Node:
+        if te in NODE_TYPES:
             if e.op.n_out == 1:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi

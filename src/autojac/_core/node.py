@@ -19,6 +19,8 @@ from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
 from .forward import LEVELS, propagate
 from .grad_mode import STATE
+from .saved_hooks import ACTIVE as SAVED_HOOKS
+from .saved_hooks import pack_node
 
 _new = object.__new__
 
@@ -38,7 +40,7 @@ class Op:
     ``None`` as a rule marks an input as non-differentiable.
     """
 
-    __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "grad_name",
+    __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "_grad_name", "node_type",
                  "cast", "n_out", "n_in", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
@@ -57,6 +59,16 @@ class Op:
         if n_out > 1 and not saves_ans:
             raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
 
+    @property
+    def grad_name(self) -> str:
+        """PyTorch's name for this op's backward node (``MulBackward0``): also the name of its nodes' type."""
+        return self._grad_name
+
+    @grad_name.setter
+    def grad_name(self, name: str) -> None:
+        self._grad_name = name
+        self.node_type = node_type(name)
+
     def __call__(self, *args, **params):
         return apply(self, args, params)
 
@@ -69,7 +81,12 @@ class Op:
 
 
 class Node:
-    """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced."""
+    """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced.
+
+    Each op's nodes are instances of a subclass named as PyTorch names the backward
+    (``type(y.grad_fn).__name__ == "MulBackward0"``); ``NODE_TYPES`` holds them all, so the
+    engine tells nodes from leaves with one set lookup.
+    """
 
     __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
                  "hooks", "retains", "ans_fw", "trace", "__weakref__")
@@ -114,7 +131,7 @@ class Node:
 
     # PyTorch-compatible introspection
     def name(self) -> str:
-        return self.op.grad_name
+        return self.op._grad_name
 
     def __repr__(self) -> str:
         return f"<{self.op.grad_name} object at {hex(id(self))}>"
@@ -127,6 +144,9 @@ class Node:
             if fn is None:
                 if inputs is not None and not _is_operand(inputs[i]):
                     continue  # an op parameter passed positionally (dims, keepdim), not an input edge
+                if inputs is not None and type(inputs[i]) is not Tensor and (
+                        self.op.cast is None or self.op._grad_name in _SCALAR_NOT_AN_EDGE):
+                    continue  # a number PyTorch folds into the node (an index, an exponent)
                 out.append((None, 0))
             elif type(fn) is Tensor:
                 out.append((AccumulateGrad(fn), 0))
@@ -158,6 +178,24 @@ class Node:
         self.inputs = None
         self.ans = None
         self.ans_fw = None
+
+
+NODE_TYPES: set = {Node}
+_BY_NAME: dict = {}
+
+
+def node_type(grad_name: str) -> type:
+    """The ``Node`` subclass named ``grad_name`` (one per name, created on first use)."""
+    cls = _BY_NAME.get(grad_name)
+    if cls is None:
+        cls = _BY_NAME[grad_name] = type(grad_name, (Node,), {"__slots__": (), "__module__": Node.__module__})
+        NODE_TYPES.add(cls)
+    return cls
+
+
+# Arithmetic ops whose Python-number operands PyTorch does not show as edges (other binary arithmetic
+# shows them as (None, 0); non-arithmetic ops never do)
+_SCALAR_NOT_AN_EDGE = frozenset({"RsubBackward1", "PowBackward0", "PowBackward2"})
 
 
 class OutputMeta:
@@ -291,7 +329,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         t._data = out
         t._vc = [0]
         if record:
-            node = Node(op, args, params)
+            node = op.node_type(op, args, params)
             if op.saves_ans:
                 node.ans = out
                 node.ans_vc = t._vc
@@ -299,6 +337,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 node.ans = out.shape
             t._requires_grad = True
             t.grad_fn = node
+            if SAVED_HOOKS:
+                pack_node(node, t)
         else:
             t._requires_grad = False
             t.grad_fn = None
@@ -309,7 +349,7 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if record:
-        node = Node(op, args, params)
+        node = op.node_type(op, args, params)
         node.ans = tuple(o._data for o in outs)
         node.ans_vc = tuple(o._vc for o in outs)
         for i, o in enumerate(outs):
@@ -317,6 +357,8 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._requires_grad = True
                 o.grad_fn = node
                 o._output_nr = i
+        if SAVED_HOOKS:
+            pack_node(node, outs)
     if LEVELS:
         propagate(op, args, params, outs)
         if record:

@@ -51,10 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from .._core import saved_hooks
 from .._core.engine import FREED_MSG, _modified_error
 from .._core.forward import LEVELS, _fit_tangent, set_tangent
 from .._core.grad_mode import STATE, no_grad
-from .._core.node import Node, Op
+from .._core.node import NODE_TYPES, Node, Op
 from .._tensor import Tensor, _wrap
 from ..ops.shape import stack
 from ..ops.views import alias
@@ -138,9 +139,15 @@ def _pack_saved(ctx: FunctionCtx, outputs: list) -> None:
         return
     out_nr = {id(o): k for k, o in enumerate(outputs) if isinstance(o, Tensor)}
     packed = []
+    hooks = saved_hooks.current() if saved_hooks.ACTIVE else None
     for t in ctx._to_save:
         if t is None:
             packed.append(None)
+        elif hooks is not None:  # saved_tensors_hooks: keep what pack returns, unpack on each read
+            nr = out_nr[id(t)] if id(t) in out_nr and t.grad_fn is not None else None
+            stub = t if nr is None else _wrap(t._data)  # an output's stub: no ctx -> output -> node -> ctx cycle
+            stub._vc = t._vc
+            packed.append(("hook", hooks[1], hooks[0](t), t._vc, t._vc[0], nr, stub))
         elif id(t) in out_nr and t.grad_fn is not None:
             packed.append(("out", t._data, t._vc, t._vc[0], out_nr[id(t)], t._fw))
         else:
@@ -153,6 +160,18 @@ def _unpack(ctx: FunctionCtx, entry) -> Tensor | None:
     if entry is None:
         return None
     node = ctx._node_ref() if ctx._node_ref is not None else None
+    if entry[0] == "hook":
+        _, unpack, packed, vc, version, nr, original = entry
+
+        def error(t):
+            which = "an input" if nr is None else f"output {nr}"
+            if node is not None:
+                return _modified_error(node, original, version, which)
+            return RuntimeError(f"a tensor saved for backward was modified by an inplace operation: it is at "
+                                f"version {vc[0]}; expected version {version} instead")
+        if nr is None or node is None:
+            return saved_hooks.unpack_entry(unpack, packed, vc, version, error)
+        return saved_hooks.unpack_output(unpack, packed, vc, version, node, nr, True, error)
     if entry[0] == "in":
         t, version = entry[1], entry[2]
         if t._vc[0] != version:
@@ -322,8 +341,23 @@ def _op_for(cls: type, n_in: int, n_out: int) -> _FunctionOp:
                          grad_name=cls.__name__ + "Backward")
         op.n_out = n_out  # outputs are routed by number; nothing is saved by the engine itself
         op.keeps_none = True  # missing output cotangents reach _grads as None (materialize_grads decides)
+        op.node_type = _function_node_type(cls, ops)
         ops[(n_in, n_out)] = op
     return op
+
+
+def _function_node_type(cls: type, ops: dict) -> type:
+    """The type of ``cls``'s nodes: ``MyFnBackward``, shown as PyTorch shows a custom Function's node."""
+    for op in ops.values():  # one type per Function class, whatever the arity
+        return op.node_type
+    name = cls.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{__name__}.{name} object at {hex(id(self))}>"
+
+    t = type(name, (Node,), {"__slots__": (), "__module__": __name__, "__repr__": __repr__})
+    NODE_TYPES.add(t)
+    return t
 
 
 def _no_forward(*args, **kwargs):
@@ -337,7 +371,8 @@ def _record(cls: type, ctx: FunctionCtx, args: tuple, n_out: int) -> Node:
     the ``k``-th tensor argument.
     """
     tensors = tuple(a for a in args if type(a) is Tensor)
-    node = Node(_op_for(cls, len(tensors), n_out), tensors + (ctx,), {})
+    op = _op_for(cls, len(tensors), n_out)
+    node = op.node_type(op, tensors + (ctx,), {})
     node.next = node.next[:-1]  # no edge for the ctx
     # keep only what the engine reads of the inputs (shape, dtype), not their memory
     node.inputs = tuple(_shape_stub(a) for a in tensors) + (ctx,)

@@ -80,6 +80,7 @@ def named(t: Tensor, grad_name: str) -> Tensor:
         if op is None:
             op = _RENAMED[key] = renamed(node.op, grad_name)
         node.op = op
+        node.__class__ = op.node_type
     return t
 
 

@@ -120,9 +120,27 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
     _no_out(out)
+    _check_bool_sub(input, other)
     if alpha != 1:
         other = mul_op(other, alpha)
     return sub_op(input, other)
+
+
+_BOOL = np.dtype(bool)
+_TWO_BOOLS = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+              "`logical_xor()` operator instead.")
+_ONE_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+             "mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _check_bool_sub(a, b) -> None:
+    """PyTorch refuses ``-`` on bool tensors (NumPy raises its own TypeError, or silently counts in ints)."""
+    a_bool = a._data.dtype is _BOOL if type(a) is Tensor else type(a) is bool
+    b_bool = b._data.dtype is _BOOL if type(b) is Tensor else type(b) is bool
+    if a_bool and b_bool:
+        raise RuntimeError(_TWO_BOOLS)
+    if (a_bool and type(a) is Tensor) or (b_bool and type(b) is Tensor):
+        raise RuntimeError(_ONE_BOOL)
 
 
 def mul(input, other, *, out=None):
@@ -595,6 +613,32 @@ def _truediv(self, other):
     return apply(div_op if type(other) is Tensor else _div_number_op, (self, other))
 
 
+def _sub_method(self, other):
+    tb = type(other)
+    if tb is not Tensor and tb is not float and tb is not int:
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+    if self._data.dtype is _BOOL or tb is Tensor and other._data.dtype is _BOOL:
+        _check_bool_sub(self, other)
+    return apply(sub_op, (self, other))
+
+
+def _rsub_method(self, other):
+    other = operand(other)
+    if other is NotImplemented:
+        return NotImplemented
+    _check_bool_sub(other, self)
+    return _rsub_op(other, self)
+
+
+def _neg_method(self):
+    if self._data.dtype is _BOOL:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return neg(self)
+
+
 def _rbinop(op):
     def method(self, other):
         other = operand(other)
@@ -678,12 +722,13 @@ def _clamp_method(self, min=None, max=None):  # noqa: A002
 
 
 attach(
-    __add__=_binop(add_op), __radd__=_rbinop(add_op),
-    __sub__=_binop(sub_op), __rsub__=_rbinop(_rsub_op),
-    __mul__=_binop(mul_op), __rmul__=_rbinop(mul_op),
+    # number + tensor and number * tensor record the tensor first, as PyTorch (the same values: they commute)
+    __add__=_binop(add_op), __radd__=_binop(add_op),
+    __sub__=_sub_method, __rsub__=_rsub_method,
+    __mul__=_binop(mul_op), __rmul__=_binop(mul_op),
     __truediv__=_truediv, __rtruediv__=_rbinop(_rdiv_op),
     __pow__=_pow_method, __rpow__=_rpow_method,
-    __neg__=lambda self: neg(self), __pos__=lambda self: self, __abs__=lambda self: abs(self),
+    __neg__=_neg_method, __pos__=lambda self: self, __abs__=lambda self: abs(self),
     __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),
     __and__=_bool_op(np.bitwise_and, "bitwise_and"), __or__=_bool_op(np.bitwise_or, "bitwise_or"),
     __xor__=_bool_op(np.bitwise_xor, "bitwise_xor"),

@@ -205,6 +205,7 @@ def getitem(x: Tensor, idx) -> Tensor:
     out = take(x, nidx, basic, 0)
     if out.grad_fn is not None:
         out.grad_fn.op = _named_take(idx, basic)
+        out.grad_fn.__class__ = out.grad_fn.op.node_type
     if basic:
         mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
     return out
@@ -385,7 +386,33 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     return named(self, "CopyBackwards") if self._base is None else self
 
 
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal in place (all dims equal, or a matrix); with ``wrap``, a
+    tall matrix's diagonal restarts every ``cols + 1`` rows, as PyTorch's.
+
+    >>> import autojac
+    >>> autojac.zeros(2, 3).fill_diagonal_(7.)
+    tensor([[7., 0., 0.],
+            [0., 7., 0.]])
+    """
+    shape = self._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(shape, dtype=bool)
+    if len(shape) == 2:
+        rows, cols = shape
+        step = cols + 1
+        n = -(-rows * cols // step) if wrap and rows > cols + 1 else min(rows, cols)
+        mask.reshape(-1)[np.arange(n) * step] = True
+    else:
+        mask[(np.arange(shape[0]),) * len(shape)] = True
+    return inplace(self, lambda s: masked_fill(s, _wrap(mask), fill_value), saves_self=False)
+
+
 attach(
+    fill_diagonal_=fill_diagonal_,
     select=select, copy_=copy_,
     __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
     masked_fill=masked_fill, masked_select=masked_select,

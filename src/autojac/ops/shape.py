@@ -532,6 +532,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     out = cat([_reshape_with(_unsqueeze_op, x, shp[:d] + (1,) + shp[d:]) for x in tensors], d)
     if out.grad_fn is not None:
         out.grad_fn.op = _stack_name(out.grad_fn.op)
+        out.grad_fn.__class__ = out.grad_fn.op.node_type
     return out
 
 
@@ -768,14 +769,21 @@ _flip = defop(
 )
 
 
-def flip(input: Tensor, *dims) -> Tensor:
-    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
+def flip(input: Tensor, *dims, **kwargs) -> Tensor:
+    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch): ``flip(x, [1])``,
+    ``x.flip(0, 1)`` or ``flip(x, dims=(1,))``.
 
     >>> import autojac
     >>> autojac.flip(autojac.tensor([[1., 2.], [3., 4.]]), [1])
     tensor([[2., 1.],
             [4., 3.]])
     """
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            bad = next((k for k in kwargs if k != "dims"), "dims")
+            raise TypeError(f"flip() got an unexpected keyword argument '{bad}'" if bad != "dims" else
+                            "flip() got multiple values for argument 'dims'")
+        dims = (kwargs["dims"],)
     if len(dims) == 1 and not isinstance(dims[0], int):
         dims = dims[0]
     return _flip(input, _dims_arg(dims, input._data.ndim))

@@ -33,7 +33,7 @@ from typing import Any
 from .._core.engine import run_backward
 from .._core.forward import LEVELS
 from .._core.grad_mode import STATE, enable_grad, no_grad
-from .._core.node import Node, Op
+from .._core.node import NODE_TYPES, Op
 from .._random import default_generator
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -179,7 +179,7 @@ def _closure_leaves(outs: list, own: set) -> list:
             if type(e) is Tensor:
                 if id(e) not in own:
                     found.setdefault(id(e), e)
-            elif type(e) is Node and e not in seen:
+            elif type(e) in NODE_TYPES and e not in seen:
                 seen.add(e)
                 stack.append(e)
     return list(found.values())

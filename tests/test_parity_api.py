@@ -290,3 +290,74 @@ def test_forward_mode_jacobian_needs_vectorize():
                                                  outer_jacobian_strategy="forward-mode"))
     same(lambda T: T.autograd.functional.hessian(lambda x: (x ** 3).sum(), T.ones(2),
                                                  outer_jacobian_strategy="sideways"))
+
+
+# --------------------------------------------------------------------------- detect_anomaly's warnings
+def _anomaly_run(T, fail: str):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        error = None
+        with T.autograd.detect_anomaly():
+            x = T.tensor([1., -1.], requires_grad=True)
+
+            class Bad(T.autograd.Function):
+                @staticmethod
+                def forward(ctx, a):
+                    return a * 1
+
+                @staticmethod
+                def backward(ctx, g):
+                    if fail == "raise":
+                        raise ValueError("boom")
+                    return g * float("nan")
+
+            y = Bad.apply(x).sum() if fail != "sqrt" else x.sqrt().sum()
+            try:
+                y.backward()
+            except Exception as e:  # noqa: BLE001 - compared below
+                error = e
+    messages = [str(w.message) for w in caught if w.category is UserWarning]
+    return type(error).__name__, str(error).splitlines()[0], messages
+
+
+@pytest.mark.parametrize("fail", ["nan", "raise", "sqrt"])
+def test_detect_anomaly_warnings(fail):
+    t_err, t_first, t_msgs = _anomaly_run(torch, fail)
+    a_err, a_first, a_msgs = _anomaly_run(autojac, fail)
+    assert (a_err, a_first) == (t_err, t_first)
+    enabled = ("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+               "enabled for debugging.")
+    assert t_msgs[0] == a_msgs[0] == enabled
+    assert len(a_msgs) == len(t_msgs) == 2
+    head = t_msgs[1].split(".")[0] + ". Traceback of forward call that caused the error:\n"
+    assert a_msgs[1].startswith(head), (a_msgs[1], head)
+    # the forward stack names this test's line that built the failing node
+    assert "test_parity_api.py" in a_msgs[1] and "_anomaly_run" in a_msgs[1]
+
+
+def test_detect_anomaly_without_forward_information():
+    import warnings
+
+    def run(T):
+        x = T.tensor([-1.], requires_grad=True)
+        y = x.sqrt().sum()  # recorded before anomaly mode: no stack kept
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with T.autograd.detect_anomaly():
+                with pytest.raises(RuntimeError):
+                    y.backward()
+        return [str(w.message).split(" (Triggered internally")[0] for w in caught][1:]
+    assert run(autojac) == run(torch)
+
+
+def test_set_detect_anomaly_does_not_warn():
+    import warnings
+
+    for T in (torch, autojac):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with T.autograd.set_detect_anomaly(True):
+                pass
+        assert not [w for w in caught if "Anomaly" in str(w.message)]

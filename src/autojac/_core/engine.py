@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from .anomaly import MODE as ANOMALY
-from .anomaly import nan_error
+from .anomaly import nan_error, warn_backward_error
 from .broadcast import sum_to
 from .grad_mode import STATE
 from .node import NODE_TYPES, Node, OutputMeta
@@ -253,7 +253,12 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
                     if gt is not None:
                         captured[id(t)] = gt
             if g is not None and (needed is None or node in needed):
-                _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                try:  # free in Python 3.11 when nothing is raised
+                    _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                except BaseException:
+                    if ANOMALY.enabled:
+                        warn_backward_error(node)
+                    raise
                 if not retain_graph and (node.versions is not None or node.op.saves_ans):
                     node.release()  # ops that save nothing keep only what their rules read: shapes
                 continue

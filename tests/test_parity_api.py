@@ -218,7 +218,7 @@ def _edges(fn):
 
 @pytest.mark.parametrize("expr", [
     lambda T, x: 2 * x, lambda T, x: x * 2, lambda T, x: 2 + x, lambda T, x: 2 - x, lambda T, x: x - 2,
-    lambda T, x: x / 2, lambda T, x: 2 ** x, lambda T, x: x ** 2, lambda T, x: 2.5 * x, lambda T, x: T.mul(2, x),
+    lambda T, x: x / 2, lambda T, x: 2 / x, lambda T, x: 0.7 / x, lambda T, x: 2 ** x, lambda T, x: x ** 2, lambda T, x: 2.5 * x, lambda T, x: T.mul(2, x),
     lambda T, x: x.exp(), lambda T, x: x.sum(), lambda T, x: x + x, lambda T, x: x @ x, lambda T, x: -x,
     lambda T, x: x.reshape(1, 2).t() * 2, lambda T, x: x[0], lambda T, x: x[[0, 1]],
     lambda T, x: T.norm(x), lambda T, x: x.max(), lambda T, x: x.to(T.float64),
@@ -229,6 +229,17 @@ def test_grad_fn_type_name_and_edges(expr):
         fn = y.grad_fn
         return type(fn).__name__, fn.name(), _edges(fn), [_edges(f) for f, _ in fn.next_functions if f is not None]
     same(case)
+
+
+@pytest.mark.parametrize("num", [2, 3, 0.7, -1.3, 10, 1j])
+def test_number_divided_by_tensor(num):
+    def case(T):
+        x = T.tensor([3., 7., 0.1, 1e-3, 0., -5.], requires_grad=True)
+        y = num / x
+        (y.real if y.is_complex() else y).sum().backward()
+        return y, x.grad
+    same(case)
+    same(lambda T: (num / T.tensor([2, 4]), num / T.tensor([2., 4.], dtype=T.float64)))
 
 
 def test_custom_function_node():

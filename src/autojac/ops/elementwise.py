@@ -85,7 +85,6 @@ _pow_tensor_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both", grad
 _pow_scalar_base_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="ans",  # number ** tensor: the result
                              grad_name="PowBackward2")
 _rsub_op = renamed(sub_op, "RsubBackward1")  # number - tensor
-_rdiv_op = renamed(div_op, "MulBackward0")  # number / tensor: PyTorch runs reciprocal(x) * number
 
 
 def _pow(a, b):
@@ -632,6 +631,14 @@ def _rsub_method(self, other):
     return _rsub_op(other, self)
 
 
+def _rtruediv_method(self, other):
+    # number / tensor is reciprocal(tensor) * number in PyTorch: the same graph, the same rounding
+    other = operand(other)
+    if other is NotImplemented:
+        return NotImplemented
+    return apply(mul_op, (reciprocal(self), other))
+
+
 def _neg_method(self):
     if self._data.dtype is _BOOL:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -726,7 +733,7 @@ attach(
     __add__=_binop(add_op), __radd__=_binop(add_op),
     __sub__=_sub_method, __rsub__=_rsub_method,
     __mul__=_binop(mul_op), __rmul__=_binop(mul_op),
-    __truediv__=_truediv, __rtruediv__=_rbinop(_rdiv_op),
+    __truediv__=_truediv, __rtruediv__=_rtruediv_method,
     __pow__=_pow_method, __rpow__=_rpow_method,
     __neg__=_neg_method, __pos__=lambda self: self, __abs__=lambda self: abs(self),
     __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),

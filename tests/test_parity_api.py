@@ -218,7 +218,8 @@ def _edges(fn):
 
 @pytest.mark.parametrize("expr", [
     lambda T, x: 2 * x, lambda T, x: x * 2, lambda T, x: 2 + x, lambda T, x: 2 - x, lambda T, x: x - 2,
-    lambda T, x: x / 2, lambda T, x: 2 / x, lambda T, x: 0.7 / x, lambda T, x: 2 ** x, lambda T, x: x ** 2, lambda T, x: 2.5 * x, lambda T, x: T.mul(2, x),
+    lambda T, x: x / 2, lambda T, x: 2 / x, lambda T, x: 0.7 / x, lambda T, x: 2 ** x, lambda T, x: x ** 2,
+    lambda T, x: 2.5 * x, lambda T, x: T.mul(2, x),
     lambda T, x: x.exp(), lambda T, x: x.sum(), lambda T, x: x + x, lambda T, x: x @ x, lambda T, x: -x,
     lambda T, x: x.reshape(1, 2).t() * 2, lambda T, x: x[0], lambda T, x: x[[0, 1]],
     lambda T, x: T.norm(x), lambda T, x: x.max(), lambda T, x: x.to(T.float64),

@@ -45,7 +45,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_vc", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_vc", "__weakref__", "__dict__")
     # Rarely-set state lives as class defaults (an instance overrides them in its __dict__),
     # which keeps creating a tensor, the per-op hot path, down to four stores.
     _grad = None
@@ -161,7 +161,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             if requires_grad:
                 return self
             raise RuntimeError(
@@ -178,12 +178,23 @@ class Tensor:
         return self
 
     @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for a leaf); its type is named as PyTorch's backward
+        (``type(y.grad_fn).__name__ == "MulBackward0"``)."""
+        fn = self._grad_fn
+        if fn is not None and type(fn).__name__ == "Node":
+            # nodes are recorded as plain Nodes (one type keeps the engine's attribute reads fast) and
+            # take their named type when first shown to the user
+            fn.__class__ = fn.op.node_type
+        return fn
+
+    @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return self._grad_fn is None
 
     @property
     def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
@@ -231,10 +242,10 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        self.grad_fn._retain(self._output_nr, weakref.ref(self))
+        self._grad_fn._retain(self._output_nr, weakref.ref(self))
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
@@ -247,8 +258,8 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            hooks = self.grad_fn._tensor_hooks(self._output_nr)
+        if self._grad_fn is not None:
+            hooks = self._grad_fn._tensor_hooks(self._output_nr)
         else:
             if self._hooks is None:
                 self._hooks = []
@@ -266,7 +277,7 @@ class Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
         if self._base is not None and self._base[0]._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -364,7 +375,7 @@ class Tensor:
         return (_rebuild, (self._data, self._requires_grad))
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
         t = _wrap(_deepcopy_array(self._data, memo), self._requires_grad)
@@ -428,7 +439,7 @@ def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._requires_grad = requires_grad
-    t.grad_fn = None
+    t._grad_fn = None
     t._vc = [0]
     return t
 

@@ -98,7 +98,7 @@ def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
     t._vc = vc
     if create_graph:
         t._requires_grad = True
-        t.grad_fn = node
+        t._grad_fn = node
         t._output_nr = nr
     return t
 
@@ -164,7 +164,7 @@ def _graph(roots: Sequence) -> dict:
     while stack:
         fn = stack.pop()
         for e in fn.next:
-            if type(e) in NODE_TYPES:
+            if type(e) is Node or type(e) in NODE_TYPES:
                 c = get(e)
                 if c is None:
                     deps[e] = 1
@@ -215,7 +215,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     buf: dict = {}
     leaf_buf: dict = {}  # id(leaf) -> (leaf, grad)
     for r, g in zip(roots, grads):
-        fn = r.grad_fn
+        fn = r._grad_fn
         if fn is None:
             if r._requires_grad:
                 _add_leaf(leaf_buf, r, g)
@@ -232,10 +232,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     if targets is not None:
         leaf_ids = set()
         for t in targets:
-            if t.grad_fn is None:
+            if t._grad_fn is None:
                 leaf_ids.add(id(t))
             else:
-                node_targets.setdefault(t.grad_fn, []).append(t)
+                node_targets.setdefault(t._grad_fn, []).append(t)
         needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
 
     prev = STATE.enabled
@@ -350,13 +350,14 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         if e is None:
             continue
         te = type(e)
-        if te in NODE_TYPES:  # a node pushed here runs only after this one: its buffer is complete by then
+        is_node = te is Node or te in NODE_TYPES  # nodes are Node until shown to the user (then a subclass)
+        if is_node:  # a node pushed here runs only after this one: its buffer is complete by then
             c = deps[e] - 1
             deps[e] = c
             if not c:
                 ready.append(e)
         if needed is not None:
-            if te in NODE_TYPES:
+            if is_node:
                 if e not in needed and e not in node_targets:
                     continue
             elif id(e) not in leaf_ids:
@@ -375,7 +376,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
             gi = cast_grad(gi, inputs[i])
-        if te in NODE_TYPES:
+        if is_node:
             if e.op.n_out == 1:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi

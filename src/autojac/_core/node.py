@@ -83,9 +83,10 @@ class Op:
 class Node:
     """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced.
 
-    Each op's nodes are instances of a subclass named as PyTorch names the backward
-    (``type(y.grad_fn).__name__ == "MulBackward0"``); ``NODE_TYPES`` holds them all, so the
-    engine tells nodes from leaves with one set lookup.
+    Nodes are recorded as ``Node`` (one type keeps the attribute reads of the engine's hot
+    loop monomorphic, hence fast); shown to the user (``Tensor.grad_fn``, ``next_functions``),
+    a node takes its op's subclass, named as PyTorch names the backward
+    (``type(y.grad_fn).__name__ == "MulBackward0"``). ``NODE_TYPES`` holds them all.
     """
 
     __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
@@ -101,7 +102,7 @@ class Node:
         n_req = 0
         for x in inputs:
             if type(x) is Tensor and x._requires_grad:
-                fn = x.grad_fn
+                fn = x._grad_fn
                 if fn is None:
                     nxt.append(x)
                 else:
@@ -151,6 +152,8 @@ class Node:
             elif type(fn) is Tensor:
                 out.append((AccumulateGrad(fn), 0))
             else:
+                if type(fn) is Node:
+                    fn.__class__ = fn.op.node_type  # shown to the user: its named type
                 out.append((fn, self.next_nr[i] if self.next_nr else 0))
         return tuple(out)
 
@@ -329,19 +332,19 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         t._data = out
         t._vc = [0]
         if record:
-            node = op.node_type(op, args, params)
+            node = Node(op, args, params)
             if op.saves_ans:
                 node.ans = out
                 node.ans_vc = t._vc
             else:
                 node.ans = out.shape
             t._requires_grad = True
-            t.grad_fn = node
+            t._grad_fn = node
             if SAVED_HOOKS:
                 pack_node(node, t)
         else:
             t._requires_grad = False
-            t.grad_fn = None
+            t._grad_fn = None
         if LEVELS:
             propagate(op, args, params, t)
             if record and op.saves_ans and t._fw is not None:
@@ -349,13 +352,13 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
     if record:
-        node = op.node_type(op, args, params)
+        node = Node(op, args, params)
         node.ans = tuple(o._data for o in outs)
         node.ans_vc = tuple(o._vc for o in outs)
         for i, o in enumerate(outs):
             if o._data.dtype.kind in "fc":
                 o._requires_grad = True
-                o.grad_fn = node
+                o._grad_fn = node
                 o._output_nr = i
         if SAVED_HOOKS:
             pack_node(node, outs)

@@ -102,6 +102,6 @@ def unpack_output(unpack: Callable, packed, vc: list, expected: int, node, nr: i
         t = _wrap(t._data)
         t._vc = vc
         t._requires_grad = True
-        t.grad_fn = node
+        t._grad_fn = node
         t._output_nr = nr
     return t

@@ -144,11 +144,11 @@ def _pack_saved(ctx: FunctionCtx, outputs: list) -> None:
         if t is None:
             packed.append(None)
         elif hooks is not None:  # saved_tensors_hooks: keep what pack returns, unpack on each read
-            nr = out_nr[id(t)] if id(t) in out_nr and t.grad_fn is not None else None
+            nr = out_nr[id(t)] if id(t) in out_nr and t._grad_fn is not None else None
             stub = t if nr is None else _wrap(t._data)  # an output's stub: no ctx -> output -> node -> ctx cycle
             stub._vc = t._vc
             packed.append(("hook", hooks[1], hooks[0](t), t._vc, t._vc[0], nr, stub))
-        elif id(t) in out_nr and t.grad_fn is not None:
+        elif id(t) in out_nr and t._grad_fn is not None:
             packed.append(("out", t._data, t._vc, t._vc[0], out_nr[id(t)], t._fw))
         else:
             packed.append(("in", t, t._vc[0]))
@@ -186,7 +186,7 @@ def _unpack(ctx: FunctionCtx, entry) -> Tensor | None:
         raise _modified_error(node, t, version, f"output {nr}")
     if node is not None:
         t._requires_grad = True
-        t.grad_fn = node
+        t._grad_fn = node
         t._output_nr = nr
     if fw is not None:
         t._fw = fw
@@ -304,7 +304,7 @@ def _check_dirty(ctx: FunctionCtx, outs: list, grad_on: bool) -> None:
         if id(t) not in out_ids:
             raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
                                "The inputs that are modified inplace must all be outputs of the Function.")
-        if grad_on and t._requires_grad and t.grad_fn is None:
+        if grad_on and t._requires_grad and t._grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
         if grad_on and t._base is not None and t._base[0]._requires_grad:
             raise RuntimeError("autojac: mark_dirty on a view of a tensor that requires grad is not supported; "
@@ -371,8 +371,7 @@ def _record(cls: type, ctx: FunctionCtx, args: tuple, n_out: int) -> Node:
     the ``k``-th tensor argument.
     """
     tensors = tuple(a for a in args if type(a) is Tensor)
-    op = _op_for(cls, len(tensors), n_out)
-    node = op.node_type(op, tensors + (ctx,), {})
+    node = Node(_op_for(cls, len(tensors), n_out), tensors + (ctx,), {})
     node.next = node.next[:-1]  # no edge for the ctx
     # keep only what the engine reads of the inputs (shape, dtype), not their memory
     node.inputs = tuple(_shape_stub(a) for a in tensors) + (ctx,)
@@ -400,18 +399,18 @@ def _wrap_outputs(ctx: FunctionCtx, args: tuple, outs: list, node: Node | None) 
         if id(o) in dirty:
             o._vc[0] += 1  # as PyTorch: marking dirty bumps the version, so stale saves of it are caught
             t = o
-        elif id(o) in input_ids or o._requires_grad or o.grad_fn is not None:
+        elif id(o) in input_ids or o._requires_grad or o._grad_fn is not None:
             t = alias(o, copy=False)  # an input (or outside tensor) returned as is: a new view of it
         else:
             t = o
         if node is not None and o._data.dtype.kind in "fc" and id(o) not in non_diff:
-            t.grad_fn = node
+            t._grad_fn = node
             t._requires_grad = True
             t._output_nr = k
             if t._retains_grad:
                 t._retains_grad = False
         elif t is not o or node is not None:
-            t.grad_fn = None
+            t._grad_fn = None
             t._requires_grad = False
         if LEVELS and t._fw is not None:
             t._fw = None  # tangents come from the user's jvp only

@@ -20,10 +20,10 @@ from ..ops.shape import alias
 
 def _reaches_other_leaf(t: Tensor, own: Tensor) -> bool:
     """Whether ``t``'s graph reaches a leaf requiring grad other than ``own``."""
-    if t.grad_fn is None:
+    if t._grad_fn is None:
         return t._requires_grad and t is not own
     seen = set()
-    stack = [t.grad_fn]
+    stack = [t._grad_fn]
     while stack:
         fn = stack.pop()
         for e in fn.next:

@@ -203,9 +203,8 @@ def getitem(x: Tensor, idx) -> Tensor:
     """
     nidx, basic = normalize_index(idx, x._data.shape)
     out = take(x, nidx, basic, 0)
-    if out.grad_fn is not None:
-        out.grad_fn.op = _named_take(idx, basic)
-        out.grad_fn.__class__ = out.grad_fn.op.node_type
+    if out._grad_fn is not None:
+        out._grad_fn.op = _named_take(idx, basic)
     if basic:
         mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
     return out
@@ -267,7 +266,7 @@ def _setitem(self: Tensor, idx, value) -> None:
                            f"the destination and {value.dtype} for the source.")
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
             not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])):
-        if self._requires_grad and self.grad_fn is None and STATE.enabled:
+        if self._requires_grad and self._grad_fn is None and STATE.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         if not self._data.flags.writeable and self._data.size:
             raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")

@@ -530,9 +530,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     d = _wrap_dim(dim, len(shp) + 1)
     tensors = _common_dtype(tensors)
     out = cat([_reshape_with(_unsqueeze_op, x, shp[:d] + (1,) + shp[d:]) for x in tensors], d)
-    if out.grad_fn is not None:
-        out.grad_fn.op = _stack_name(out.grad_fn.op)
-        out.grad_fn.__class__ = out.grad_fn.op.node_type
+    if out._grad_fn is not None:
+        out._grad_fn.op = _stack_name(out._grad_fn.op)
     return out
 
 

@@ -373,3 +373,17 @@ def test_set_detect_anomaly_does_not_warn():
             with T.autograd.set_detect_anomaly(True):
                 pass
         assert not [w for w in caught if "Anomaly" in str(w.message)]
+
+
+def test_shown_nodes_still_differentiate():
+    # a node takes its named type when first shown; the engine must treat it as any other node
+    def case(T):
+        x = T.tensor([0.5, 2.], dtype=T.float64, requires_grad=True)
+        y = x.exp() * x
+        z = (y.sin() + 2 * y).sum()
+        names = [type(y.grad_fn).__name__, type(z.grad_fn).__name__,
+                 [type(f).__name__ for f, _ in z.grad_fn.next_functions[0][0].next_functions]]
+        (g,) = T.autograd.grad(z, x, create_graph=True)
+        (h,) = T.autograd.grad(g.sum(), x)
+        return names, g, h
+    same(case)

@@ -188,6 +188,11 @@ class Tensor:
             fn.__class__ = fn.op.node_type
         return fn
 
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        # for code written before the slot became _grad_fn (library code sets _grad_fn directly)
+        self._grad_fn = node
+
     @property
     def is_leaf(self) -> bool:
         return self._grad_fn is None

@@ -108,7 +108,8 @@ def _forward_mode_rows(args) -> list:
     sp = torch.nn.functional.softplus
     rows.append(timed_row(
         "Hessian sum(softplus(A@x))+x.x/2, n=500, forward-over-reverse",
-        lambda f=hess_f(autojac.softplus, ta), x=tx: aj_fn.hessian(f, x, outer_jacobian_strategy="forward-mode"),
+        lambda f=hess_f(autojac.softplus, ta), x=tx: aj_fn.hessian(f, x, vectorize=True,
+                                                                    outer_jacobian_strategy="forward-mode"),
         lambda f=hess_f(sp, pa), x=px: pt_fn.hessian(f, x, vectorize=True, outer_jacobian_strategy="forward-mode"),
         lambda f=hess_f(sp, pa), x=px: tfunc.jacfwd(tfunc.jacrev(f))(x), "torch.func", args))
     x = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)

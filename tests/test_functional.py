@@ -140,16 +140,16 @@ def random_like(key: str, ref, T):
 @pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_jacobian_matches_torch(name: str, strategy: str) -> None:
-    vec = strategy == "forward-mode"  # torch needs vectorize=True for forward mode; we ignore the flag
+    vec = strategy == "forward-mode"  # both need vectorize=True for forward mode
     theirs = torch.autograd.functional.jacobian(*setup(CASES, name, torch), strategy=strategy, vectorize=vec)
-    ours = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac), strategy=strategy)
+    ours = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac), strategy=strategy, vectorize=vec)
     assert_same(ours, theirs)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_forward_mode_jacobian_equals_reverse_mode(name: str) -> None:
     rev = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac))
-    fwd = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac), strategy="forward-mode")
+    fwd = autojac.autograd.functional.jacobian(*setup(CASES, name, autojac), strategy="forward-mode", vectorize=True)
     for a, b in zip(flat(fwd), flat(rev)):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
@@ -468,9 +468,12 @@ def test_functional_inside_a_public_dual_level() -> None:
     # our internal levels are fresh ones: functional calls work inside a user's dual_level
     f, x = setup(SCALAR_CASES, "cubic", autojac)
     v = random_like("dl", x, autojac)
-    want = (F(autojac).jvp(f, x, v), F(autojac).hvp(f, x, v), F(autojac).jacobian(f, x, strategy="forward-mode"))
+    def jac():
+        return F(autojac).jacobian(f, x, strategy="forward-mode", vectorize=True)
+
+    want = (F(autojac).jvp(f, x, v), F(autojac).hvp(f, x, v), jac())
     with autojac.autograd.forward_ad.dual_level():
-        got = (F(autojac).jvp(f, x, v), F(autojac).hvp(f, x, v), F(autojac).jacobian(f, x, strategy="forward-mode"))
+        got = (F(autojac).jvp(f, x, v), F(autojac).hvp(f, x, v), jac())
     for a, b in zip(flat(got), flat(want)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
@@ -479,13 +482,15 @@ def test_functional_inside_a_public_dual_level() -> None:
 def test_returned_jacobians_are_fresh_writable_arrays(strategy: str) -> None:
     # identity bases are cached: a Jacobian that passes the basis straight through must not alias it
     x = autojac.ones(3, requires_grad=True)
-    jac = F(autojac).jacobian(lambda x: x, x, strategy=strategy)
+    jac = F(autojac).jacobian(lambda x: x, x, strategy=strategy, vectorize=True)
     jac[0, 0] = 5.0
     jac.add_(1.0)
     if strategy == "reverse-mode":
         F(autojac).jacobian(lambda x: x, x, create_graph=True).add_(1.0)
-    np.testing.assert_array_equal(F(autojac).jacobian(lambda x: x, x, strategy=strategy).numpy(), np.eye(3))
-    np.testing.assert_array_equal(F(autojac).jacobian(lambda x: x.view(3, 1), x, strategy=strategy).numpy(),
+    np.testing.assert_array_equal(F(autojac).jacobian(lambda x: x, x, strategy=strategy, vectorize=True).numpy(),
+                                  np.eye(3))
+    np.testing.assert_array_equal(F(autojac).jacobian(lambda x: x.view(3, 1), x, strategy=strategy,
+                                                             vectorize=True).numpy(),
                                   np.eye(3).reshape(3, 1, 3))
 
 
@@ -494,15 +499,15 @@ def test_empty_output_gives_an_empty_jacobian() -> None:
     theirs = torch.autograd.functional.jacobian(lambda x: x[:0], torch.ones(2), strategy="forward-mode",
                                                 vectorize=True)
     for strategy in ("reverse-mode", "forward-mode"):
-        assert_same(F(autojac).jacobian(lambda x: x[:0], autojac.ones(2), strategy=strategy), theirs)
+        assert_same(F(autojac).jacobian(lambda x: x[:0], autojac.ones(2), strategy=strategy, vectorize=True), theirs)
 
 
 def test_vectorize_is_accepted_everywhere() -> None:
-    """Always vectorized: ``vectorize`` changes nothing (torch would refuse strict+vectorize and
-    forward-mode without vectorize)."""
+    """Always vectorized: ``vectorize`` changes nothing (torch would refuse strict+vectorize). Forward mode
+    without ``vectorize=True`` raises as torch does (tests/test_parity_api.py)."""
     f, x = setup(CASES, "matvec", autojac)
     want = F(autojac).jacobian(f, x)
-    for kw in ({"vectorize": True, "strict": True}, {"vectorize": False, "strategy": "forward-mode"},
+    for kw in ({"vectorize": True, "strict": True}, {"vectorize": True, "strategy": "forward-mode"},
                {"vectorize": True}):
         for a, b in zip(flat(F(autojac).jacobian(f, x, **kw)), flat(want)):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
@@ -511,7 +516,8 @@ def test_vectorize_is_accepted_everywhere() -> None:
 def test_float32_seed_000_values() -> None:
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     for strategy in ("reverse-mode", "forward-mode"):
-        ours = F(autojac).jacobian(lambda x: x.exp().sum(dim=1), autojac.tensor(x), strategy=strategy)
+        ours = F(autojac).jacobian(lambda x: x.exp().sum(dim=1), autojac.tensor(x), strategy=strategy,
+                                   vectorize=True)
         theirs = torch.autograd.functional.jacobian(lambda x: x.exp().sum(dim=1), torch.tensor(x),
                                                     strategy=strategy, vectorize=True)
         assert_same(ours, theirs, rtol=1e-6, atol=1e-7)

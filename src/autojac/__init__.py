@@ -49,7 +49,7 @@ from . import autograd  # noqa: E402
 from . import func  # noqa: E402
 
 __version__ = "0.1.0"
-FloatTensor = DoubleTensor = LongTensor = Tensor  # isinstance checks in old tutorials
+
 
 
 def numel(input: Tensor) -> int:
@@ -104,3 +104,11 @@ from .compiler import compile  # noqa: E402
 from . import distributions  # noqa: E402
 from . import testing  # noqa: E402
 from . import profiler  # noqa: E402
+from ._device import device  # noqa: E402
+from . import accelerator, cuda  # noqa: E402,F401
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
+                      IntTensor, LongTensor, ShortTensor)
+from .func import vmap  # noqa: E402
+from .ops.aliases import install as _install_aliases  # noqa: E402
+
+_install_aliases(globals())

@@ -98,19 +98,27 @@ def set_default_dtype(d: dtype) -> None:
 
 
 def to_dtype(d) -> dtype:
-    """Accept an autojac dtype, a NumPy dtype or type, a name, or a Python type."""
+    """Accept an autojac dtype, a NumPy dtype or type, a name, or a Python type.
+
+    Python's types map as in PyTorch, whatever the default dtype: ``float`` is float64,
+    ``complex`` complex128, ``int`` int64, ``bool`` bool.
+
+    >>> import builtins as py
+    >>> to_dtype(py.float), to_dtype(py.complex), to_dtype("float32")
+    (autojac.float64, autojac.complex128, autojac.float32)
+    """
     if isinstance(d, dtype):
         return d
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
     if d is _pyfloat:
-        return _default
+        return float64
     if d is _pyint:
         return int64
     if d is _pybool:
         return bool
     if d is _pycomplex:
-        return complex128 if _default is float64 else complex64
+        return complex128
     try:
         return FROM_NP[np.dtype(d)]
     except (TypeError, KeyError):

@@ -228,8 +228,8 @@ def tensor_repr(t) -> str:
         if d not in (default, _dtype.default_for_category(3), _dtype.int64, _dtype.bool):
             suffixes.append(f"dtype={d!r}")
         body = format_data(a, indent)
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
+    if t._grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t._grad_fn.name().rsplit('::', 1)[-1]}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

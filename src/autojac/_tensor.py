@@ -46,7 +46,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_vc", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_vc", "__weakref__", "__dict__")
     # Rarely-set state lives as class defaults (an instance overrides them in its __dict__),
     # which keeps creating a tensor, the per-op hot path, down to four stores.
     _grad = None
@@ -57,8 +57,11 @@ class Tensor:
     _fw = None  # forward-mode tangents: {dual level: tangent}
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, *args, **kwargs) -> None:
-        raise TypeError("use autojac.tensor(data) or autojac.zeros(...) to create tensors")
+    def __new__(cls, *args, **kwargs):
+        # the legacy constructor, Tensor(2, 3) or Tensor([1., 2.]); the library itself never calls it
+        from ._legacy import legacy_new
+
+        return legacy_new(None, args, kwargs)
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -101,8 +104,11 @@ class Tensor:
         return _dtype.FROM_NP[self._data.dtype]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """``device(type='cpu')``: autojac tensors live in host memory."""
+        from ._device import CPU
+
+        return CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -133,7 +139,17 @@ class Tensor:
         return self
 
     def storage_offset(self) -> int:
-        return 0
+        """Elements between the start of the storage (the array owning the memory) and this tensor's first."""
+        a = self._data
+        root = storage_root(a)
+        if root is a or not a.size or not root.size:
+            return 0
+        return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim (NumPy's byte strides / itemsize)."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     # ----------------------------------------------------------------- autograd state
     @property
@@ -146,7 +162,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             if requires_grad:
                 return self
             raise RuntimeError(
@@ -163,12 +179,28 @@ class Tensor:
         return self
 
     @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for a leaf); its type is named as PyTorch's backward
+        (``type(y.grad_fn).__name__ == "MulBackward0"``)."""
+        fn = self._grad_fn
+        if fn is not None and type(fn).__name__ == "Node":
+            # nodes are recorded as plain Nodes (one type keeps the engine's attribute reads fast) and
+            # take their named type when first shown to the user
+            fn.__class__ = fn.op.node_type
+        return fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        # for code written before the slot became _grad_fn (library code sets _grad_fn directly)
+        self._grad_fn = node
+
+    @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return self._grad_fn is None
 
     @property
     def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
@@ -216,10 +248,10 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        self.grad_fn._retain(self._output_nr, weakref.ref(self))
+        self._grad_fn._retain(self._output_nr, weakref.ref(self))
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
@@ -232,8 +264,8 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            hooks = self.grad_fn._tensor_hooks(self._output_nr)
+        if self._grad_fn is not None:
+            hooks = self._grad_fn._tensor_hooks(self._output_nr)
         else:
             if self._hooks is None:
                 self._hooks = []
@@ -251,7 +283,7 @@ class Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
         if self._base is not None and self._base[0]._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -264,19 +296,35 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The NumPy array holding this tensor's data (shared, not copied).
+
+        As in PyTorch, a tensor that requires grad refuses while grad mode is on (the array
+        would silently leave the graph); under ``no_grad``, or with ``force=True``, it is allowed.
+        """
         if TRACERS:
             note_break(".numpy() of a tensor")
         if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            from ._core.grad_mode import STATE
+
+            if STATE.enabled:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                                   "Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if TRACERS:
             note_break("NumPy reading a tensor (np.asarray, a NumPy function called on it)")
-        a = self._data
+        # np.asarray(t), np.array(t), np.exp(t): the same rule as .numpy()
+        a = self.numpy()
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a NumPy ufunc applied to a tensor returns a tensor, as in PyTorch (bool results as uint8, as there)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return _wrap(np.asarray(array))
 
     def tolist(self):
         if TRACERS:
@@ -345,16 +393,50 @@ class Tensor:
         return (_rebuild, (self._data, self._requires_grad, self.__dict__.get("_is_param", False)))
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
-                               "deepcopy protocol")
-        t = _wrap(self._data.copy(), self._requires_grad)
+                               "deepcopy protocol at the moment.")
+        t = _wrap(_deepcopy_array(self._data, memo), self._requires_grad)
+        # tensors sharing memory share the copy's memory and version counter, as in PyTorch
+        vc = memo.get(id(self._vc))
+        if vc is None:
+            vc = memo[id(self._vc)] = [0]
+            memo.setdefault("_autojac_keep", []).append(self._vc)  # ids stay unique while copying
+        t._vc = vc
         if self.__dict__.get("_is_param"):  # a deep-copied nn.Parameter stays a parameter
             t.__dict__["_is_param"] = True
         if self._grad is not None:
             t._grad = _wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
+
+
+def storage_root(a: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``a`` views (``a`` itself if it owns it)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
+    """A copy of ``a``; arrays viewing the same memory in one deepcopy get views of one copy of it."""
+    root = storage_root(a)
+    if not root.flags.c_contiguous or not root.size:
+        return a.copy()
+    key = ("_autojac_storage", id(root))
+    new_root = memo.get(key)
+    if new_root is None:
+        new_root = memo[key] = root.copy()
+        memo.setdefault("_autojac_keep", []).append(root)
+    if a is root:
+        return new_root
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(a.shape, a.dtype, buffer=new_root, offset=offset, strides=a.strides)
+    except (ValueError, TypeError):  # a layout the buffer cannot express: an unaliased copy
+        return a.copy()
+
+
 
 
 def _rebuild(data, requires_grad, is_param=False):
@@ -382,7 +464,7 @@ def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._requires_grad = requires_grad
-    t.grad_fn = None
+    t._grad_fn = None
     t._vc = [0]
     if TRACERS:
         note_wrap(t)
@@ -395,6 +477,10 @@ _new = object.__new__
 def _wrap_dim(dim: int, ndim: int) -> int:
     """Normalize a possibly negative dimension, with PyTorch's error."""
     n = ndim if ndim > 0 else 1
+    if type(dim) is not int:
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+        dim = int(dim)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n if ndim > 0 else 0

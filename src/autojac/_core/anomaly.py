@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import traceback
+import warnings
 
 
 class _Mode:
@@ -62,6 +63,8 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only "
+                      "be enabled for debugging.", UserWarning, stacklevel=2)
 
     def __enter__(self):
         self._prev = (MODE.enabled, MODE.check_nan)
@@ -74,7 +77,10 @@ class detect_anomaly:
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
+            with warnings.catch_warnings():  # warned once, when the decorator was made
+                warnings.simplefilter("ignore", UserWarning)
+                mode = detect_anomaly(self.check_nan)
+            with mode:
                 return func(*args, **kwargs)
         return wrapper
 
@@ -96,3 +102,14 @@ def nan_error(op_name: str, i: int, stack, values=None) -> RuntimeError:
         f"Function '{op_name}' returned {kind} values in its {i}th output.\n"
         f"Traceback of forward call that caused the error:\n{where}"
     )
+
+
+def warn_backward_error(node) -> None:
+    """PyTorch's warning when a node's backward fails under anomaly mode: which node, and the forward stack."""
+    stack = getattr(node, "trace", None)
+    if stack:
+        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                      f"{''.join(traceback.format_list(stack))}", UserWarning, stacklevel=4)
+    else:
+        warnings.warn(f"Error detected in {node.name()}. No forward pass information available. Enable detect "
+                      "anomaly during forward pass for more information.", UserWarning, stacklevel=4)

@@ -14,10 +14,11 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from .anomaly import MODE as ANOMALY
-from .anomaly import nan_error
+from .anomaly import nan_error, warn_backward_error
 from .broadcast import sum_to
 from .grad_mode import STATE
-from .node import Node, OutputMeta
+from .node import NODE_TYPES, Node, OutputMeta
+from .saved_hooks import EVER_PACKED, PACKED, unpack_entry, unpack_output
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -41,6 +42,8 @@ def _saved(node: Node, create_graph: bool):
     inputs = node.inputs
     if inputs is None:
         raise RuntimeError(FREED_MSG)
+    if EVER_PACKED and node in PACKED:  # saved through saved_tensors_hooks
+        return _saved_through_hooks(node, inputs, create_graph)
     if node.versions is not None:
         for x, v in zip(inputs, node.versions):
             if v is not None and x._vc[0] != v:
@@ -63,6 +66,27 @@ def _saved(node: Node, create_graph: bool):
     return inputs, ans
 
 
+def _saved_through_hooks(node: Node, inputs: tuple, create_graph: bool):
+    unpack, packed_inputs, packed_outputs = PACKED[node]
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        v = node.versions[i] if node.versions is not None else None
+        if i in packed_inputs:
+            inputs[i] = unpack_entry(unpack, packed_inputs[i], x._vc, v,
+                                     lambda t, x=x, v=v: _modified_error(node, x, v, "an input"))
+        elif v is not None and x._vc[0] != v:
+            raise _modified_error(node, x, v, "an input")
+    if packed_outputs is None:
+        return tuple(inputs), OutputMeta(node.ans)
+    vcs = (node.ans_vc,) if node.op.n_out == 1 else node.ans_vc
+    outs = []
+    for nr, (p, vc) in enumerate(zip(packed_outputs, vcs)):
+        vc, expected = vc if type(vc) is tuple else (vc, 0)
+        outs.append(unpack_output(unpack, p, vc, expected, node, nr, create_graph,
+                                  lambda t, e=expected, nr=nr: _modified_error(node, t, e, f"output {nr}")))
+    return tuple(inputs), (outs[0] if node.op.n_out == 1 else tuple(outs))
+
+
 def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
     expected = 0
     if type(vc) is tuple:  # the output of an in-place op: the written tensor's counter, at its version then
@@ -75,7 +99,7 @@ def _unpack_output(node: Node, data, vc, nr: int, create_graph: bool) -> Tensor:
     t._vc = vc
     if create_graph:
         t._requires_grad = True
-        t.grad_fn = node
+        t._grad_fn = node
         t._output_nr = nr
     return t
 
@@ -134,14 +158,14 @@ def _graph(roots: Sequence) -> dict:
     deps: dict = {}
     stack = []
     for fn in roots:
-        if type(fn) is Node and fn not in deps:
+        if type(fn) in NODE_TYPES and fn not in deps:
             deps[fn] = 0
             stack.append(fn)
     get = deps.get
     while stack:
         fn = stack.pop()
         for e in fn.next:
-            if type(e) is Node:
+            if type(e) is Node or type(e) in NODE_TYPES:
                 c = get(e)
                 if c is None:
                     deps[e] = 1
@@ -155,13 +179,13 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
     """Nodes with a target strictly beyond them: only those need their rules run."""
     order = []
     counts = dict(deps)
-    ready = [fn for fn in roots if type(fn) is Node and counts[fn] == 0]
+    ready = [fn for fn in roots if type(fn) in NODE_TYPES and counts[fn] == 0]
     ready = list(dict.fromkeys(ready))
     while ready:
         fn = ready.pop()
         order.append(fn)
         for e in fn.next:
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 counts[e] -= 1
                 if counts[e] == 0:
                     ready.append(e)
@@ -170,7 +194,7 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
         for e in fn.next:
             if e is None:
                 continue
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 if e in needed or e in node_targets:
                     needed.add(fn)
                     break
@@ -192,7 +216,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     buf: dict = {}
     leaf_buf: dict = {}  # id(leaf) -> (leaf, grad)
     for r, g in zip(roots, grads):
-        fn = r.grad_fn
+        fn = r._grad_fn
         if fn is None:
             if r._requires_grad:
                 _add_leaf(leaf_buf, r, g)
@@ -209,10 +233,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     if targets is not None:
         leaf_ids = set()
         for t in targets:
-            if t.grad_fn is None:
+            if t._grad_fn is None:
                 leaf_ids.add(id(t))
             else:
-                node_targets.setdefault(t.grad_fn, []).append(t)
+                node_targets.setdefault(t._grad_fn, []).append(t)
         needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
 
     prev = STATE.enabled
@@ -230,12 +254,17 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
                     if gt is not None:
                         captured[id(t)] = gt
             if g is not None and (needed is None or node in needed):
-                _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                try:  # free in Python 3.11 when nothing is raised
+                    _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                except BaseException:
+                    if ANOMALY.enabled:
+                        warn_backward_error(node)
+                    raise
                 if not retain_graph and (node.versions is not None or node.op.saves_ans):
                     node.release()  # ops that save nothing keep only what their rules read: shapes
                 continue
             for e in node.next:
-                if type(e) is Node:
+                if type(e) in NODE_TYPES:
                     c = deps[e] - 1
                     deps[e] = c
                     if not c:
@@ -302,7 +331,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
     if inputs is None:
         raise RuntimeError(FREED_MSG)
     versions = node.versions
-    if op.saves_ans:
+    if op.saves_ans or EVER_PACKED:
         inputs, ans = _saved(node, create_graph)
     else:
         if versions is not None:
@@ -323,13 +352,14 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         if e is None:
             continue
         te = type(e)
-        if te is Node:  # a node pushed here runs only after this one: its buffer is complete by then
+        is_node = te is Node or te in NODE_TYPES  # nodes are Node until shown to the user (then a subclass)
+        if is_node:  # a node pushed here runs only after this one: its buffer is complete by then
             c = deps[e] - 1
             deps[e] = c
             if not c:
                 ready.append(e)
         if needed is not None:
-            if te is Node:
+            if is_node:
                 if e not in needed and e not in node_targets:
                     continue
             elif id(e) not in leaf_ids:
@@ -348,7 +378,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
             gi = cast_grad(gi, inputs[i])
-        if te is Node:
+        if is_node:
             if e.op.n_out == 1:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi

@@ -20,6 +20,8 @@ from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
 from .forward import ANY_LEVELS, propagate
 from .grad_mode import STATE
+from .saved_hooks import ACTIVE as SAVED_HOOKS
+from .saved_hooks import pack_node
 from .trace import TRACERS
 
 _new = object.__new__
@@ -41,7 +43,7 @@ class Op:
     rule for ``autojac.sparse`` (an ``ops._patterns.Sparsity``; ``None``: dense, with a warning).
     """
 
-    __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "grad_name",
+    __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "_grad_name", "node_type",
                  "cast", "n_out", "n_in", "sparsity", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
@@ -61,6 +63,16 @@ class Op:
         if n_out > 1 and not saves_ans:
             raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
 
+    @property
+    def grad_name(self) -> str:
+        """PyTorch's name for this op's backward node (``MulBackward0``): also the name of its nodes' type."""
+        return self._grad_name
+
+    @grad_name.setter
+    def grad_name(self, name: str) -> None:
+        self._grad_name = name
+        self.node_type = node_type(name)
+
     def __call__(self, *args, **params):
         return apply(self, args, params)
 
@@ -73,7 +85,13 @@ class Op:
 
 
 class Node:
-    """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced."""
+    """A recorded application of an ``Op``: the ``grad_fn`` of the tensors it produced.
+
+    Nodes are recorded as ``Node`` (one type keeps the attribute reads of the engine's hot
+    loop monomorphic, hence fast); shown to the user (``Tensor.grad_fn``, ``next_functions``),
+    a node takes its op's subclass, named as PyTorch names the backward
+    (``type(y.grad_fn).__name__ == "MulBackward0"``). ``NODE_TYPES`` holds them all.
+    """
 
     __slots__ = ("op", "inputs", "params", "next", "next_nr", "versions", "ans", "ans_vc",
                  "hooks", "retains", "ans_fw", "trace", "__weakref__")
@@ -88,7 +106,7 @@ class Node:
         n_req = 0
         for x in inputs:
             if type(x) is Tensor and x._requires_grad:
-                fn = x.grad_fn
+                fn = x._grad_fn
                 if fn is None:
                     nxt.append(x)
                 else:
@@ -118,7 +136,7 @@ class Node:
 
     # PyTorch-compatible introspection
     def name(self) -> str:
-        return self.op.grad_name
+        return self.op._grad_name
 
     def __repr__(self) -> str:
         return f"<{self.op.grad_name} object at {hex(id(self))}>"
@@ -131,10 +149,15 @@ class Node:
             if fn is None:
                 if inputs is not None and not _is_operand(inputs[i]):
                     continue  # an op parameter passed positionally (dims, keepdim), not an input edge
+                if inputs is not None and type(inputs[i]) is not Tensor and (
+                        self.op.cast is None or self.op._grad_name in _SCALAR_NOT_AN_EDGE):
+                    continue  # a number PyTorch folds into the node (an index, an exponent)
                 out.append((None, 0))
             elif type(fn) is Tensor:
                 out.append((AccumulateGrad(fn), 0))
             else:
+                if type(fn) is Node:
+                    fn.__class__ = fn.op.node_type  # shown to the user: its named type
                 out.append((fn, self.next_nr[i] if self.next_nr else 0))
         return tuple(out)
 
@@ -162,6 +185,24 @@ class Node:
         self.inputs = None
         self.ans = None
         self.ans_fw = None
+
+
+NODE_TYPES: set = {Node}
+_BY_NAME: dict = {}
+
+
+def node_type(grad_name: str) -> type:
+    """The ``Node`` subclass named ``grad_name`` (one per name, created on first use)."""
+    cls = _BY_NAME.get(grad_name)
+    if cls is None:
+        cls = _BY_NAME[grad_name] = type(grad_name, (Node,), {"__slots__": (), "__module__": Node.__module__})
+        NODE_TYPES.add(cls)
+    return cls
+
+
+# Arithmetic ops whose Python-number operands PyTorch does not show as edges (other binary arithmetic
+# shows them as (None, 0); non-arithmetic ops never do)
+_SCALAR_NOT_AN_EDGE = frozenset({"RsubBackward1", "PowBackward0", "PowBackward2"})
 
 
 class OutputMeta:
@@ -210,6 +251,10 @@ def _cast_datas(op: Op, args: tuple, datas: list) -> None:
     """Apply PyTorch's type promotion to the forward's array arguments, in place."""
     target = None
     target_level = 0
+    if any(isinstance(a, np.generic) for a in args):
+        # NumPy scalars take part like Python scalars (weakly), as in PyTorch
+        args = tuple(a.item() if isinstance(a, np.generic) else a for a in args)
+        datas[:] = [a if isinstance(a, (bool, int, float, complex)) else d for a, d in zip(args, datas)]
     for a in args:
         if type(a) is Tensor:
             d, lvl = _dtype.FROM_NP[a._data.dtype], (2 if a._data.ndim else 1)
@@ -300,10 +345,12 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
             else:
                 node.ans = out.shape
             t._requires_grad = True
-            t.grad_fn = node
+            t._grad_fn = node
+            if SAVED_HOOKS:
+                pack_node(node, t)
         else:
             t._requires_grad = False
-            t.grad_fn = None
+            t._grad_fn = None
         if TRACERS:
             _trace.leave(t)
         if ANY_LEVELS:
@@ -319,8 +366,10 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
         for i, o in enumerate(outs):
             if o._data.dtype.kind in "fc":
                 o._requires_grad = True
-                o.grad_fn = node
+                o._grad_fn = node
                 o._output_nr = i
+        if SAVED_HOOKS:
+            pack_node(node, outs)
     if TRACERS:
         _trace.leave(outs)
     if ANY_LEVELS:

@@ -103,7 +103,7 @@ def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | N
                             targets=targets, accumulate=True)
     if targets is not None:
         for t in targets:
-            if t.grad_fn is not None and id(t) in captured:
+            if t._grad_fn is not None and id(t) in captured:
                 _accumulate_grad(t, captured[id(t)], create_graph)
 
 

@@ -52,11 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from .._core import forward
+from .._core import forward, saved_hooks
 from .._core.engine import FREED_MSG, _modified_error
 from .._core.forward import ANY_LEVELS, _fit_tangent, set_tangent
 from .._core.grad_mode import STATE, no_grad
-from .._core.node import Node, Op
+from .._core.node import NODE_TYPES, Node, Op
 from .._tensor import Tensor, _wrap
 from ..ops.shape import stack
 from ..ops.views import alias
@@ -140,10 +140,16 @@ def _pack_saved(ctx: FunctionCtx, outputs: list) -> None:
         return
     out_nr = {id(o): k for k, o in enumerate(outputs) if isinstance(o, Tensor)}
     packed = []
+    hooks = saved_hooks.current() if saved_hooks.ACTIVE else None
     for t in ctx._to_save:
         if t is None:
             packed.append(None)
-        elif id(t) in out_nr and t.grad_fn is not None:
+        elif hooks is not None:  # saved_tensors_hooks: keep what pack returns, unpack on each read
+            nr = out_nr[id(t)] if id(t) in out_nr and t._grad_fn is not None else None
+            stub = t if nr is None else _wrap(t._data)  # an output's stub: no ctx -> output -> node -> ctx cycle
+            stub._vc = t._vc
+            packed.append(("hook", hooks[1], hooks[0](t), t._vc, t._vc[0], nr, stub))
+        elif id(t) in out_nr and t._grad_fn is not None:
             packed.append(("out", t._data, t._vc, t._vc[0], out_nr[id(t)], t._fw))
         else:
             packed.append(("in", t, t._vc[0]))
@@ -155,6 +161,18 @@ def _unpack(ctx: FunctionCtx, entry) -> Tensor | None:
     if entry is None:
         return None
     node = ctx._node_ref() if ctx._node_ref is not None else None
+    if entry[0] == "hook":
+        _, unpack, packed, vc, version, nr, original = entry
+
+        def error(t):
+            which = "an input" if nr is None else f"output {nr}"
+            if node is not None:
+                return _modified_error(node, original, version, which)
+            return RuntimeError(f"a tensor saved for backward was modified by an inplace operation: it is at "
+                                f"version {vc[0]}; expected version {version} instead")
+        if nr is None or node is None:
+            return saved_hooks.unpack_entry(unpack, packed, vc, version, error)
+        return saved_hooks.unpack_output(unpack, packed, vc, version, node, nr, True, error)
     if entry[0] == "in":
         t, version = entry[1], entry[2]
         if t._vc[0] != version:
@@ -169,7 +187,7 @@ def _unpack(ctx: FunctionCtx, entry) -> Tensor | None:
         raise _modified_error(node, t, version, f"output {nr}")
     if node is not None:
         t._requires_grad = True
-        t.grad_fn = node
+        t._grad_fn = node
         t._output_nr = nr
     if fw is not None:
         t._fw = fw
@@ -288,7 +306,7 @@ def _check_dirty(ctx: FunctionCtx, outs: list, grad_on: bool) -> None:
         if id(t) not in out_ids:
             raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
                                "The inputs that are modified inplace must all be outputs of the Function.")
-        if grad_on and t._requires_grad and t.grad_fn is None:
+        if grad_on and t._requires_grad and t._grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
         if grad_on and t._base is not None and t._base[0]._requires_grad:
             raise RuntimeError("autojac: mark_dirty on a view of a tensor that requires grad is not supported; "
@@ -328,8 +346,23 @@ def _op_for(cls: type, n_in: int, n_out: int) -> _FunctionOp:
                          grad_name=cls.__name__ + "Backward")
         op.n_out = n_out  # outputs are routed by number; nothing is saved by the engine itself
         op.keeps_none = True  # missing output cotangents reach _grads as None (materialize_grads decides)
+        op.node_type = _function_node_type(cls, ops)
         ops[(n_in, n_out)] = op
     return op
+
+
+def _function_node_type(cls: type, ops: dict) -> type:
+    """The type of ``cls``'s nodes: ``MyFnBackward``, shown as PyTorch shows a custom Function's node."""
+    for op in ops.values():  # one type per Function class, whatever the arity
+        return op.node_type
+    name = cls.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{__name__}.{name} object at {hex(id(self))}>"
+
+    t = type(name, (Node,), {"__slots__": (), "__module__": __name__, "__repr__": __repr__})
+    NODE_TYPES.add(t)
+    return t
 
 
 def _no_forward(*args, **kwargs):
@@ -371,18 +404,18 @@ def _wrap_outputs(ctx: FunctionCtx, args: tuple, outs: list, node: Node | None) 
         if id(o) in dirty:
             o._vc[0] += 1  # as PyTorch: marking dirty bumps the version, so stale saves of it are caught
             t = o
-        elif id(o) in input_ids or o._requires_grad or o.grad_fn is not None:
+        elif id(o) in input_ids or o._requires_grad or o._grad_fn is not None:
             t = alias(o, copy=False)  # an input (or outside tensor) returned as is: a new view of it
         else:
             t = o
         if node is not None and o._data.dtype.kind in "fc" and id(o) not in non_diff:
-            t.grad_fn = node
+            t._grad_fn = node
             t._requires_grad = True
             t._output_nr = k
             if t._retains_grad:
                 t._retains_grad = False
         elif t is not o or node is not None:
-            t.grad_fn = None
+            t._grad_fn = None
             t._requires_grad = False
         if ANY_LEVELS and t._fw is not None:
             t._fw = None  # tangents come from the user's jvp only

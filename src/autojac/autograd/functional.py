@@ -343,6 +343,9 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         raise NotImplementedError(_FWD_CREATE_GRAPH)
     if strict:
         raise RuntimeError(_FWD_STRICT)
+    if not vectorize:  # PyTorch's rule (and its wording, missing space included): autojac could, it won't differ
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                  "only implemented for `vectorize=True`.")
     return _jacfwd(func, inputs)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._core.grad_mode import enable_grad, is_grad_enabled
-from .._core.node import Node
+from .._core.node import NODE_TYPES
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
 from ..ops.shape import alias
@@ -20,16 +20,16 @@ from ..ops.shape import alias
 
 def _reaches_other_leaf(t: Tensor, own: Tensor) -> bool:
     """Whether ``t``'s graph reaches a leaf requiring grad other than ``own``."""
-    if t.grad_fn is None:
+    if t._grad_fn is None:
         return t._requires_grad and t is not own
     seen = set()
-    stack = [t.grad_fn]
+    stack = [t._grad_fn]
     while stack:
         fn = stack.pop()
         for e in fn.next:
             if e is None:
                 continue
-            if type(e) is Node:
+            if type(e) in NODE_TYPES:
                 if e not in seen:
                     seen.add(e)
                     stack.append(e)

@@ -147,12 +147,12 @@ def _reaches_outside(roots: Sequence, own: set) -> bool:
     stack, seen = [], set()
     for t in roots:
         if isinstance(t, Tensor) and t._requires_grad:
-            if t.grad_fn is None:
+            if t._grad_fn is None:
                 if id(t) not in own:
                     return True
-            elif t.grad_fn not in seen:
-                seen.add(t.grad_fn)
-                stack.append(t.grad_fn)
+            elif t._grad_fn not in seen:
+                seen.add(t._grad_fn)
+                stack.append(t._grad_fn)
     while stack:
         for e in stack.pop().next:
             if e is None:

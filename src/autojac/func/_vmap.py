@@ -18,6 +18,73 @@ from .._tensor import Tensor
 from ..ops.shape import stack
 
 _RANDOMNESS = ("error", "different", "same")
+_INPLACE_ON_CAPTURED = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` in "
+    "extra_args that has more elements than `self`. This happened due to `other` being vmapped over but `self` "
+    "not being vmapped over in a vmap. Please try to use out-of-place operators instead of inplace arithmetic. "
+    "If said operator is being called inside the PyTorch framework, please file a bug report instead. "
+    "(autojac: the function wrote in place into {name}, a tensor it captured rather than received as an input; "
+    "autojac's vmap calls the function once per batch element, so it refuses any such write.)"
+)
+
+
+def _captured_tensors(func: Callable) -> dict:
+    """Tensors ``func`` reaches without receiving them: its closure, the globals its code names, its defaults,
+    a bound method's object and a partial's arguments (one attribute level deep), by name."""
+    found: dict = {}
+
+    def add(name: str, obj: Any, depth: int = 0) -> None:
+        if isinstance(obj, Tensor):
+            found.setdefault(id(obj), (name, obj))
+        elif depth < 2 and isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj[:64]):
+                add(f"{name}[{i}]", v, depth + 1)
+        elif depth < 2 and isinstance(obj, dict):
+            for k, v in list(obj.items())[:64]:
+                add(f"{name}[{k!r}]", v, depth + 1)
+        elif depth < 1 and hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+            for k, v in list(vars(obj).items())[:64]:
+                add(f"{name}.{k}", v, depth + 1)
+
+    seen = set()
+    stack = [func]
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if isinstance(f, functools.partial):
+            add("a partial's argument", (f.args, f.keywords))
+            stack.append(f.func)
+            continue
+        self_obj = getattr(f, "__self__", None)
+        if self_obj is not None and not isinstance(self_obj, type):
+            add("self", self_obj)
+        f = getattr(f, "__func__", f)
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        for var, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            add(var, value)
+            if callable(value):
+                stack.append(value)
+        g = getattr(f, "__globals__", {})
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            for n in c.co_names:
+                if n in g:
+                    add(n, g[n])
+            codes.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+        for v in getattr(f, "__defaults__", None) or ():
+            add("a default argument", v)
+    return found
+
+
 def _flatten(tree: Any, dims: Any, path: str, out: list) -> None:
     """Pair every tensor leaf of ``tree`` with its in_dim (``dims`` is a prefix of the tree)."""
     if isinstance(tree, (tuple, list)):
@@ -126,6 +193,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         batch = sizes[0]
         if batch == 0:
             raise ValueError("vmap: cannot map over a dimension of size 0 (the output structure is unknown)")
+        input_ids = {id(t) for _, t, _ in leaves}
+        captured = [(name, t, t._vc[0]) for i, (name, t) in _captured_tensors(func).items() if i not in input_ids]
         flags = vmap_randomness()
         flags.append(randomness)
         state = default_generator.get_state() if randomness == "same" else None
@@ -135,6 +204,9 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                 if state is not None:
                     default_generator.set_state(state)
                 results.append(func(*_select_tree(tuple(args), tuple(dims), b), **kwargs))
+                for name, t, version in captured:
+                    if t._vc[0] != version:
+                        raise RuntimeError(_INPLACE_ON_CAPTURED.format(name=f"`{name}`"))
         finally:
             flags.pop()
         return _stack_tree(results, out_dims)

@@ -11,7 +11,7 @@ from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
-from .._core.node import Op, apply, defop
+from .._core.node import Node, Op, apply, defop
 from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
 
@@ -75,13 +75,15 @@ _RENAMED: dict = {}
 
 def named(t: Tensor, grad_name: str) -> Tensor:
     """Show ``t``'s ``grad_fn`` under PyTorch's name for a composite op (display only, rules unchanged)."""
-    node = t.grad_fn
+    node = t._grad_fn
     if node is not None:
         key = (node.op, grad_name)
         op = _RENAMED.get(key)
         if op is None:
             op = _RENAMED[key] = renamed(node.op, grad_name)
         node.op = op
+        if type(node) is not Node:  # already shown under its old name
+            node.__class__ = op.node_type
     return t
 
 
@@ -129,10 +131,10 @@ def operand(x):
     tx = type(x)
     if tx is Tensor or tx is float or tx is int:
         return x
+    if isinstance(x, np.generic):  # NumPy scalars promote like Python's (float32 * np.float64(2) is float32)
+        return x.item()
     if isinstance(x, Tensor) or isinstance(x, _NUMBER):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, (np.ndarray, list, tuple)):
         from .creation import tensor
 
@@ -141,7 +143,7 @@ def operand(x):
 
 
 def _leaf_check(t: Tensor) -> None:
-    if t._requires_grad and t.grad_fn is None and STATE.enabled:
+    if t._requires_grad and t._grad_fn is None and STATE.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
@@ -201,9 +203,9 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
     _store(self, result)
     if ANY_LEVELS:
         self._fw = result._fw
-    if result.grad_fn is not None:
+    if result._grad_fn is not None:
         save_written(result, self)
-        self.grad_fn = result.grad_fn
+        self._grad_fn = result._grad_fn
         self._requires_grad = True
         self._output_nr = result._output_nr
         self._retains_grad = False

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from .. import _dtype, _random_fill
+from .._device import check_device
 from .._random import check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
 from ._declare import attach
@@ -104,13 +106,21 @@ def _to_array(data, dtype) -> np.ndarray:
         d = _infer_dtype(data) if dtype is None else _dtype.to_dtype(dtype)
         try:
             arr = np.array(_unwrap_nested(data))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _ragged_error(data) from None
+        if arr.dtype == object or arr.dtype == np.uint64:  # Python ints beyond int64
+            if d.category < 2:
+                raise ValueError("Overflow when unpacking long long")
+            arr = np.array(_unwrap_nested(data), dtype=d.np)
         if arr.dtype == object:
             raise _ragged_error(data)
         return arr.astype(d.np, copy=False)
     else:
-        _leaf_dtype(data)  # a clear error for strings, None and other non-numbers
+        d = _leaf_dtype(data)  # a clear error for strings, None and other non-numbers
+        if type(data) is int and not -2**63 <= data < 2**63:
+            if (_dtype.to_dtype(dtype) if dtype is not None else d).category < 2:
+                raise ValueError("Overflow when unpacking long long")
+            data = float(data)
         arr = np.array(data)
     if dtype is None:
         d = _np_dtype(arr.dtype) if isinstance(data, (Tensor, np.ndarray, np.generic)) else _infer_dtype(data)
@@ -141,6 +151,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
     >>> autojac.tensor([[1, 2], [3, 4]]).dtype, autojac.tensor([0.5]).dtype
     (autojac.int64, autojac.float32)
     """
+    check_device(device)
     if isinstance(data, Tensor):
         arr = data._data.astype(_dtype.to_dtype(dtype).np) if dtype is not None else data._data
         return _finish(arr.copy(), requires_grad)
@@ -149,6 +160,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a Tensor or ndarray where it can."""
+    check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype is _dtype.to_dtype(dtype) else data.to(dtype)
     return _wrap(_to_array(data, dtype))
@@ -164,11 +176,18 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _wrap(_to_array(ndarray, None))
 
 
-def scalar_tensor(s, *, dtype=None, requires_grad=False) -> Tensor:
-    return tensor(float(s), dtype=dtype, requires_grad=requires_grad)
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _size(size) -> tuple:
+def _size(size, size_kw=None, fn: str = "zeros") -> tuple:
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))`` (PyTorch's keyword)."""
+    if size_kw is not None:
+        if size:
+            raise TypeError(f"{fn}() got multiple values for argument 'size'")
+        if not isinstance(size_kw, (tuple, list)):
+            raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, not {type(size_kw).__name__}")
+        size = tuple(size_kw)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -179,44 +198,68 @@ def _size(size) -> tuple:
     return tuple(int(s) for s in size)
 
 
+def _allocatable(shape: tuple, npd: np.dtype) -> tuple:
+    """``shape``, after checking that its storage can exist (PyTorch's errors, raised before allocating)."""
+    n = math.prod(shape)
+    nbytes = n * np.dtype(npd).itemsize
+    if n >= 2**63 or nbytes >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    if nbytes > _physical_memory():
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+                           "Error code 12 (Cannot allocate memory)")
+    return shape
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: let NumPy try
+        return 2**63
+
+
 def _float_dtype(dtype) -> np.dtype:
     return (_dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
 
 
-def _filled(fill, size, dtype, requires_grad) -> Tensor:
-    return _finish(np.full(_size(size), fill, dtype=_float_dtype(dtype)), requires_grad)
+def _filled(fill, shape: tuple, dtype, device, requires_grad) -> Tensor:
+    check_device(device)
+    d = _float_dtype(dtype)
+    return _finish(np.full(_allocatable(shape, d), fill, dtype=d), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
-    """A tensor of zeros.
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of zeros; the shape as ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
 
     >>> import autojac
-    >>> autojac.zeros(2, 3).shape
-    autojac.Size([2, 3])
+    >>> autojac.zeros(2, 3).shape, autojac.zeros(size=(2,)).shape
+    (autojac.Size([2, 3]), autojac.Size([2]))
     """
-    return _filled(0, size, dtype, requires_grad)
+    return _filled(0, _size(sizes, size, "zeros"), dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of ones."""
-    return _filled(1, size, dtype, requires_grad)
+    return _filled(1, _size(sizes, size, "ones"), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """An uninitialized tensor (zeros here, for determinism)."""
-    return _filled(0, size, dtype, requires_grad)
+    return _filled(0, _size(sizes, size, "empty"), dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it, as in PyTorch)."""
+    check_device(device)
     if dtype is None:
         dtype = _infer_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    return _finish(np.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value,
-                           dtype=_dtype.to_dtype(dtype).np), requires_grad)
+    d = _dtype.to_dtype(dtype).np
+    shape = _allocatable(_size((size,) if isinstance(size, int) else tuple(size)), d)
+    return _finish(np.full(shape, fill_value, dtype=d), requires_grad)
 
 
 def _like(fill):
     def fn(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+        check_device(device)
         d = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
         return _finish(np.full(input._data.shape, fill, dtype=d), requires_grad)
     return fn
@@ -230,6 +273,7 @@ ones_like.__doc__ = "Ones with the shape and dtype of ``input``."
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     d = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
     return _finish(np.full(input._data.shape, fill_value, dtype=d), requires_grad)
 
@@ -241,6 +285,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     >>> autojac.arange(3.)
     tensor([0., 1., 2.])
     """
+    check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -267,6 +312,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     >>> autojac.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    check_device(device)
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
@@ -306,13 +352,16 @@ def _linspace(start, end, steps: int, npd: np.dtype) -> np.ndarray:
     return np.where(first, lo, hi).astype(np.float64).astype(npd)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    check_device(device)
     return _finish(np.logspace(float(start), float(end), steps, base=base).astype(_float_dtype(dtype)),
                    requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
+    check_device(device)
     m = n if m is None else m
     for name, v in (("n", n), ("m", m)):
         if v < 0:
@@ -325,10 +374,11 @@ def _gen(generator):
     return default_generator if generator is None else generator
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1); same stream as PyTorch's CPU generator for a given seed."""
-    shape = _size(size)
+    check_device(device)
     d = _float_dtype(dtype)
+    shape = _allocatable(_size(sizes, size, "rand"), d)
     if d.kind == "c":  # PyTorch draws the real and imaginary parts as one real tensor of twice the size
         f = _real_of(d)
         vals = _gen(generator).uniform(2 * math.prod(shape), f).astype(f)
@@ -339,15 +389,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     return _finish(vals.reshape(shape), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples; same stream as PyTorch's CPU generator for a given seed.
 
     >>> import autojac
     >>> _ = autojac.manual_seed(0); autojac.randn(3)
     tensor([ 1.5410, -0.2934, -2.1788])
     """
-    shape = _size(size)
+    check_device(device)
     d = _float_dtype(dtype)
+    shape = _allocatable(_size(sizes, size, "randn"), d)
     if d.kind == "c":  # PyTorch: normal parts of variance 1/2, drawn as one real tensor of twice the size
         f, n = _real_of(d), 2 * math.prod(shape)
         vals = _gen(generator).normal(n, f)
@@ -362,40 +413,50 @@ def _real_of(d: np.dtype) -> np.dtype:
     return np.dtype(np.float32 if d == np.complex64 else np.float64)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
-    """Integers drawn uniformly from ``[low, high)``."""
+    """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)``, ``randint(low, high, size)``.
+
+    >>> import autojac
+    >>> autojac.randint(0, 5, size=(3,)).shape, autojac.randint(5, size=(2,)).dtype
+    (autojac.Size([3]), autojac.int64)
+    """
+    check_device(device)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    shape = _size(tuple(size))
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
     d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    shape = _allocatable(_size((), size, "randint"), d.np)
     vals = _gen(generator).integers(int(low), int(high), math.prod(shape))
     return _finish(vals.astype(d.np).reshape(shape), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(*input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return rand(*input._data.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(*input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return randn(*input._data.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None) -> Tensor:
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, device=device)
 
 
-def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0..n-1``; the same as PyTorch's for a given seed."""
+    check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
     return _finish(_gen(generator).permutation(int(n)).astype(d.np), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    check_device(device)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         z = randn(*ref._data.shape, generator=generator, dtype=ref.dtype)
@@ -404,19 +465,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tenso
 
 
 def _new(fill):
-    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    def method(self: Tensor, *sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        check_device(device)
         d = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
-        return _finish(np.full(_size(size), fill, dtype=d), requires_grad)
+        return _finish(np.full(_allocatable(_size(sizes, size, "new_zeros"), d), fill, dtype=d), requires_grad)
     return method
 
 
 def _new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return tensor(data, dtype=dtype if dtype is not None else self.dtype, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype if dtype is not None else self.dtype, device=device, requires_grad=requires_grad)
 
 
 def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     d = dtype if dtype is not None else self.dtype
-    return full(size, fill_value, dtype=d, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def _sampler_(draw):

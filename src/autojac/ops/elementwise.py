@@ -87,7 +87,6 @@ _pow_tensor_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="both", grad
 _pow_scalar_base_op = binary("pow", _pow_forward, _pow_da, _pow_db, uses="ans",  # number ** tensor: the result
                              grad_name="PowBackward2")
 _rsub_op = renamed(sub_op, "RsubBackward1")  # number - tensor
-_rdiv_op = renamed(div_op, "MulBackward0")  # number / tensor: PyTorch runs reciprocal(x) * number
 
 
 def _pow(a, b):
@@ -122,9 +121,27 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
     _no_out(out)
+    _check_bool_sub(input, other)
     if alpha != 1:
         other = mul_op(other, alpha)
     return sub_op(input, other)
+
+
+_BOOL = np.dtype(bool)
+_TWO_BOOLS = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+              "`logical_xor()` operator instead.")
+_ONE_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+             "mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _check_bool_sub(a, b) -> None:
+    """PyTorch refuses ``-`` on bool tensors (NumPy raises its own TypeError, or silently counts in ints)."""
+    a_bool = a._data.dtype is _BOOL if type(a) is Tensor else type(a) is bool
+    b_bool = b._data.dtype is _BOOL if type(b) is Tensor else type(b) is bool
+    if a_bool and b_bool:
+        raise RuntimeError(_TWO_BOOLS)
+    if (a_bool and type(a) is Tensor) or (b_bool and type(b) is Tensor):
+        raise RuntimeError(_ONE_BOOL)
 
 
 def mul(input, other, *, out=None):
@@ -141,11 +158,25 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
+    check_integer_division(input, other)
     q = div_op(input, other).detach()
     q._data = (np.trunc if rounding_mode == "trunc" else np.floor)(q._data)
     if all(type(x) is not Tensor or x._data.dtype.kind in "iub" for x in (input, other)):
         q._data = q._data.astype(np.result_type(*(x._data for x in (input, other) if type(x) is Tensor)))
     return q
+
+
+def check_integer_division(a, b) -> None:
+    """PyTorch's error for an integer ``//``, ``%``, ``fmod`` by zero (NumPy would give 0 and a warning)."""
+    if isinstance(a, (float, complex)) or isinstance(b, (float, complex, np.floating, np.complexfloating)):
+        return
+    if type(a) is Tensor and a._data.dtype.kind not in "iub":
+        return
+    if type(b) is Tensor:
+        if b._data.dtype.kind in "iub" and not b._data.all():
+            raise RuntimeError("ZeroDivisionError")
+    elif b == 0:
+        raise RuntimeError("ZeroDivisionError")
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001
@@ -250,9 +281,10 @@ def _real_only(x, message: str) -> None:
 def _relu_forward(x):
     _real_only(x, "clamp is not supported for complex types")
     return np.maximum(x, 0)
-# a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the input is <= 0
-relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans > 0, g, 0.0),),
-             jvp=(lambda t, ans, x: where(ans > 0, t, 0.0),), saves_inputs=False, saves_ans=True,
+# a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the output is <= 0,
+# and a nan input (nan output) passes the gradient through, as there
+relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans <= 0, 0.0, g),),
+             jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=False, saves_ans=True,
              sparsity=ELEMENTWISE)
 
 
@@ -584,6 +616,40 @@ def _truediv(self, other):
     return apply(div_op if type(other) is Tensor else _div_number_op, (self, other))
 
 
+def _sub_method(self, other):
+    tb = type(other)
+    if tb is not Tensor and tb is not float and tb is not int:
+        other = operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+    if self._data.dtype is _BOOL or tb is Tensor and other._data.dtype is _BOOL:
+        _check_bool_sub(self, other)
+    return apply(sub_op, (self, other))
+
+
+def _rsub_method(self, other):
+    other = operand(other)
+    if other is NotImplemented:
+        return NotImplemented
+    _check_bool_sub(other, self)
+    return _rsub_op(other, self)
+
+
+def _rtruediv_method(self, other):
+    # number / tensor is reciprocal(tensor) * number in PyTorch: the same graph, the same rounding
+    other = operand(other)
+    if other is NotImplemented:
+        return NotImplemented
+    return apply(mul_op, (reciprocal(self), other))
+
+
+def _neg_method(self):
+    if self._data.dtype is _BOOL:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return neg(self)
+
+
 def _rbinop(op):
     def method(self, other):
         other = operand(other)
@@ -667,12 +733,13 @@ def _clamp_method(self, min=None, max=None):  # noqa: A002
 
 
 attach(
-    __add__=_binop(add_op), __radd__=_rbinop(add_op),
-    __sub__=_binop(sub_op), __rsub__=_rbinop(_rsub_op),
-    __mul__=_binop(mul_op), __rmul__=_rbinop(mul_op),
-    __truediv__=_truediv, __rtruediv__=_rbinop(_rdiv_op),
+    # number + tensor and number * tensor record the tensor first, as PyTorch (the same values: they commute)
+    __add__=_binop(add_op), __radd__=_binop(add_op),
+    __sub__=_sub_method, __rsub__=_rsub_method,
+    __mul__=_binop(mul_op), __rmul__=_binop(mul_op),
+    __truediv__=_truediv, __rtruediv__=_rtruediv_method,
     __pow__=_pow_method, __rpow__=_rpow_method,
-    __neg__=lambda self: neg(self), __pos__=lambda self: self, __abs__=lambda self: abs(self),
+    __neg__=_neg_method, __pos__=lambda self: self, __abs__=lambda self: abs(self),
     __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),
     __and__=_bool_op(np.bitwise_and, "bitwise_and"), __or__=_bool_op(np.bitwise_or, "bitwise_or"),
     __xor__=_bool_op(np.bitwise_xor, "bitwise_xor"),

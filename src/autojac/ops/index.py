@@ -205,8 +205,8 @@ def getitem(x: Tensor, idx) -> Tensor:
     """
     nidx, basic = normalize_index(idx, x._data.shape)
     out = take(x, nidx, basic, 0)
-    if out.grad_fn is not None:
-        out.grad_fn.op = _named_take(idx, basic)
+    if out._grad_fn is not None:
+        out._grad_fn.op = _named_take(idx, basic)
     if basic:
         mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
     return out
@@ -268,7 +268,7 @@ def _setitem(self: Tensor, idx, value) -> None:
                            f"the destination and {value.dtype} for the source.")
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
             not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])):
-        if self._requires_grad and self.grad_fn is None and STATE.enabled:
+        if self._requires_grad and self._grad_fn is None and STATE.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         if not self._data.flags.writeable and self._data.size:
             raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
@@ -316,6 +316,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if ia.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    n = input._data.shape[d] if input._data.ndim else 1
+    bad = ia[(ia < 0) | (ia >= n)]  # no Python-style negative indices, as in PyTorch
+    if bad.size:
+        if d == 0:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad.flat[0]} axis_dim={n}")
+    if input._data.ndim == 0:  # a 0-dim tensor is a one-entry vector here, and stays 0-dim
+        picked = getitem(input.reshape(1), (ia.reshape(-1),))
+        return named(picked.reshape(() if ia.size == 1 else -1), "IndexSelectBackward0")
     return named(getitem(input, (slice(None),) * d + (ia.reshape(-1),)), "IndexSelectBackward0")
 
 
@@ -378,7 +387,33 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     return named(self, "CopyBackwards") if self._base is None else self
 
 
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal in place (all dims equal, or a matrix); with ``wrap``, a
+    tall matrix's diagonal restarts every ``cols + 1`` rows, as PyTorch's.
+
+    >>> import autojac
+    >>> autojac.zeros(2, 3).fill_diagonal_(7.)
+    tensor([[7., 0., 0.],
+            [0., 7., 0.]])
+    """
+    shape = self._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(shape, dtype=bool)
+    if len(shape) == 2:
+        rows, cols = shape
+        step = cols + 1
+        n = -(-rows * cols // step) if wrap and rows > cols + 1 else min(rows, cols)
+        mask.reshape(-1)[np.arange(n) * step] = True
+    else:
+        mask[(np.arange(shape[0]),) * len(shape)] = True
+    return inplace(self, lambda s: masked_fill(s, _wrap(mask), fill_value), saves_self=False)
+
+
 attach(
+    fill_diagonal_=fill_diagonal_,
     select=select, copy_=copy_,
     __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
     masked_fill=masked_fill, masked_select=masked_select,

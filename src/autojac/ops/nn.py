@@ -521,9 +521,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding)")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no Python-style negative rows, as in PyTorch
+        raise IndexError("index out of range in self")
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise AssertionError("Padding_idx must be within num_embeddings")
     rows = weight[input]
     if padding_idx is not None:
-        pad = padding_idx % weight.shape[0]
+        pad = padding_idx % n
         mask = _wrap(np.expand_dims(idx == pad, -1))
         rows = where(mask, rows.detach(), rows)
     return named(rows, "EmbeddingBackward0")

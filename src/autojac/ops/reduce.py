@@ -24,7 +24,14 @@ def normalize_dims(dim, ndim: int) -> tuple:
     """``dim`` (None, int or sequence) as a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)) and _b.all(isinstance(d, (int, np.integer)) for d in dim):
+        dims = tuple(dim)
+    else:
+        what = type(dim).__name__ if not isinstance(dim, (tuple, list)) else \
+            f"{type(dim).__name__} of {', '.join(sorted({type(d).__name__ for d in dim}))}"
+        raise TypeError(f"argument 'dim' must be tuple of ints, not {what}")
     if not dims:
         return tuple(range(ndim))
     wrapped = [_wrap_dim(d, ndim) for d in dims]
@@ -209,6 +216,17 @@ def _extreme_vjp(g, ans, x, dims, keepdim):
     return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / count
 
 
+def _extreme_all_vjp(g, ans, x, dims, keepdim):
+    # max()/min() of everything: a nan result sends the gradient to the nan entries, shared evenly
+    # (PyTorch's evenly_distribute_backward), where x == ans would match nothing
+    if not np.isnan(ans._data).any() if type(ans) is Tensor else not np.isnan(ans).any():
+        return _extreme_vjp(g, ans, x, dims, keepdim)
+    from .elementwise import isnan
+
+    mask = isnan(x)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / _sum(mask, dims, True)
+
+
 def _extreme_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
     mask = (x == full)
@@ -216,8 +234,7 @@ def _extreme_jvp(t, ans, x, dims, keepdim):
     return _sum(where(mask, t / _sum(mask, dims, True), 0.0), _shift(dims, t.ndim - x.ndim), keepdim)
 
 
-def _reduce_extreme(fn):
-    name = "amax" if fn is np.max else "amin"
+def _reduce_extreme(fn, name: str):
 
     def forward(x, dims, keepdim):
         if x.size == 0:
@@ -231,13 +248,13 @@ def _reduce_extreme(fn):
     return forward
 
 
-_amax = defop("amax", _reduce_extreme(np.max), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_amax = defop("amax", _reduce_extreme(np.max, "amax"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
               sparsity=reduce_pattern())  # the whole fiber, not just the current maximum: valid everywhere
-_amin = defop("amin", _reduce_extreme(np.min), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_amin = defop("amin", _reduce_extreme(np.min, "amin"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
               sparsity=reduce_pattern())
-_max_all = defop("max", _amax.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_max_all = defop("max", _reduce_extreme(np.max, "max"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MaxBackward1", sparsity=_amax.sparsity)
-_min_all = defop("min", _amin.forward, vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+_min_all = defop("min", _reduce_extreme(np.min, "min"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
                  grad_name="MinBackward1", sparsity=_amax.sparsity)
 
 
@@ -339,8 +356,16 @@ class _ReturnMin(MinResult):
 
 
 def _arg(np_fn):
+    name = np_fn.__name__
+
     def fn(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         x = input._data
+        if x.size == 0:
+            if dim is None:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            d = _wrap_dim(dim, x.ndim)
+            if x.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         if dim is None:
             r = np.asarray(np_fn(x.reshape(-1)))
             return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))
@@ -495,6 +520,37 @@ _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), sav
                saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2))
 
 
+# p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal
+# to the norm or nan, so a nan entry takes the gradient times sgn(nan), which PyTorch makes 0
+def _inf_norm_factor(ans, x, dims, keepdim):
+    from .elementwise import abs as _abs
+    from .elementwise import isnan, sign
+
+    ax = _abs(x)
+    mask = (ax == unreduce(ans, tuple(x.shape), dims, keepdim)) | isnan(ax)
+    return where(mask, where(isnan(x), 0.0, sign(x)), 0.0) / _sum(mask, dims, True)
+
+
+def _inf_norm_vjp(g, ans, x, dims, keepdim):
+    return unreduce(g, tuple(x.shape), dims, keepdim) * _inf_norm_factor(ans, x, dims, keepdim)
+
+
+def _inf_norm_jvp(t, ans, x, dims, keepdim):
+    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+def _abs_extreme(fn):
+    def forward(x, dims, keepdim):
+        return fn(np.abs(x), dims, keepdim)
+    return forward
+
+
+_inf_norm = defop("norm", _abs_extreme(_amax.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,), saves_ans=True,
+                  grad_name="NormBackward1")
+_neg_inf_norm = defop("norm", _abs_extreme(_amin.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,),
+                      saves_ans=True, grad_name="NormBackward1")
+
+
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm (2 by default) over all elements or over ``dim``.
 
@@ -520,9 +576,9 @@ def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
     if p in ("fro", 2, 2.0, None):
         return _norm2(input, dims, keepdim)
     if p in (float("inf"), "inf"):
-        return amax(_abs(input), dims, keepdim)
+        return _inf_norm(input, dims, keepdim)
     if p in (float("-inf"), "-inf"):
-        return amin(_abs(input), dims, keepdim)
+        return _neg_inf_norm(input, dims, keepdim)
     if p == 0:
         return sum(input != 0, dims, keepdim).to(input.dtype)
     if p == 1:

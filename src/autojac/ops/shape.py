@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype
 from .._core.broadcast import expand as _expand_op
 from .._core.patterns import LINEAR, MOVE, RESHAPE
+from .._device import check_device, device
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named
 
@@ -109,10 +110,80 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 
 def view(input: Tensor, *shape) -> Tensor:
-    """Like ``reshape`` (autojac's arrays can always be viewed, copying where NumPy must)."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])  # view(dtype) is not a reinterpretation here, just a cast
-    return _reshape_with(_view_op, input, _shape_arg(shape))
+    """The same data under a new shape, or its bits read as another dtype (``view(autojac.int32)``).
+
+    As in PyTorch, a shape view never copies: it raises where the strides cannot express it.
+
+    >>> import autojac
+    >>> autojac.tensor([1., 2.]).view(autojac.int32)
+    tensor([1065353216, 1073741824], dtype=autojac.int32)
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        return _view_dtype(input, _dtype.to_dtype(shape[0]))
+    new = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
+    if not _view_strides_exist(input._data, new):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return _reshape_with(_view_op, input, new)
+
+
+def _view_strides_exist(a: np.ndarray, new: tuple) -> bool:
+    """Whether ``new`` can view ``a``'s memory with strides (PyTorch's rule: each run of dims that is
+    contiguous in memory may be regrouped, but no new dim may span two such runs)."""
+    old, strides = a.shape, [st // a.itemsize for st in a.strides]
+    if not old or a.size == 0 or a.flags.c_contiguous:
+        return True
+    v = len(new) - 1
+    base = strides[-1]
+    run = view_run = 1
+    for d in range(len(old) - 1, -1, -1):
+        run *= old[d]
+        # a run of memory-contiguous dims ends here (size-1 dims never break one)
+        if d == 0 or (old[d - 1] != 1 and strides[d - 1] != run * base):
+            while v >= 0 and (view_run < run or new[v] == 1):
+                view_run *= new[v]
+                v -= 1
+            if view_run != run:
+                return False
+            if d > 0:
+                base, run, view_run = strides[d - 1], 1, 1
+    return v == -1
+
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+               "uint8": "Byte", "bool": "Bool"}
+
+
+def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
+    """The bits of ``input`` read as ``d`` (PyTorch's ``view(dtype)``): shares memory and the version counter,
+    not differentiable; a size change of the elements scales the last dim."""
+    a = input._data
+    if d.np == a.dtype:
+        return input.detach()  # PyTorch: not differentiable even to the same dtype
+    old_size, new_size = a.itemsize, d.itemsize
+    if old_size != new_size:
+        what = f"to view {_TYPE_NAMES[input.dtype.name]} as {_TYPE_NAMES[d.name]} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != old_size:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // old_size}")
+        if new_size > old_size:
+            ratio = new_size // old_size
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
+            if input.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got "
+                                   f"{input.storage_offset()}")
+            for i, st in enumerate(a.strides[:-1]):
+                if (st // old_size) % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got "
+                                       f"{st // old_size}")
+    if a.shape and a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # NumPy wants a unit last stride
+        a = np.lib.stride_tricks.as_strided(a, strides=a.strides[:-1] + (a.itemsize,))
+    out = _wrap(a.view(d.np))
+    out._vc = input._vc  # the same memory: an in-place write to either bumps both
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -460,8 +531,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     d = _wrap_dim(dim, len(shp) + 1)
     tensors = _common_dtype(tensors)
     out = cat([_reshape_with(_unsqueeze_op, x, shp[:d] + (1,) + shp[d:]) for x in tensors], d)
-    if out.grad_fn is not None:
-        out.grad_fn.op = _stack_name(out.grad_fn.op)
+    if out._grad_fn is not None:
+        out._grad_fn.op = _stack_name(out._grad_fn.op)
     return out
 
 
@@ -490,9 +561,31 @@ def vstack(tensors) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries along ``dim`` from ``start`` (negative counts from the end), as a view.
+
+    >>> import autojac
+    >>> autojac.arange(10.).narrow(0, -3, 2)
+    tensor([7., 8.])
+    """
     from .index import getitem
 
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input._data.ndim)
+    if isinstance(start, Tensor):
+        start = start.item()
+    for name, v in (("start", start), ("length", length)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"narrow(): argument '{name}' must be int, not {type(v).__name__}")
+    n = input._data.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 
@@ -570,22 +663,44 @@ def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
 
 
 def to(self: Tensor, *args, **kwargs) -> Tensor:
-    """Convert to a dtype (``device`` arguments are accepted; only ``"cpu"`` exists)."""
+    """Convert to a dtype; ``device`` may be given (a string, ``autojac.device`` or a tensor's) but only the
+    CPU exists. ``to(dtype)``, ``to(device, dtype)``, ``to(other)``, ``to(dtype=..., device=..., copy=...)``.
+
+    >>> import autojac
+    >>> autojac.ones(2).to("cpu", float).dtype
+    autojac.float64
+    """
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("device", None)
-    for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
-        elif isinstance(a, Tensor):
+    kwargs.pop("memory_format", None)
+    check_device(kwargs.pop("device", None))
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    flags = [a for a in args[1:] if isinstance(a, bool)]  # non_blocking, copy passed positionally
+    if len(flags) >= 2:
+        copy = flags[1]
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, str) and a not in ("cpu",) and not a.startswith("cpu"):
-            raise RuntimeError(f"autojac runs on the CPU (NumPy); device {a!r} is not available")
+        elif isinstance(a, (str, device)):
+            check_device(a)
+        elif not (i and isinstance(a, bool)):
+            dtype = a
     if dtype is None:
         return clone(self) if copy else self
     out = _cast_to(self, _dtype.to_dtype(dtype))
     return clone(out) if copy and out is self else out
+
+
+def _cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    check_device("cuda")
+
+
+_LEGACY_TYPE_NAMES = {f"torch.{k}Tensor": v for k, v in (
+    ("Float", _dtype.float32), ("Double", _dtype.float64), ("Half", _dtype.float16), ("Long", _dtype.int64),
+    ("Int", _dtype.int32), ("Short", _dtype.int16), ("Char", _dtype.int8), ("Byte", _dtype.uint8),
+    ("Bool", _dtype.bool), ("ComplexFloat", _dtype.complex64), ("ComplexDouble", _dtype.complex128))}
 
 
 def _caster(d: _dtype.dtype):
@@ -594,7 +709,9 @@ def _caster(d: _dtype.dtype):
     return method
 
 
-def _type(self: Tensor, dtype=None):
+def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    if isinstance(dtype, str) and dtype in _LEGACY_TYPE_NAMES:
+        dtype = _LEGACY_TYPE_NAMES[dtype]
     if dtype is None:
         return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor",
                 "int32": "torch.IntTensor", "bool": "torch.BoolTensor", "float16": "torch.HalfTensor"}.get(
@@ -610,6 +727,7 @@ attach(
     float=_caster(_dtype.float32), double=_caster(_dtype.float64), half=_caster(_dtype.float16),
     long=_caster(_dtype.int64), int=_caster(_dtype.int32), bool=_caster(_dtype.bool),
     short=_caster(_dtype.int16), byte=_caster(_dtype.uint8), char=_caster(_dtype.int8),
+    cuda=_cuda, get_device=lambda self: -1,
     type=_type, type_as=lambda self, other: to(self, other.dtype),
     view_as=lambda self, other: view(self, other._data.shape),
     reshape_as=lambda self, other: reshape(self, other._data.shape),
@@ -651,14 +769,21 @@ _flip = defop(
 )
 
 
-def flip(input: Tensor, *dims) -> Tensor:
-    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
+def flip(input: Tensor, *dims, **kwargs) -> Tensor:
+    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch): ``flip(x, [1])``,
+    ``x.flip(0, 1)`` or ``flip(x, dims=(1,))``.
 
     >>> import autojac
     >>> autojac.flip(autojac.tensor([[1., 2.], [3., 4.]]), [1])
     tensor([[2., 1.],
             [4., 3.]])
     """
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            bad = next((k for k in kwargs if k != "dims"), "dims")
+            raise TypeError(f"flip() got an unexpected keyword argument '{bad}'" if bad != "dims" else
+                            "flip() got multiple values for argument 'dims'")
+        dims = (kwargs["dims"],)
     if len(dims) == 1 and not isinstance(dims[0], int):
         dims = dims[0]
     return _flip(input, _dims_arg(dims, input._data.ndim))

@@ -20,9 +20,11 @@ from .elementwise import (
     _no_out,
     _sign_op,
     ceil,
+    check_integer_division,
     eq,
     exp,
     floor,
+    isinf,
     le,
     logical_and,
     sigmoid,
@@ -191,8 +193,18 @@ def _sq_norm(a, b):
     return a * a + b * b
 
 
+def _masked_recip(a, b):
+    # PyTorch's atan2 backward: 1 / (a^2 + b^2), with 0 where that is infinite (the origin), so
+    # the gradient at (0, 0) is 0; the inner where keeps higher derivatives finite there
+    s = _sq_norm(a, b)
+    inf = isinf(1.0 / s.detach())
+    return where(inf, 0.0, 1.0 / where(inf, 1.0, s))
+
+
 _atan2_op = binary("atan2", np.arctan2, lambda ans, a, b: b / _sq_norm(a, b), lambda ans, a, b: -a / _sq_norm(a, b),
                    cast="float")
+# the VJP masks the origin (as PyTorch's); the JVP keeps 0/0 = nan there, as PyTorch's does
+_atan2_op.vjp = (lambda g, ans, a, b: g * b * _masked_recip(a, b), lambda g, ans, a, b: g * -a * _masked_recip(a, b))
 _hypot_op = binary("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans, uses="both",
                    cast="float")
 # d/da log(e^a + e^b) = sigmoid(a - b): never overflows, and reads only the inputs (PyTorch saves
@@ -385,6 +397,7 @@ def remainder(input, other, *, out=None) -> Tensor:
     """
     _no_out(out)
     a, b = operand(input), operand(other)
+    check_integer_division(a, b)
     return (_remainder_op if type(b) is Tensor else _remainder_scalar)(a, b)
 
 
@@ -397,6 +410,7 @@ def fmod(input, other, *, out=None) -> Tensor:
     """
     _no_out(out)
     a, b = operand(input), operand(other)
+    check_integer_division(a, b)
     return (_fmod_op if type(b) is Tensor else _fmod_scalar)(a, b)
 
 
@@ -407,7 +421,10 @@ def _mod_method(self, other):
 
 def _rmod_method(self, other):
     other = operand(other)
-    return NotImplemented if other is NotImplemented else _remainder_op(other, self)
+    if other is NotImplemented:
+        return NotImplemented
+    check_integer_division(other, self)
+    return _remainder_op(other, self)
 
 
 # --------------------------------------------------------------------------- Tensor methods

@@ -28,7 +28,7 @@ def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_
             "inplace. Such functions do not allow the output views to be modified inplace. You should "
             "replace the inplace operation by an out-of-place one."
         )
-    if base.grad_fn is None and base._requires_grad:
+    if base._grad_fn is None and base._requires_grad:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
@@ -49,7 +49,7 @@ def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_
                   casting="unsafe")
     view._vc[0] += 1
     save_written(new_view, view)
-    base.grad_fn = new_base.grad_fn
+    base._grad_fn = new_base._grad_fn
     base._requires_grad = new_base._requires_grad
     base._output_nr = new_base._output_nr
     base._fw = new_base._fw
@@ -60,7 +60,7 @@ def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_
 
 def _regenerate(view: Tensor, regen: Tensor) -> None:
     view._fw = regen._fw
-    view.grad_fn = regen.grad_fn
+    view._grad_fn = regen._grad_fn
     view._requires_grad = regen._requires_grad
     view._output_nr = regen._output_nr
 
@@ -95,7 +95,7 @@ def refresh_views(root: Tensor, skip: Tensor | None = None) -> None:
 def save_written(result: Tensor, target: Tensor) -> None:
     """An in-place op that saves its output saves the written tensor, as PyTorch does: a later
     write to it is then caught at backward time (instead of the rule reading a private copy)."""
-    node = result.grad_fn
+    node = result._grad_fn
     if (node is not None and node.op.saves_ans and node.op.n_out == 1 and node.ans is result._data
             and target._data.dtype == result._data.dtype):
         node.ans = target._data
@@ -108,7 +108,7 @@ def alias(t: Tensor, copy: bool) -> Tensor:
     if not copy:
         a._vc = t._vc
     a._requires_grad = t._requires_grad
-    a.grad_fn = t.grad_fn
+    a._grad_fn = t._grad_fn
     a._output_nr = t._output_nr
     if t._fw is not None:
         a._fw = t._fw

@@ -33,7 +33,7 @@ from typing import Any
 from .._core.engine import run_backward
 from .._core.forward import active as forward_active
 from .._core.grad_mode import STATE, enable_grad, no_grad
-from .._core.node import Node, Op
+from .._core.node import NODE_TYPES, Op
 from .._random import default_generator
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -167,19 +167,19 @@ def _closure_leaves(outs: list, own: set) -> list:
     for o in outs:
         if not isinstance(o, Tensor) or not o._requires_grad:
             continue
-        if o.grad_fn is None:
+        if o._grad_fn is None:
             if id(o) not in own:
                 found.setdefault(id(o), o)
-        elif o.grad_fn not in seen:
-            seen.add(o.grad_fn)
-            stack.append(o.grad_fn)
+        elif o._grad_fn not in seen:
+            seen.add(o._grad_fn)
+            stack.append(o._grad_fn)
     while stack:
         node = stack.pop()
         for e in node.next:
             if type(e) is Tensor:
                 if id(e) not in own:
                     found.setdefault(id(e), e)
-            elif type(e) is Node and e not in seen:
+            elif type(e) in NODE_TYPES and e not in seen:
                 seen.add(e)
                 stack.append(e)
     return list(found.values())
@@ -243,8 +243,8 @@ def _stand_ins(inputs: tuple) -> tuple[list, list]:
                 aliases.append(x.detach())
                 continue
             a = _checkpoint_input(x)
-            cut.append((a.grad_fn, a.grad_fn.next))
-            a.grad_fn.next = [None]
+            cut.append((a._grad_fn, a._grad_fn.next))
+            a._grad_fn.next = [None]
             aliases.append(a)
     return aliases, cut
 

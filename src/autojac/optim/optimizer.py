@@ -394,3 +394,18 @@ def _incr_step(step_t: Tensor) -> float:
 
 
 __all__ = ["Optimizer", "required"]
+
+
+def check_hyperparameters(lr, *, eps=None, betas=None, weight_decay=None) -> None:
+    """torch's ValueErrors for the usual hyperparameters, in torch's order (each checked when given)."""
+    if hasattr(lr, "numel") and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    for i, beta in enumerate(betas[:2] if betas is not None else ()):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if weight_decay is not None and not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")

@@ -54,6 +54,21 @@ def _as_array(x, dtype) -> np.ndarray:
     return data.astype(dtype, copy=False)
 
 
+def _plan_pattern(plan, func: Callable, x, sparsity, detect: Callable, shape: Callable, name: str):
+    """Set a plan's function, input shape and dtype; the pattern (detected, or checked when given), ``n`` and
+    whether it was detected."""
+    leaf = as_input(x)
+    plan.func = func
+    plan.shape = tuple(leaf._data.shape)
+    plan.dtype = leaf._data.dtype
+    n = leaf._data.size
+    if isinstance(sparsity, str):
+        if sparsity != "auto":
+            raise ValueError(f"{name}(): sparsity must be 'auto' or a pattern, got '{sparsity}'")
+        return detect(func, leaf), n, True
+    return _pattern(sparsity, shape(n), name), n, False
+
+
 class JacobianPlan:
     """The sparse Jacobian of ``func`` at any point shaped like ``x``: pattern and coloring found once.
 
@@ -74,17 +89,7 @@ class JacobianPlan:
     def __init__(self, func: Callable, x, sparsity="auto", mode: str = "auto") -> None:
         if mode not in _MODES:
             raise ValueError(f"jacobian_plan(): mode must be one of 'auto', 'fwd', 'rev', got '{mode}'")
-        leaf = as_input(x)
-        self.func = func
-        self.shape = tuple(leaf._data.shape)
-        self.dtype = leaf._data.dtype
-        n = leaf._data.size
-        if isinstance(sparsity, str):
-            if sparsity != "auto":
-                raise ValueError(f"jacobian_plan(): sparsity must be 'auto' or a pattern, got '{sparsity}'")
-            P = jacobian_sparsity(func, leaf)
-        else:
-            P = _pattern(sparsity, (None, n), "jacobian_plan")
+        P, n, _ = _plan_pattern(self, func, x, sparsity, jacobian_sparsity, lambda n: (None, n), "jacobian_plan")
         self.sparsity = P
         m = P.shape[0]
         rows = np.repeat(np.arange(m), np.diff(P.indptr))
@@ -183,17 +188,8 @@ class HessianPlan:
     mode = "fwd-over-rev"
 
     def __init__(self, func: Callable, x, sparsity="auto") -> None:
-        leaf = as_input(x)
-        self.func = func
-        self.shape = tuple(leaf._data.shape)
-        self.dtype = leaf._data.dtype
-        n = leaf._data.size
-        if isinstance(sparsity, str):
-            if sparsity != "auto":
-                raise ValueError(f"hessian_plan(): sparsity must be 'auto' or a pattern, got '{sparsity}'")
-            P = hessian_sparsity(func, leaf)
-        else:
-            P = _pattern(sparsity, (n, n), "hessian_plan")
+        P, n, detected = _plan_pattern(self, func, x, sparsity, hessian_sparsity, lambda n: (n, n), "hessian_plan")
+        if not detected:  # a given pattern: made symmetric, as the Hessian is
             P = _sorted(P + P.T)
         self.sparsity = P
         self.colors = colors = _coloring.star_coloring(P)

@@ -51,10 +51,7 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd, momentum_decay = group["eps"], group["weight_decay"], group["momentum_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
+            for p, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["mu_product"] = _step_tensor(1.0)

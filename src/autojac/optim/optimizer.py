@@ -204,6 +204,12 @@ class Optimizer:
 
         return self.__dict__.setdefault("_scratch_buffers", Scratch())
 
+    def _with_grads(self, group: dict):
+        """The group's parameters that have a gradient, each with its state (empty before its first step)."""
+        for p in group["params"]:
+            if p._grad is not None:
+                yield p, self.state[p]
+
     def _closure_loss(self, closure):
         if closure is None:
             return None

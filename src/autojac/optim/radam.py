@@ -46,10 +46,7 @@ class RAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd = group["eps"], group["weight_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
+            for p, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_state(p)

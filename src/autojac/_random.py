@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from ._avx2_normal import box_muller16
+from ._core.batched import BatchedRead
 from ._core.trace import TRACERS, note_break
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
@@ -194,10 +195,25 @@ def vmap_randomness() -> list[str]:
 
 
 def check_vmap_randomness() -> None:
-    """Random samplers call this: inside ``vmap(..., randomness='error')`` they must not run."""
+    """Random samplers call this: inside ``vmap(..., randomness='error')`` they must not run.
+
+    A flag ending in ``:batched`` marks a vectorized vmap: a draw there runs the function as a
+    loop instead (``BatchedRead``), where "different" and "same" have their meaning.
+    """
     flags = _VMAP.stack
-    if flags and flags[-1] == "error":
-        raise RuntimeError(
+    if not flags:
+        return
+    flag = flags[-1]
+    if flag.endswith(":batched"):
+        if flag.startswith("error"):
+            _randomness_error()
+        raise BatchedRead("a random operation")
+    if flag == "error":
+        _randomness_error()
+
+
+def _randomness_error() -> None:
+    raise RuntimeError(
             "vmap: called random operation while in randomness error mode. Please either use the 'same' "
             "or 'different' randomness flags on vmap or perform the randomness operation out of vmap"
         )

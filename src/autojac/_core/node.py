@@ -18,6 +18,7 @@ from .._tensor import Tensor, _wrap
 from . import trace as _trace
 from .anomaly import MODE as ANOMALY
 from .anomaly import creation_stack
+from .batched import BATCHING, DISPATCH
 from .forward import ANY_LEVELS, propagate
 from .grad_mode import STATE
 from .saved_hooks import ACTIVE as SAVED_HOOKS
@@ -41,14 +42,16 @@ class Op:
     differentiable again, and must accept extra leading batch dimensions on ``g``/``t``.
     ``None`` as a rule marks an input as non-differentiable. ``sparsity`` is the op's pattern
     rule for ``autojac.sparse`` (an ``ops._patterns.Sparsity``; ``None``: dense, with a warning).
+    ``batch`` is its batching rule for ``vmap`` (a kind from ``_core.batching`` or a function; ``None``:
+    the generic loop over the batch, with a warning).
     """
 
     __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "_grad_name", "node_type",
-                 "cast", "n_out", "n_in", "sparsity", "__weakref__")
+                 "cast", "n_out", "n_in", "sparsity", "batch", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
                  saves_inputs: bool = True, saves_ans: bool = False, grad_name: str | None = None,
-                 cast: str | None = None, n_out: int = 1, sparsity: Any = None) -> None:
+                 cast: str | None = None, n_out: int = 1, sparsity: Any = None, batch: Any = None) -> None:
         self.name = name
         self.forward = forward
         self.vjp = tuple(vjp)
@@ -60,6 +63,7 @@ class Op:
         self.n_out = n_out
         self.n_in = len(self.vjp)
         self.sparsity = sparsity
+        self.batch = batch
         if n_out > 1 and not saves_ans:
             raise ValueError(f"op {name}: multi-output ops must save their outputs (saves_ans=True)")
 
@@ -301,6 +305,10 @@ def _broadcast_error(args: tuple, err: Exception) -> RuntimeError:
 
 def apply(op: Op, args: tuple, params: dict = EMPTY):
     """Run ``op`` on tensors (and Python scalars) and record it when gradients are needed."""
+    if BATCHING:
+        out = DISPATCH[0](op, args, params)
+        if out is not None:
+            return out
     datas = []
     rg = False
     dt = None
@@ -359,6 +367,13 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 node.ans_fw = t._fw  # the saved output keeps its tangents (forward-over-reverse)
         return t
     outs = tuple(_wrap(o if type(o) is _ndarray else _asarray(o)) for o in out)
+    if TRACERS:
+        _trace.leave(outs)
+    return _finish(op, args, params, outs, record)
+
+
+def _finish(op: Op, args: tuple, params: dict, outs: tuple, record: bool):
+    """Record the node of outputs ``outs`` (when ``record``) and push forward-mode tangents."""
     if record:
         node = Node(op, args, params)
         node.ans = tuple(o._data for o in outs)
@@ -370,13 +385,38 @@ def apply(op: Op, args: tuple, params: dict = EMPTY):
                 o._output_nr = i
         if SAVED_HOOKS:
             pack_node(node, outs)
-    if TRACERS:
-        _trace.leave(outs)
     if ANY_LEVELS:
         propagate(op, args, params, outs)
         if record:
             node.ans_fw = tuple(o._fw for o in outs)
     return outs
+
+
+def wrap_outputs(op: Op, args: tuple, params: dict, datas: tuple):
+    """Tensors around ``op``'s output arrays ``datas``, recorded as ``apply`` records them.
+
+    The batching interpreter computes an op's outputs its own way (as placeholders of batched
+    values) and finishes here, so the graph and the tangents of batched tensors are ``apply``'s.
+    """
+    record = STATE.enabled and any(type(a) is Tensor and a._requires_grad for a in args)
+    if op.n_out > 1:
+        return _finish(op, args, params, tuple(_wrap(d) for d in datas), record)
+    data = datas[0]
+    t = _wrap(data)
+    if record:
+        node = Node(op, args, params)
+        node.ans = data if op.saves_ans else data.shape
+        if op.saves_ans:
+            node.ans_vc = t._vc
+        t._requires_grad = True
+        t._grad_fn = node
+        if SAVED_HOOKS:
+            pack_node(node, t)
+    if ANY_LEVELS:
+        propagate(op, args, params, t)
+        if record and op.saves_ans and t._fw is not None:
+            node.ans_fw = t._fw
+    return t
 
 
 def defop(name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), **kw) -> Op:
@@ -388,6 +428,10 @@ def nondiff(name: str, forward: Callable, **kw) -> Callable:
     """Declare an operation with no derivative (comparisons, argmax): never recorded."""
 
     def run(*args, **params):
+        if BATCHING:
+            out = DISPATCH[1](run, args, params)
+            if out is not None:
+                return out
         datas = [a._data if type(a) is Tensor else a for a in args]
         if TRACERS:
             datas = _trace.enter(forward, args, datas, params)
@@ -398,4 +442,6 @@ def nondiff(name: str, forward: Callable, **kw) -> Callable:
         return t
 
     run.__name__ = name
+    run.forward = forward
+    run.batch = kw.get("batch")
     return run

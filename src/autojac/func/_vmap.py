@@ -1,21 +1,30 @@
 """``vmap``: map a function over a batch dimension of its inputs (``torch.func.vmap``'s API).
 
-This implementation runs ``func`` once per batch element on differentiable slices (``select``)
-and stacks the results (``stack``), so it is exact, supports every op, and composes with
-``grad``, ``jacrev``, ``jacfwd`` and forward mode (gradients flow back through the slices).
-It is not yet vectorized: the per-element cost is one call of ``func``. Jacobians and
-Hessians do not go through ``vmap``; they are vectorized by batched cotangents/tangents.
+``vmap`` is vectorized: the inputs become batched tensors of a new vmap *level*
+(``_core.batched``) and every primitive the function runs goes through its batching rule
+(``_batching``), so the function runs once on the whole batch. Levels nest, and batched tensors
+compose with ``grad``, ``jacrev``, ``jacfwd``, ``jvp`` and ``autograd.grad`` in any order.
+
+A function that reads the *values* of a batched tensor outside an op (``.item()``, Python
+control flow on a tensor, a NumPy function on ``._data``) or draws random numbers with
+``randomness="different"`` or ``"same"`` cannot be vectorized: ``vmap`` warns once and runs it
+once per batch element on differentiable slices (``select``), stacking the results, which is
+exact for any function.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .._core.batched import BATCHING, Batched, BatchedRead, placeholder
 from .._random import default_generator, vmap_randomness
-from .._tensor import Tensor
-from ..ops.shape import stack
+from .._tensor import Tensor, _wrap
+from ..ops.shape import cat, stack
+from . import _batching  # noqa: F401  (installs the batching interpreter)
 
 _RANDOMNESS = ("error", "different", "same")
 _INPLACE_ON_CAPTURED = (
@@ -141,6 +150,143 @@ def _stack_tree(results: list, out_dims: Any, path: str = "outputs") -> Any:
     return stack(results, dim=out_dims)
 
 
+_LEVELS = threading.local()
+
+
+def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str):
+    """``func`` over the batch: vectorized by batching rules, or as a loop when it reads batched values."""
+    stack_ = getattr(_LEVELS, "stack", None)
+    if stack_ is None:
+        stack_ = _LEVELS.stack = []
+    level = (stack_[-1] if stack_ else 0) + 1
+    flags = vmap_randomness()
+    stack_.append(level)
+    BATCHING.append(level)
+    flags.append(randomness + ":batched")
+    try:
+        inputs = _batch_tree(tuple(args), tuple(dims), level, batch)
+        return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch)
+    except BatchedRead as e:
+        cause = str(e)
+    finally:
+        flags.pop()
+        BATCHING.remove(level)
+        stack_.pop()
+    key = (getattr(func, "__qualname__", repr(func)), cause)
+    if key not in _FELL_BACK:
+        _FELL_BACK.add(key)
+        warnings.warn(f"vmap: {getattr(func, '__qualname__', 'the function')} read the values of a batched tensor "
+                      f"({cause}), which cannot be vectorized; running it once per batch element instead.",
+                      UserWarning, stacklevel=3)
+    return _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
+
+
+_FELL_BACK: set = set()
+
+
+def _loop(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str):
+    """``func`` once per batch element, results stacked (exact for any function)."""
+    input_ids = {id(t) for _, t, _ in leaves}
+    captured = [(name, t, t._vc[0]) for i, (name, t) in _captured_tensors(func).items() if i not in input_ids]
+    flags = vmap_randomness()
+    flags.append(randomness)
+    state = default_generator.get_state() if randomness == "same" else None
+    try:
+        results = []
+        for b in range(batch):
+            if state is not None:
+                default_generator.set_state(state)
+            results.append(func(*_select_tree(tuple(args), tuple(dims), b), **kwargs))
+            for name, t, version in captured:
+                if t._vc[0] != version:
+                    raise RuntimeError(_INPLACE_ON_CAPTURED.format(name=f"`{name}`"))
+    finally:
+        flags.pop()
+    return _stack_tree(results, out_dims)
+
+
+def _chunked(wrapped, args, kwargs, dims, leaves, batch: int, chunk_size: int, out_dims):
+    """``wrapped`` on slices of ``chunk_size`` batch elements, results concatenated."""
+    parts = []
+    for start in range(0, batch, chunk_size):
+        n = min(chunk_size, batch - start)
+        parts.append(_run_chunk(wrapped, args, kwargs, dims, start, n))
+    return _cat_tree(parts, out_dims)
+
+
+def _run_chunk(wrapped, args, kwargs, dims, start: int, n: int):
+    sliced = _map_tree(tuple(args), tuple(dims), lambda t, d: t.narrow(d, start, n))
+    return wrapped.__wrapped_chunkless__(*sliced, **kwargs)
+
+
+def _map_tree(tree: Any, dims: Any, fn: Callable) -> Any:
+    """``fn(leaf, dim)`` on every batched tensor leaf (``dims`` is a prefix of the tree)."""
+    if isinstance(tree, (tuple, list)):
+        ds = dims if isinstance(dims, (tuple, list)) else (dims,) * len(tree)
+        return type(tree)(_map_tree(t, d, fn) for t, d in zip(tree, ds))
+    if isinstance(tree, dict):
+        return {k: _map_tree(t, dims[k] if isinstance(dims, dict) else dims, fn) for k, t in tree.items()}
+    if isinstance(tree, Tensor) and dims is not None:
+        return fn(tree, dims)
+    return tree
+
+
+def _batch_tree(tree: Any, dims: Any, level: int, size: int) -> Any:
+    """Every batched tensor leaf as a batched tensor of ``level`` (its physical tensor: the batch dim first)."""
+    def batched(t: Tensor, d: int) -> Tensor:
+        phys = t if d == 0 or d == -t.dim() else t.movedim(d, 0)
+        w = _wrap(placeholder(phys, level, size))
+        w._vc = phys._vc
+        w._requires_grad = phys._requires_grad
+        return w
+
+    return _map_tree(tree, dims, batched)
+
+
+def _unbatch_tree(out: Any, out_dims: Any, level: int, size: int, path: str = "outputs") -> Any:
+    if isinstance(out, (tuple, list)):
+        ds = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(out)
+        if len(ds) != len(out):
+            raise ValueError(f"vmap: out_dims={out_dims!r} is not compatible with the structure of `outputs` "
+                             f"({len(out)} entries)")
+        return type(out)(_unbatch_tree(o, d, level, size, f"{path}[{i}]") for i, (o, d) in enumerate(zip(out, ds)))
+    if isinstance(out, dict):
+        return {k: _unbatch_tree(o, out_dims[k] if isinstance(out_dims, dict) else out_dims, level, size,
+                                 f"{path}[{k!r}]") for k, o in out.items()}
+    if not isinstance(out, Tensor):
+        raise ValueError(f"vmap: `{path}` must only contain Tensors, got type {type(out).__name__}")
+    d = out._data
+    is_batched = type(d) is Batched and d.level == level
+    if out_dims is None:
+        if is_batched:
+            raise ValueError(f"vmap: out_dims=None for {path}, but it depends on the mapped inputs")
+        return out
+    if not isinstance(out_dims, int):
+        raise ValueError(f"vmap: out_dim must be an int or None for {path}, got {out_dims!r}")
+    if is_batched:
+        phys = d.phys
+    else:  # the same for every element: broadcast (a view, as torch.func returns)
+        shape = tuple(d.shape)
+        phys = out.reshape((1,) + shape).expand((size,) + shape)
+    nd = phys.dim()
+    if not -nd <= out_dims < nd:
+        raise ValueError(f"vmap: out_dims={out_dims} is out of range for an output of {nd - 1} dims")
+    return phys if out_dims in (0, -nd) else phys.movedim(0, out_dims)
+
+
+def _cat_tree(parts: list, out_dims: Any) -> Any:
+    first = parts[0]
+    if isinstance(first, (tuple, list)):
+        ds = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
+        return type(first)(_cat_tree([p[i] for p in parts], d) for i, d in enumerate(ds))
+    if isinstance(first, dict):
+        return {k: _cat_tree([p[k] for p in parts], out_dims[k] if isinstance(out_dims, dict) else out_dims)
+                for k in first}
+    if out_dims is None:
+        return first
+    return cat(parts, dim=out_dims)
+
+
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
          chunk_size: int | None = None) -> Callable:
     """Vectorizing map: ``vmap(f)(x)[i] == f(x[i])``, over dim ``in_dims`` of each input.
@@ -193,22 +339,9 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         batch = sizes[0]
         if batch == 0:
             raise ValueError("vmap: cannot map over a dimension of size 0 (the output structure is unknown)")
-        input_ids = {id(t) for _, t, _ in leaves}
-        captured = [(name, t, t._vc[0]) for i, (name, t) in _captured_tensors(func).items() if i not in input_ids]
-        flags = vmap_randomness()
-        flags.append(randomness)
-        state = default_generator.get_state() if randomness == "same" else None
-        try:
-            results = []
-            for b in range(batch):
-                if state is not None:
-                    default_generator.set_state(state)
-                results.append(func(*_select_tree(tuple(args), tuple(dims), b), **kwargs))
-                for name, t, version in captured:
-                    if t._vc[0] != version:
-                        raise RuntimeError(_INPLACE_ON_CAPTURED.format(name=f"`{name}`"))
-        finally:
-            flags.pop()
-        return _stack_tree(results, out_dims)
+        if chunk_size is not None and chunk_size < batch:
+            return _chunked(wrapped, args, kwargs, dims, leaves, batch, chunk_size, out_dims)
+        return _run(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
 
+    wrapped.__wrapped_chunkless__ = vmap(func, in_dims, out_dims, randomness) if chunk_size else None
     return wrapped

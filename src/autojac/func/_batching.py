@@ -1,0 +1,162 @@
+"""The batching interpreter: runs a primitive on batched tensors by its batching rule.
+
+``apply`` hands an op here when one of its arguments is batched (``_core.batched``). The
+arguments batched at the newest vmap level among them are replaced by their physical tensors
+(batch dim first); the op's ``batch`` metadata (``_core.batching``) rewrites the call, which
+runs through ``apply`` again (so an older vmap level, the graph of an enclosing ``grad`` and
+the tangents of an enclosing ``jvp`` see it as an ordinary op); the outputs become batched
+tensors of the level, recorded as ``apply`` records (so a ``grad`` inside ``vmap`` sees them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from .._core.batched import DISPATCH, Batched, placeholder
+from .._core.batching import ELEMENTWISE, NB, Axes, Shape, shift_axes
+from .._core.node import Op, apply, wrap_outputs
+from .._tensor import Tensor
+from ..ops.index import select
+from ..ops.shape import expand, reshape, stack
+
+__all__ = ["batched_apply", "batched_nondiff", "run_rule", "materialize", "pad_to", "logical_ndim"]
+
+_WARNED: set = set()
+
+
+def _newest(args: tuple) -> tuple[int, int]:
+    level = size = 0
+    for a in args:
+        if type(a) is Tensor:
+            d = a._data
+            if type(d) is Batched and d.level > level:
+                level, size = d.level, d.bsize
+    return level, size
+
+
+def _split(args: tuple, level: int) -> tuple[list, list]:
+    phys, batched = [], []
+    for a in args:
+        if type(a) is Tensor:
+            d = a._data
+            if type(d) is Batched and d.level == level:
+                phys.append(d.phys)
+                batched.append(True)
+                continue
+        phys.append(a)
+        batched.append(False)
+    return phys, batched
+
+
+def batched_apply(op: Op, args: tuple, params: dict):
+    """``apply(op, args, params)`` for batched ``args`` (``None`` when none is batched)."""
+    level, size = _newest(args)
+    if not level:
+        return None
+    phys, batched = _split(args, level)
+    out = run_rule(op.batch, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
+    outs = out if type(out) is tuple else (out,)
+    return wrap_outputs(op, args, params, tuple(placeholder(o, level, size) for o in outs))
+
+
+def batched_nondiff(run: Callable, args: tuple, params: dict):
+    """A non-differentiable op (``nondiff``) on batched ``args`` (``None`` when none is batched)."""
+    level, size = _newest(args)
+    if not level:
+        return None
+    phys, batched = _split(args, level)
+    out = run_rule(run.batch, lambda a, p: run(*a, **p), phys, batched, params, size, run.__name__)
+    if type(out) is tuple:
+        return tuple(_wrap_batched(o, level, size) for o in out)
+    return _wrap_batched(out, level, size)
+
+
+def _wrap_batched(phys: Tensor, level: int, size: int) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t._data = placeholder(phys, level, size)
+    t._vc = [0]
+    t._requires_grad = False
+    t._grad_fn = None
+    return t
+
+
+def logical_ndim(x, batched: bool) -> int:
+    """The per-example rank of an argument (0 for a number)."""
+    if type(x) is not Tensor:
+        return 0
+    return x._data.ndim - 1 if batched else x._data.ndim
+
+
+def pad_to(x: Tensor, ndim: int) -> Tensor:
+    """Physical ``x`` (batch dim first) with size-1 dims after the batch dim up to logical rank ``ndim``."""
+    shape = tuple(x._data.shape)
+    k = len(shape) - 1
+    if k >= ndim:
+        return x
+    return reshape(x, shape[:1] + (1,) * (ndim - k) + shape[1:])
+
+
+def materialize(x: Tensor, size: int) -> Tensor:
+    """An unbatched tensor given the batch dim (a broadcast view, no copy)."""
+    shape = tuple(x._data.shape)
+    return expand(reshape(x, (1,) + shape), (size,) + shape)
+
+
+def _get(args: list, params: dict, pos):
+    return params.get(pos) if type(pos) is str else args[pos]
+
+
+def _set(args: list, params: dict, pos, value) -> dict:
+    if type(pos) is str:
+        params = dict(params)
+        params[pos] = value
+    else:
+        args[pos] = value
+    return params
+
+
+def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size: int, name: str):
+    """Run ``call`` (the op) on physical ``args`` by ``rule``; the output(s), batch dim first."""
+    if rule is ELEMENTWISE:
+        n = max(logical_ndim(a, b) for a, b in zip(args, batched))
+        return call([pad_to(a, n) if b else a for a, b in zip(args, batched)], params)
+    if rule is None:
+        return _loop(call, args, batched, params, size, name)
+    if callable(rule):
+        return rule(call, args, batched, params, size)
+    args = list(args)
+    if type(rule) is Axes:
+        ndim = next(logical_ndim(a, b) for a, b in zip(args, batched) if type(a) is Tensor)
+        for i, a in enumerate(args):
+            if type(a) is Tensor and not batched[i]:
+                args[i] = materialize(a, size)
+        for pos in rule.positions:
+            params = _set(args, params, pos, shift_axes(_get(args, params, pos), ndim))
+        return call(args, params)
+    if type(rule) is Shape:
+        shape = tuple(_get(args, params, rule.position))
+        if rule.pad:
+            args[0] = pad_to(args[0] if batched[0] else materialize(args[0], size), len(shape))
+        params = _set(args, params, rule.position, (size,) + shape)
+        return call(args, params)
+    if type(rule) is NB:
+        params = _set(args, params, rule.position, _get(args, params, rule.position) + 1)
+        return call(args, params)
+    raise TypeError(f"op {name}: unknown batching rule {rule!r}")
+
+
+def _loop(call: Callable, args: list, batched: list, params: dict, size: int, name: str):
+    """The generic rule: the op once per batch element, stacked."""
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. autojac's vmap runs it once per batch element.", UserWarning, stacklevel=4)
+    results = [call([select(a, 0, i) if b else a for a, b in zip(args, batched)], params) for i in range(size)]
+    if type(results[0]) is tuple:
+        return tuple(stack([r[k] for r in results]) for k in range(len(results[0])))
+    return stack(results)
+
+
+DISPATCH[0] = batched_apply
+DISPATCH[1] = batched_nondiff

@@ -18,9 +18,10 @@ from .._core.batching import ELEMENTWISE, NB, Axes, Shape, shift_axes
 from .._core.node import Op, apply, wrap_outputs
 from .._tensor import Tensor
 from ..ops.index import select
-from ..ops.shape import expand, reshape, stack
+from ..ops._batched import logical_ndim, materialize, pad_to
+from ..ops.shape import reshape, stack
 
-__all__ = ["batched_apply", "batched_nondiff", "run_rule", "materialize", "pad_to", "logical_ndim"]
+__all__ = ["batched_apply", "batched_nondiff", "run_rule"]
 
 _WARNED: set = set()
 
@@ -81,28 +82,6 @@ def _wrap_batched(phys: Tensor, level: int, size: int) -> Tensor:
     return t
 
 
-def logical_ndim(x, batched: bool) -> int:
-    """The per-example rank of an argument (0 for a number)."""
-    if type(x) is not Tensor:
-        return 0
-    return x._data.ndim - 1 if batched else x._data.ndim
-
-
-def pad_to(x: Tensor, ndim: int) -> Tensor:
-    """Physical ``x`` (batch dim first) with size-1 dims after the batch dim up to logical rank ``ndim``."""
-    shape = tuple(x._data.shape)
-    k = len(shape) - 1
-    if k >= ndim:
-        return x
-    return reshape(x, shape[:1] + (1,) * (ndim - k) + shape[1:])
-
-
-def materialize(x: Tensor, size: int) -> Tensor:
-    """An unbatched tensor given the batch dim (a broadcast view, no copy)."""
-    shape = tuple(x._data.shape)
-    return expand(reshape(x, (1,) + shape), (size,) + shape)
-
-
 def _get(args: list, params: dict, pos):
     return params.get(pos) if type(pos) is str else args[pos]
 
@@ -127,13 +106,7 @@ def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size
         return rule(call, args, batched, params, size)
     args = list(args)
     if type(rule) is Axes:
-        ndim = next(logical_ndim(a, b) for a, b in zip(args, batched) if type(a) is Tensor)
-        for i, a in enumerate(args):
-            if type(a) is Tensor and not batched[i]:
-                args[i] = materialize(a, size)
-        for pos in rule.positions:
-            params = _set(args, params, pos, shift_axes(_get(args, params, pos), ndim))
-        return call(args, params)
+        return _axes(rule, call, args, batched, params, size)
     if type(rule) is Shape:
         shape = tuple(_get(args, params, rule.position))
         if rule.pad:
@@ -144,6 +117,23 @@ def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size
         params = _set(args, params, rule.position, _get(args, params, rule.position) + 1)
         return call(args, params)
     raise TypeError(f"op {name}: unknown batching rule {rule!r}")
+
+
+def _axes(rule: Axes, call: Callable, args: list, batched: list, params: dict, size: int):
+    ndim = next(logical_ndim(a, b) for a, b in zip(args, batched) if type(a) is Tensor)
+    for i, a in enumerate(args):
+        if type(a) is Tensor and not batched[i]:
+            args[i] = materialize(a, size)
+    scalar = ndim == 0 and any(type(_get(args, params, p)) is int for p in rule.positions)
+    if scalar:  # dim 0 / -1 of a 0-d tensor names the tensor itself: run on (B, 1), then drop the 1
+        args = [reshape(a, (size, 1)) if type(a) is Tensor else a for a in args]
+        ndim = 1
+    for pos in rule.positions:
+        params = _set(args, params, pos, shift_axes(_get(args, params, pos), ndim))
+    out = call(args, params)
+    if scalar:
+        out = tuple(reshape(o, (size,)) for o in out) if type(out) is tuple else reshape(out, (size,))
+    return out
 
 
 def _loop(call: Callable, args: list, batched: list, params: dict, size: int, name: str):

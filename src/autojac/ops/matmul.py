@@ -10,10 +10,11 @@ import numpy as np
 
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
+from ._batched import logical_ndim, pad_to
 from ._declare import attach, conj, defop, lift, named
 from .elementwise import where
 from .index import index_put
-from .shape import mark_view
+from .shape import mark_view, reshape, unsqueeze
 
 
 def _vjp_a(g, ans, a, b):
@@ -77,11 +78,29 @@ def _matmul_forward(a, b):
     return np.matmul(a, b)
 
 
+def _matmul_batch(call, args, batched, params, size):
+    """``vmap`` rule: make both operands matrices (a vector ``a`` a row, ``b`` a column), line the
+    batched one's own batch dims up with the other's, multiply, then drop the added dims."""
+    a, b = args
+    ka, kb = logical_ndim(a, batched[0]), logical_ndim(b, batched[1])
+    if ka == 1:
+        a = unsqueeze(a, -2)
+    if kb == 1:
+        b = unsqueeze(b, -1)
+    n = max(logical_ndim(a, batched[0]), logical_ndim(b, batched[1]))
+    out = call([pad_to(a, n) if batched[0] else a, pad_to(b, n) if batched[1] else b], params)
+    if ka == 1 and kb == 1:
+        return reshape(out, tuple(out.shape[:-2]))
+    if ka == 1 or kb == 1:
+        return out.squeeze(-2 if ka == 1 else -1)
+    return out
+
+
 def _matmul_op(grad_name: str):
     # "cross": each rule reads only the other operand, so, as PyTorch, a write to an operand that
     # requires grad is fine when the other does not
     return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
-                 cast="promote", grad_name=grad_name, saves_inputs="cross", sparsity=MATMUL)
+                 cast="promote", grad_name=grad_name, saves_inputs="cross", sparsity=MATMUL, batch=_matmul_batch)
 
 
 _mm = _matmul_op("MmBackward0")

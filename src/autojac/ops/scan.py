@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._core.batching import Axes
 from .._core.patterns import SELECT, scan_pattern
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, inplace, renamed
@@ -41,12 +42,13 @@ def _rcumsum_forward(x, dim):
 _cumsum = defop("cumsum", _cumsum_forward,
                 vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                 jvp=(lambda t, ans, x, dim: _cumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                saves_inputs=False, sparsity=scan_pattern(nonlinear=()))
+                saves_inputs=False, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
 # reverse cumsum (sum over k >= j): cumsum's adjoint, and the other way round
 _rcumsum = defop("reverse_cumsum", _rcumsum_forward,
                  vjp=(lambda g, ans, x, dim: _cumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                  jvp=(lambda t, ans, x, dim: _rcumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                 saves_inputs=False, grad_name="CumsumBackward0", sparsity=scan_pattern(reverse=True, nonlinear=()))
+                 saves_inputs=False, grad_name="CumsumBackward0", sparsity=scan_pattern(reverse=True, nonlinear=()),
+                 batch=Axes(1))
 
 
 def _prepare(input: Tensor, dim: int, dtype) -> tuple[Tensor, int]:
@@ -110,7 +112,7 @@ def _cumprod_jvp(t, ans, x, dim):
 
 
 _cumprod = defop("cumprod", _cumprod_forward, vjp=(_cumprod_vjp,), jvp=(_cumprod_jvp,), saves_ans=True,
-                 sparsity=scan_pattern())
+                 sparsity=scan_pattern(), batch=Axes(1))
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
@@ -173,7 +175,7 @@ def _lcse_jvp(t, ans, x, dim):
 
 
 _lcse = defop("logcumsumexp", _lcse_forward, vjp=(_lcse_vjp,), jvp=(_lcse_jvp,), saves_ans=True, cast="float",
-              sparsity=scan_pattern())
+              sparsity=scan_pattern(), batch=Axes(1))
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

@@ -167,18 +167,30 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
         inputs = _batch_tree(tuple(args), tuple(dims), level, batch)
         return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch)
     except BatchedRead as e:
-        cause = str(e)
+        cause = f"it read the values of a batched tensor ({e})"
+    except Exception as e:  # an op the batching rules cannot express; the loop gives the exact result or error
+        if STRICT:
+            raise
+        cause = f"the vectorized run raised {type(e).__name__}: {e}"
     finally:
         flags.pop()
         BATCHING.remove(level)
         stack_.pop()
+    result = _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
     key = (getattr(func, "__qualname__", repr(func)), cause)
     if key not in _FELL_BACK:
         _FELL_BACK.add(key)
-        warnings.warn(f"vmap: {getattr(func, '__qualname__', 'the function')} read the values of a batched tensor "
-                      f"({cause}), which cannot be vectorized; running it once per batch element instead.",
-                      UserWarning, stacklevel=3)
-    return _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
+        warnings.warn(f"vmap: {getattr(func, '__qualname__', 'the function')} could not be vectorized: {cause}; "
+                      "it ran once per batch element instead.", VmapFallbackWarning, stacklevel=3)
+    return result
+
+
+class VmapFallbackWarning(UserWarning):
+    """``vmap`` ran a function as a loop over the batch (see the message for why)."""
+
+
+# Tests set this to see a vectorized run's errors instead of the loop's result.
+STRICT = False
 
 
 _FELL_BACK: set = set()

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._core.batched import Batched, read_batched
 from ._core.trace import TRACERS, note_break, note_wrap
 
 _ndarray = np.ndarray
@@ -309,6 +310,8 @@ class Tensor:
             if STATE.enabled:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                    "Use tensor.detach().numpy() instead.")
+        if type(self._data) is Batched:
+            read_batched("NumPy reading a tensor (.numpy(), np.asarray)")
         return self._data
 
     def __array__(self, dtype=None, copy=None):

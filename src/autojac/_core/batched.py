@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder"]
+__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder", "read_batched"]
 
 # One entry per vmap level running in any thread: ``if BATCHING:`` is the hot path's check.
 BATCHING: list = []
@@ -37,7 +37,8 @@ class BatchedRead(BaseException):
 _METADATA = {np.shape, np.ndim, np.size, np.result_type, np.can_cast, np.may_share_memory, np.shares_memory}
 
 
-def _read(what: str):
+def read_batched(what: str):
+    """Refuse to read a batched value: inside vmap, run the function as a loop instead (``BatchedRead``)."""
     if BATCHING:
         raise BatchedRead(what)
     raise RuntimeError(f"vmap: {what} of a batched tensor that escaped the vmap that made it; return it "
@@ -57,32 +58,32 @@ class Batched(np.ndarray):
 
     def __array_finalize__(self, obj) -> None:
         if type(obj) is Batched:  # a view or copy made with NumPy outside an op
-            _read("a NumPy method on the data")
+            read_batched("a NumPy method on the data")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        _read(f"numpy.{ufunc.__name__} on the data")
+        read_batched(f"numpy.{ufunc.__name__} on the data")
 
     def __array_function__(self, func, types, args, kwargs):
         if func in _METADATA:
             plain = [a.view(np.ndarray) if type(a) is Batched else a for a in args]
             return func(*plain, **kwargs)
-        _read(f"numpy.{func.__name__} on the data")
+        read_batched(f"numpy.{func.__name__} on the data")
 
     def __getitem__(self, idx):
-        _read("indexing the data")
+        read_batched("indexing the data")
 
     def __setitem__(self, idx, value):
-        _read("writing into the data")
+        read_batched("writing into the data")
 
     def astype(self, *args, **kwargs):
-        _read("a dtype conversion of the data")
+        read_batched("a dtype conversion of the data")
 
     def copy(self, *args, **kwargs):
-        _read("a copy of the data")
+        read_batched("a copy of the data")
 
     def _value(name: str):  # noqa: N805 (a factory of methods, run at class creation)
         def method(self, *args, **kwargs):
-            _read(f"reading the value ({name})")
+            read_batched(f"reading the value ({name})")
         method.__name__ = name
         return method
 

@@ -10,21 +10,16 @@ tensors of the level, recorded as ``apply`` records (so a ``grad`` inside ``vmap
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 from .._core.batched import DISPATCH, Batched, placeholder
 from .._core.batching import ELEMENTWISE, NB, Axes, Shape, shift_axes
 from .._core.node import Op, apply, wrap_outputs
 from .._tensor import Tensor
-from ..ops.index import select
-from ..ops._batched import logical_ndim, materialize, pad_to
-from ..ops.shape import reshape, stack
+from ..ops._batched import logical_ndim, materialize, pad_to, run_per_element
+from ..ops.shape import reshape
 
 __all__ = ["batched_apply", "batched_nondiff", "run_rule"]
-
-_WARNED: set = set()
-
 
 def _newest(args: tuple) -> tuple[int, int]:
     level = size = 0
@@ -101,7 +96,7 @@ def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size
         n = max(logical_ndim(a, b) for a, b in zip(args, batched))
         return call([pad_to(a, n) if b else a for a, b in zip(args, batched)], params)
     if rule is None:
-        return _loop(call, args, batched, params, size, name)
+        return run_per_element(call, args, batched, params, size, name)
     if callable(rule):
         return rule(call, args, batched, params, size)
     args = list(args)
@@ -134,18 +129,6 @@ def _axes(rule: Axes, call: Callable, args: list, batched: list, params: dict, s
     if scalar:
         out = tuple(reshape(o, (size,)) for o in out) if type(out) is tuple else reshape(out, (size,))
     return out
-
-
-def _loop(call: Callable, args: list, batched: list, params: dict, size: int, name: str):
-    """The generic rule: the op once per batch element, stacked."""
-    if name not in _WARNED:
-        _WARNED.add(name)
-        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                      f"{name}. autojac's vmap runs it once per batch element.", UserWarning, stacklevel=4)
-    results = [call([select(a, 0, i) if b else a for a, b in zip(args, batched)], params) for i in range(size)]
-    if type(results[0]) is tuple:
-        return tuple(stack([r[k] for r in results]) for k in range(len(results[0])))
-    return stack(results)
 
 
 DISPATCH[0] = batched_apply

@@ -5,11 +5,14 @@ A rule receives physical tensors, batch dimension first; these give them the sha
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+
 from .._core.broadcast import expand
 from .._tensor import Tensor
-from .shape import reshape
+from .shape import reshape, stack
 
-__all__ = ["logical_ndim", "pad_to", "materialize"]
+__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element"]
 
 
 def logical_ndim(x, batched: bool) -> int:
@@ -32,3 +35,21 @@ def materialize(x: Tensor, size: int) -> Tensor:
     """An unbatched tensor given the batch dim (a broadcast view, no copy)."""
     shape = tuple(x._data.shape)
     return expand(reshape(x, (1,) + shape), (size,) + shape)
+
+
+_WARNED: set = set()
+
+
+def run_per_element(call: Callable, args: list, batched: list, params: dict, size: int, name: str | None = None):
+    """The op once per batch element, outputs stacked: the rule of ops without a vectorized one.
+
+    ``name`` (the op's) is named in a warning, once per op, as functorch warns.
+    """
+    if name is not None and name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. autojac's vmap runs it once per batch element.", UserWarning, stacklevel=5)
+    results = [call([a[i] if b else a for a, b in zip(args, batched)], params) for i in range(size)]
+    if type(results[0]) is tuple:
+        return tuple(stack([r[k] for r in results]) for k in range(len(results[0])))
+    return stack(results)

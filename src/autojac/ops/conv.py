@@ -22,6 +22,7 @@ import numpy as np
 
 from .._core.patterns import DENSE, Sparsity
 from .._tensor import Tensor
+from ._batched import run_per_element
 from ._declare import defop, named
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -225,6 +226,34 @@ def _size(x, d: int) -> tuple:
     return tuple(x.shape[-d:])
 
 
+def _fold(x, size: int):
+    """Physical ``x`` (batch, N, ...) as (batch * N, ...): the vmap batch joins the minibatch."""
+    shape = tuple(x.shape)
+    return x.reshape((size * shape[1],) + shape[2:])
+
+
+def _unfold(y, size: int):
+    shape = tuple(y.shape)
+    return y.reshape((size, shape[0] // size) + shape[1:])
+
+
+def _conv_batch(call, args, batched, params, size):
+    """``vmap`` rule of the convolution and its input gradient: a batched input (or output gradient)
+    joins the minibatch when the weight is shared; a batched weight runs per element."""
+    if batched[1]:
+        return run_per_element(call, args, batched, params, size)
+    out = call([_fold(args[0], size)] + list(args[1:]), params)
+    return _unfold(out, size)
+
+
+def _conv_dw_batch(call, args, batched, params, size):
+    """``vmap`` rule of the weight gradient: a batched output gradient alone is a batch of cotangents,
+    which the primitive takes in front; a batched input needs one weight gradient per element."""
+    if batched[0]:
+        return run_per_element(call, args, batched, params, size)
+    return call(args, params)
+
+
 _conv = defop(
     "convolution", _conv_forward,
     vjp=(lambda g, ans, x, w, b, stride, padding, dilation, groups:
@@ -236,7 +265,7 @@ _conv = defop(
     jvp=(lambda t, ans, x, w, b, **p: _conv(t, w, None, **p),
          lambda t, ans, x, w, b, **p: _conv(x, t, None, **p),
          lambda t, ans, x, w, b, stride, **p: _bias_tangent(t, len(stride))),
-    grad_name="ConvolutionBackward0", sparsity=_CONV_PATTERN,
+    grad_name="ConvolutionBackward0", sparsity=_CONV_PATTERN, batch=_conv_batch
 )
 _conv_dx = defop(
     "convolution_input_grad", _conv_input_grad_forward,
@@ -244,7 +273,7 @@ _conv_dx = defop(
          lambda u, ans, gy, w, size, stride, **p: _conv_dw(u, gy, kernel=_size(w, len(stride)), stride=stride, **p)),
     jvp=(lambda t, ans, gy, w, **p: _conv_dx(t, w, **p),
          lambda t, ans, gy, w, **p: _conv_dx(gy, t, **p)),
-    grad_name="ConvolutionBackwardBackward0", sparsity=_CONV_INPUT_GRAD_PATTERN,
+    grad_name="ConvolutionBackwardBackward0", sparsity=_CONV_INPUT_GRAD_PATTERN, batch=_conv_batch
 )
 _conv_dw = defop(
     "convolution_weight_grad", _conv_weight_grad_forward,
@@ -252,7 +281,7 @@ _conv_dw = defop(
          lambda v, ans, x, gy, kernel, **p: _conv(x, v, None, **p)),
     jvp=(lambda t, ans, x, gy, **p: _conv_dw(t, gy, **p),
          lambda t, ans, x, gy, **p: _conv_dw(x, t, **p)),
-    grad_name="ConvolutionBackwardBackward0",
+    grad_name="ConvolutionBackwardBackward0", batch=_conv_dw_batch
 )
 
 

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 
+from .._core.batching import ELEMENTWISE
 from .._core.patterns import CDIST, EINSUM
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named, renamed
@@ -84,6 +85,15 @@ def _einsum_jvp(i: int):
     return rule
 
 
+def _einsum_batch(call, args, batched, params, size):
+    """``vmap`` rule: the batch dim gets a letter of its own, in front of each batched operand and the output."""
+    eq = params["eq"]
+    ins, out = eq.split("->")
+    b = _fresh(eq, 1)
+    ins = ",".join(b + s if bt else s for s, bt in zip(ins.split(","), batched))
+    return call(args, {"eq": f"{ins}->{b}{out}"})
+
+
 _OPS: dict = {}
 
 
@@ -93,7 +103,8 @@ def _einsum_raw(eq: str, *operands: Tensor) -> Tensor:
     op = _OPS.get(n)
     if op is None:
         op = _OPS[n] = defop("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
-                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True, sparsity=EINSUM)
+                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True, sparsity=EINSUM,
+                             batch=_einsum_batch)
     return op(*operands, eq=eq)
 
 
@@ -381,7 +392,7 @@ def _cdist2_jvp2(t, ans, x1, x2, mm):
 
 
 _cdist2 = defop("cdist", _cdist2_forward, vjp=(_cdist2_vjp1, _cdist2_vjp2), jvp=(_cdist2_jvp1, _cdist2_jvp2),
-                saves_ans=True, sparsity=CDIST)
+                saves_ans=True, sparsity=CDIST, batch=ELEMENTWISE)
 _cdist2_mm = renamed(_cdist2, "ViewBackward0")  # PyTorch's matmul form ends in a view of its result
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batching import NB
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap
+from ._batched import materialize
 from ._declare import attach, defop, inplace, named, operand, renamed
 from .shape import mark_view
 
@@ -148,23 +150,39 @@ def _extra(g, ans) -> int:
     return g.ndim - ans.ndim
 
 
+def _put_batch(call, args, batched, params, size):
+    """``vmap`` rule of ``x[idx] = v``: the batch dim goes last, where the index cannot reach it
+    (``v`` broadcasts right-aligned into the region, so an unbatched ``v`` gets a size-1 dim there)."""
+    x, v = args[0], args[1]
+    x = (x if batched[0] else materialize(x, size)).movedim(0, -1)
+    if batched[1]:
+        v = v.movedim(0, -1)
+    elif type(v) is Tensor:
+        v = v.unsqueeze(-1)
+    return call([x, v] + list(args[2:]), params).movedim(-1, 0)
+
+
+def _pad_batch(call, args, batched, params, size):
+    return call([args[0], ((0, 0),) + tuple(args[1])], params)
+
+
 take = defop(
     "index", _take_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=NB(3)
 )
 scatter = defop(
     "index_scatter", _scatter_forward,
     vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexBackwardBackward0", sparsity=SCATTER,
+    saves_inputs=False, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
 )
 fill_zero = defop(
     "index_fill", _fill_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexFillBackward0", sparsity=MOVE,
+    saves_inputs=False, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
 )
 
 
@@ -183,7 +201,7 @@ put = defop(
     vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, _extra(g, ans)),
          lambda g, ans, x, v, idx, basic: take(g, idx, basic, _extra(g, ans))),
     jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, t.ndim - x.ndim), _put_jvp_v),
-    saves_inputs=False, grad_name="CopySlices", sparsity=MOVE,
+    saves_inputs=False, grad_name="CopySlices", sparsity=MOVE, batch=_put_batch
 )
 
 _index_put_op = renamed(put, "IndexPutBackward0")  # x[advanced] = v; a basic index gives CopySlices
@@ -227,10 +245,7 @@ def _named_take(idx, basic: bool):
         name = "SelectBackward0"
     op = _TAKE_NAMES.get(name)
     if op is None:
-        from .._core.node import Op
-
-        op = _TAKE_NAMES[name] = Op("index", take.forward, take.vjp, take.jvp, saves_inputs=False,
-                                    grad_name=name, sparsity=take.sparsity)
+        op = _TAKE_NAMES[name] = renamed(take, name)
     return op
 
 
@@ -301,7 +316,7 @@ pad_zeros = defop(
     vjp=(lambda g, ans, x, widths: take(
         g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
     jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=_pad_batch
 )
 
 

@@ -24,22 +24,26 @@ __all__ = ["batched_apply", "batched_nondiff", "run_rule"]
 def _newest(args: tuple) -> tuple[int, int]:
     level = size = 0
     for a in args:
-        if type(a) is Tensor:
-            d = a._data
-            if type(d) is Batched and d.level > level:
-                level, size = d.level, d.bsize
+        d = a._data if type(a) is Tensor else a  # a rule may pass a batched tensor's data itself
+        if type(d) is Batched and d.level > level:
+            level, size = d.level, d.bsize
     return level, size
 
 
 def _split(args: tuple, level: int) -> tuple[list, list]:
     phys, batched = [], []
     for a in args:
-        if type(a) is Tensor:
+        ta = type(a)
+        if ta is Tensor:
             d = a._data
             if type(d) is Batched and d.level == level:
                 phys.append(d.phys)
                 batched.append(True)
                 continue
+        elif ta is Batched and a.level == level:
+            phys.append(a.phys._data)
+            batched.append(True)
+            continue
         phys.append(a)
         batched.append(False)
     return phys, batched

@@ -94,6 +94,11 @@ def _captured_tensors(func: Callable) -> dict:
     return found
 
 
+def _rebuild(like: tuple | list, items) -> tuple | list:
+    """A sequence of ``like``'s type (a named tuple too) holding ``items``."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
+
+
 def _flatten(tree: Any, dims: Any, path: str, out: list) -> None:
     """Pair every tensor leaf of ``tree`` with its in_dim (``dims`` is a prefix of the tree)."""
     if isinstance(tree, (tuple, list)):
@@ -122,7 +127,7 @@ def _select_tree(tree: Any, dims: Any, b: int) -> Any:
     """The ``b``-th slice of every batched tensor leaf."""
     if isinstance(tree, (tuple, list)):
         ds = dims if isinstance(dims, (tuple, list)) else (dims,) * len(tree)
-        return type(tree)(_select_tree(t, d, b) for t, d in zip(tree, ds))
+        return _rebuild(tree, [_select_tree(t, d, b) for t, d in zip(tree, ds)])
     if isinstance(tree, dict):
         return {k: _select_tree(t, dims[k] if isinstance(dims, dict) else dims, b) for k, t in tree.items()}
     if isinstance(tree, Tensor) and dims is not None:
@@ -137,7 +142,7 @@ def _stack_tree(results: list, out_dims: Any, path: str = "outputs") -> Any:
         if len(ds) != len(first):
             raise ValueError(f"vmap: out_dims={out_dims!r} is not compatible with the structure of `outputs` "
                              f"({len(first)} entries)")
-        return type(first)(_stack_tree([r[i] for r in results], d, f"{path}[{i}]") for i, d in enumerate(ds))
+        return _rebuild(first, [_stack_tree([r[i] for r in results], d, f"{path}[{i}]") for i, d in enumerate(ds)])
     if isinstance(first, dict):
         return {k: _stack_tree([r[k] for r in results], out_dims[k] if isinstance(out_dims, dict) else out_dims,
                                f"{path}[{k!r}]") for k in first}
@@ -235,7 +240,7 @@ def _map_tree(tree: Any, dims: Any, fn: Callable) -> Any:
     """``fn(leaf, dim)`` on every batched tensor leaf (``dims`` is a prefix of the tree)."""
     if isinstance(tree, (tuple, list)):
         ds = dims if isinstance(dims, (tuple, list)) else (dims,) * len(tree)
-        return type(tree)(_map_tree(t, d, fn) for t, d in zip(tree, ds))
+        return _rebuild(tree, [_map_tree(t, d, fn) for t, d in zip(tree, ds)])
     if isinstance(tree, dict):
         return {k: _map_tree(t, dims[k] if isinstance(dims, dict) else dims, fn) for k, t in tree.items()}
     if isinstance(tree, Tensor) and dims is not None:
@@ -261,7 +266,8 @@ def _unbatch_tree(out: Any, out_dims: Any, level: int, size: int, path: str = "o
         if len(ds) != len(out):
             raise ValueError(f"vmap: out_dims={out_dims!r} is not compatible with the structure of `outputs` "
                              f"({len(out)} entries)")
-        return type(out)(_unbatch_tree(o, d, level, size, f"{path}[{i}]") for i, (o, d) in enumerate(zip(out, ds)))
+        return _rebuild(out, [_unbatch_tree(o, d, level, size, f"{path}[{i}]")
+                              for i, (o, d) in enumerate(zip(out, ds))])
     if isinstance(out, dict):
         return {k: _unbatch_tree(o, out_dims[k] if isinstance(out_dims, dict) else out_dims, level, size,
                                  f"{path}[{k!r}]") for k, o in out.items()}
@@ -290,7 +296,7 @@ def _cat_tree(parts: list, out_dims: Any) -> Any:
     first = parts[0]
     if isinstance(first, (tuple, list)):
         ds = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return type(first)(_cat_tree([p[i] for p in parts], d) for i, d in enumerate(ds))
+        return _rebuild(first, [_cat_tree([p[i] for p in parts], d) for i, d in enumerate(ds)])
     if isinstance(first, dict):
         return {k: _cat_tree([p[k] for p in parts], out_dims[k] if isinstance(out_dims, dict) else out_dims)
                 for k in first}

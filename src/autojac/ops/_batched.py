@@ -8,11 +8,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
+from .._core.batched import Batched, read_batched
 from .._core.broadcast import expand
 from .._tensor import Tensor
 from .shape import reshape, stack
 
-__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element"]
+__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store"]
 
 
 def logical_ndim(x, batched: bool) -> int:
@@ -53,3 +54,31 @@ def run_per_element(call: Callable, args: list, batched: list, params: dict, siz
     if type(results[0]) is tuple:
         return tuple(stack([r[k] for r in results]) for k in range(len(results[0])))
     return stack(results)
+
+
+INPLACE_ON_UNBATCHED = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` in "
+    "extra_args that has more elements than `self`. This happened due to `other` being vmapped over but `self` "
+    "not being vmapped over in a vmap. Please try to use out-of-place operators instead of inplace arithmetic. "
+    "If said operator is being called inside the PyTorch framework, please file a bug report instead."
+)
+
+
+def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
+    """The in-place write of ``result`` into ``self`` when either is batched: into ``self``'s physical tensor.
+
+    A batched value cannot go into an unbatched tensor (torch's error). When the physical tensors
+    take part in an enclosing differentiation the write is left to the loop over the batch, which
+    records it exactly (``BatchedRead``).
+    """
+    sd, rd = self._data, result._data
+    level = max(d.level for d in (sd, rd) if type(d) is Batched)
+    if not (type(sd) is Batched and sd.level == level):
+        raise RuntimeError(INPLACE_ON_UNBATCHED)
+    ps = sd.phys
+    pr = rd.phys if type(rd) is Batched and rd.level == level else materialize(result, sd.bsize)
+    if ps._requires_grad or pr._requires_grad:
+        read_batched("an in-place write into a batched tensor an enclosing transform differentiates")
+    store_plain(ps, pad_to(pr, sd.ndim))
+    if self._vc is not ps._vc:
+        self._vc[0] += 1

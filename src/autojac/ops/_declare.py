@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype
 from .._core import patterns as _patterns
+from .._core.batched import BATCHING, Batched
 from .._core.batching import ELEMENTWISE
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
@@ -150,6 +151,10 @@ def _leaf_check(t: Tensor) -> None:
 
 def _store(self: Tensor, result: Tensor) -> None:
     data = result._data
+    if BATCHING and (type(data) is Batched or type(self._data) is Batched):
+        from ._batched import store  # noqa: PLC0415  (_batched builds on shape ops, which build on this module)
+
+        return store(self, result, _store)
     if data.dtype != self._data.dtype and not np.can_cast(data.dtype, self._data.dtype, "same_kind"):
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
     if data.shape != self._data.shape:

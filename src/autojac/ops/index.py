@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batched import BATCHING, Batched
 from .._core.batching import NB
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
@@ -282,7 +283,8 @@ def _setitem(self: Tensor, idx, value) -> None:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "
                            f"the destination and {value.dtype} for the source.")
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
-            not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])):
+            not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])) and \
+            not (BATCHING and (type(self._data) is Batched or vt and type(value._data) is Batched)):
         if self._requires_grad and self._grad_fn is None and STATE.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         if not self._data.flags.writeable and self._data.size:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._core.batched import Batched, read_batched
 from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
 
@@ -41,6 +42,8 @@ def inplace_on_view(view: Tensor, fn: Callable[..., Tensor], args: tuple, saves_
     new_view = fn(current, *args)
     new_base = unview_fn(old_base, new_view)
     data = new_view._data
+    if type(view._data) is Batched or type(data) is Batched:  # the loop over the batch writes views exactly
+        read_batched("an in-place write through a view")
     if not view._data.flags.writeable and view._data.size:
         raise RuntimeError("unsupported operation: the tensor is a read-only view (e.g. from expand); "
                            "clone() it before writing in place")

@@ -447,7 +447,7 @@ attach(
     hypot_=lambda self, other: inplace(self, lambda s, o: hypot(s, o), operand(other)),
     xlogy_=lambda self, other: inplace(self, lambda s, o: xlogy(s, o), operand(other)),
     logit=logit, logit_=lambda self, eps=None: inplace(self, lambda s: logit(s, eps)),
-    # differentiable % (replaces the recorded-nothing __mod__ of ops/elementwise.py, imported before this module)
+    # differentiable % (replaces the recorded-nothing __mod__ of ops/operators.py, imported before this module)
     __mod__=_mod_method, __rmod__=_rmod_method, remainder=remainder, fmod=fmod,
     remainder_=lambda self, other: inplace(self, lambda s, o: remainder(s, o), operand(other)),
     fmod_=lambda self, other: inplace(self, lambda s, o: fmod(s, o), operand(other)),

@@ -1,8 +1,15 @@
-"""Elementwise ops: arithmetic, powers, exp/log, trigonometric, activations, comparisons."""
+"""Elementwise ops: arithmetic, powers and roots, exp/log, comparisons, selection, rounding, activation primitives.
+
+Where an elementwise op lives: ops/elementwise.py arithmetic, exp/log, powers and roots, comparisons, selection
+(clamp, maximum, where), rounding and the activation primitives sigmoid/relu/softplus; ops/trig.py the
+trigonometric and hyperbolic functions and their inverses (atan2 too); ops/special.py the rest: SciPy's special
+functions (erf and gamma families, xlogy, logit), hypot, logaddexp, remainder/fmod, frac, sgn.
+"""
 
 from __future__ import annotations
 
 import cmath
+import sys
 
 import numpy as np
 
@@ -194,6 +201,18 @@ def _no_out(out) -> None:
         raise TypeError("the out= argument is not supported by autojac (tensors are immutable in the graph)")
 
 
+def _public(op, doc: str):
+    """The function users call (with PyTorch's signature and a docstring); ``op`` is the primitive."""
+    def fn(input: Tensor, *, out=None) -> Tensor:
+        _no_out(out)
+        return op(input)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = doc
+    # the caller's module, as collections.namedtuple does, so help() and doctest place it where it is declared
+    fn.__module__ = sys._getframe(1).f_globals.get("__name__", fn.__module__)
+    return fn
+
+
 true_divide = divide = div
 multiply = mul
 subtract = sub
@@ -230,17 +249,8 @@ sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, uses="ans")
 rsqrt = elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda ans, x: -0.5 * ans * ans * ans, uses="ans")
 reciprocal = elementwise("reciprocal", lambda x: 1.0 / x, lambda ans, x: -(ans * ans), uses="ans")
 square = elementwise("square", np.square, lambda ans, x: 2.0 * x, cast=None, grad_name="PowBackward0")
-sin = elementwise("sin", np.sin, lambda ans, x: cos(x))
-cos = elementwise("cos", np.cos, lambda ans, x: -sin(x))
-tan = elementwise("tan", np.tan, lambda ans, x: 1.0 + ans * ans, uses="ans")
-# Fused backward primitives (PyTorch's tanh_backward/sigmoid_backward): one op in the
-# backward pass instead of three, and differentiable again through their own rules.
-tanh_backward = defop(
-    "tanh_backward", lambda g, ans: g * (1 - ans * ans),
-    vjp=(lambda gg, r, g, ans: tanh_backward(gg, ans), lambda gg, r, g, ans: -2.0 * gg * g * ans),
-    jvp=(lambda t, r, g, ans: tanh_backward(lift(t, g, r), ans), lambda t, r, g, ans: -2.0 * lift(t, ans, r) * g * ans),
-    cast="promote", grad_name="TanhBackwardBackward0", sparsity=binary_pattern(),
-)
+# A fused backward primitive (PyTorch's sigmoid_backward, as tanh_backward in ops/trig.py): one op in the
+# backward pass instead of three, and differentiable again through its own rules.
 sigmoid_backward = defop(
     "sigmoid_backward", lambda g, ans: g * ans * (1 - ans),
     vjp=(lambda gg, r, g, ans: sigmoid_backward(gg, ans), lambda gg, r, g, ans: gg * g * (1.0 - 2.0 * ans)),
@@ -248,11 +258,6 @@ sigmoid_backward = defop(
          lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
     cast="promote", grad_name="SigmoidBackwardBackward0", sparsity=binary_pattern(),
 )
-# (complex values take the composite formula: the fused kernels' own rules are written for real ones)
-tanh = defop("tanh", np.tanh,
-             vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
-             jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
-             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
 
 
 def _sigmoid_forward(x):

@@ -24,7 +24,6 @@ from .elementwise import (
     clamp,
     clamp_max,
     clamp_min,
-    cos,
     div,
     div_op,
     eq,
@@ -64,17 +63,15 @@ from .elementwise import (
     rsqrt,
     sigmoid,
     sign,
-    sin,
     sqrt,
     square,
     sub,
     sub_op,
-    tan,
-    tanh,
     trunc,
     where,
     zero_grad,
 )
+from .trig import cos, sin, tan, tanh
 
 
 # --------------------------------------------------------------------------- Tensor operators

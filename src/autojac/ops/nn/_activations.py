@@ -15,8 +15,8 @@ from ..elementwise import exp, where
 from ..elementwise import relu as _relu_op
 from ..elementwise import sigmoid as _sigmoid_op
 from ..elementwise import softplus as _softplus_op
-from ..elementwise import tanh as _tanh_op
 from ..special import _erf
+from ..trig import tanh as _tanh_op
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -12,6 +12,7 @@ from ..api import grad as _grad
 from ._common import (
     GradcheckError,
     _as_tuple,
+    _check_flags,
     _check_inputs,
     _check_not_complex,
     _differentiable_outputs,
@@ -51,12 +52,9 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
     >>> autojac.autograd.gradcheck(lambda a, b: (a @ b, a.exp()), (a, b), check_forward_ad=True)
     True
     """
-    if not (check_forward_ad or check_backward_ad):
-        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
-    if check_batched_grad and not check_backward_ad:
-        raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
-    if check_batched_forward_grad and not check_forward_ad:
-        raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
+    _check_flags({"check_forward_ad": check_forward_ad, "check_backward_ad": check_backward_ad},
+                 {"check_batched_grad": (check_batched_grad, "check_backward_ad"),
+                  "check_batched_forward_grad": (check_batched_forward_grad, "check_forward_ad")})
     opts = _Opts(eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes, check_batched_grad,
                  check_batched_forward_grad, check_forward_ad, check_backward_ad, fast_mode, bool(masked))
     if not raise_exception:
@@ -82,12 +80,9 @@ def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-
     >>> autojac.autograd.gradgradcheck(lambda t: t.tanh() * t, (x,))
     True
     """
-    if not (check_fwd_over_rev or check_rev_over_rev):
-        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
-    if check_undefined_grad and not check_rev_over_rev:
-        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
-    if check_batched_grad and not check_rev_over_rev:
-        raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
+    _check_flags({"check_fwd_over_rev": check_fwd_over_rev, "check_rev_over_rev": check_rev_over_rev},
+                 {"check_undefined_grad": (check_undefined_grad, "check_rev_over_rev"),
+                  "check_batched_grad": (check_batched_grad, "check_rev_over_rev")})
     tupled_inputs = _as_tuple(inputs)
     if grad_outputs is None:
         outs = _differentiable_outputs(func(*tupled_inputs))

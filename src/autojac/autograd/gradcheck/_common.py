@@ -30,6 +30,16 @@ class _Opts:
     masked: bool
 
 
+def _check_flags(modes: dict, needs: dict) -> None:
+    """torch's errors for contradicting flags: both ``modes`` (name -> bool) off, or a flag of ``needs``
+    (name -> (value, the mode it needs)) set while its mode is off."""
+    if not any(modes.values()):
+        raise AssertionError(f"Expected at least one of {' or '.join(modes)} to be True")
+    for flag, (value, mode) in needs.items():
+        if value and not modes[mode]:
+            raise AssertionError(f"Setting {flag}=True requires {mode} to be True")
+
+
 def _as_tuple(x) -> tuple:
     if isinstance(x, tuple):
         return x

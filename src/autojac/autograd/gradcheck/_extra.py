@@ -28,6 +28,19 @@ def _batched_fail(out_idx: int, in_idx: int, res, exp) -> str:
     return f"For output {out_idx} and input {in_idx}:\n\n{_BATCHED_MSG}\n\nGot:\n{res}\n\nExpected:\n{exp}"
 
 
+def _compare_batched(fn: Callable, vectors: list, fail: Callable) -> None:
+    """``fn(vector, batched)`` once on the stacked ``vectors`` against a loop over them; ``fail(i, res, exp)``
+    words the error for output ``i``."""
+    expected = [np.stack(s) for s in zip(*(fn(v, False) for v in vectors))]
+    try:
+        result = fn(np.stack(vectors), True)
+    except Exception as ex:
+        raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n{_BATCHED_MSG}") from ex
+    for i, (res, exp) in enumerate(zip(result, expected)):
+        if not _allclose(res, exp, 1e-5, 1e-8):
+            raise GradcheckError(fail(i, _t(res), _t(exp)))
+
+
 def _test_batched_grad(output: Tensor, out_idx: int, xs: list) -> None:
     """Two random VJPs as one batched pass (``is_grads_batched``) against a loop."""
     gen = Generator().manual_seed(0)
@@ -39,14 +52,7 @@ def _test_batched_grad(output: Tensor, out_idx: int, xs: list) -> None:
         b = go.shape[:1] if batched else ()
         return [np.zeros(b + x._data.shape, x._data.dtype) if g is None else g._data for g, x in zip(gs, xs)]
 
-    expected = [np.stack(s) for s in zip(*(vjp(go, False) for go in gos))]
-    try:
-        result = vjp(np.stack(gos), True)
-    except Exception as ex:
-        raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n{_BATCHED_MSG}") from ex
-    for i, (res, exp) in enumerate(zip(result, expected)):
-        if not _allclose(res, exp, 1e-5, 1e-8):
-            raise GradcheckError(_batched_fail(out_idx, i, _t(res), _t(exp)))
+    _compare_batched(vjp, gos, lambda i, res, exp: _batched_fail(out_idx, i, res, exp))
 
 
 def _test_batched_forward(func: Callable, tupled: tuple, diff: list) -> None:
@@ -68,14 +74,7 @@ def _test_batched_forward(func: Callable, tupled: tuple, diff: list) -> None:
             return [np.zeros(b + o._data.shape, o._data.dtype) if r is None else r
                     for r, o in zip(res, outs) if _is_float(o)]
 
-        expected = [np.stack(s) for s in zip(*(jvp(t, False) for t in tans))]
-        try:
-            result = jvp(np.stack(tans), True)
-        except Exception as ex:
-            raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n{_BATCHED_MSG}") from ex
-        for j, (res, exp) in enumerate(zip(result, expected)):
-            if not _allclose(res, exp, 1e-5, 1e-8):
-                raise GradcheckError(_batched_fail(j, diff.index(k), _t(res), _t(exp)))
+        _compare_batched(jvp, tans, lambda j, res, exp, i=diff.index(k): _batched_fail(j, i, res, exp))
 
 
 def _test_mul_by_grad_output(outputs: list, xs: list, masked: bool) -> None:

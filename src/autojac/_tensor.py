@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
-from ._core.batched import Batched, read_batched
+from ._core.batched import Batched, placeholder, read_batched
 from ._core.trace import TRACERS, note_break, note_wrap
 
 _ndarray = np.ndarray
@@ -276,7 +276,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph (``requires_grad=False``)."""
-        t = _wrap(self._data)
+        d = self._data
+        if type(d) is Batched:  # inside vmap: cut the physical values' graph too
+            d = placeholder(d.phys.detach(), d.level, d.bsize)
+        t = _wrap(d)
         t._vc = self._vc  # shares storage, so shares the version counter
         return t
 

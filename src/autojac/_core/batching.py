@@ -4,7 +4,7 @@ An op declares ``batch=`` beside its forward and derivative rules (DESIGN.md dec
 ``vmap`` interpreter (``autojac.func._batching``) reads it. The value is one of the kinds below,
 which cover most primitives with data alone, or a function for the rest:
 
-* ``ELEMENTWISE``: the inputs broadcast against each other and the output has the broadcast
+* ``BROADCAST``: the inputs broadcast against each other and the output has the broadcast
   shape (unary and binary arithmetic, ``where``, ``clamp``...). Batched operands get size-1
   dims after the batch dim so that right-aligned broadcasting pairs the logical dims.
 A position is an index into the op's positional arguments or the name of a keyword parameter.
@@ -19,24 +19,36 @@ A position is an index into the op's positional arguments or the name of a keywo
 * a function ``rule(call, args, batched, params, size)``: ``args`` holds the physical tensors
   (batch dim first) where ``batched[i]``, the other arguments as given; ``call(args, params)``
   runs the op itself; the rule returns the physical output(s), batch dim first.
-* ``None``: no rule yet; the interpreter loops over the batch and warns once, naming the op.
+* ``PER_ELEMENT``: the op runs once per batch element (its inputs' values decide its work, or a
+  vectorized rule is still to be written); the interpreter loops and warns once, naming the op.
+* ``None``: no rule declared; the same loop (the coverage test lists such ops as errors).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ELEMENTWISE", "Axes", "Shape", "NB", "shift_axes"]
+__all__ = ["BROADCAST", "PER_ELEMENT", "Axes", "Shape", "NB", "shift_axes"]
 
 
-class _Elementwise:
+class _Broadcast:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return "ELEMENTWISE"
+        return "BROADCAST"
 
 
-ELEMENTWISE = _Elementwise()
+BROADCAST = _Broadcast()
+
+
+class _PerElement:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PER_ELEMENT"
+
+
+PER_ELEMENT = _PerElement()
 
 
 @dataclass(frozen=True, init=False)

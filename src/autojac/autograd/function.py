@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from .._core import forward, saved_hooks
+from .._core.batching import BROADCAST
 from .._core.engine import FREED_MSG, _modified_error
 from .._core.forward import ANY_LEVELS, _fit_tangent, set_tangent
 from .._core.grad_mode import STATE, no_grad
@@ -559,7 +560,7 @@ def _raise_twice(g, ans, x):
 
 
 _delayed_error = Op("delayed_error", lambda x: x, (_raise_twice,), (None,), saves_inputs=False,
-                    grad_name="DelayedError")
+                    grad_name="DelayedError", batch=BROADCAST)
 
 
 def once_differentiable(fn: Callable) -> Callable:

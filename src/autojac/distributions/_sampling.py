@@ -17,6 +17,7 @@ import math
 import numpy as np
 from scipy import special
 
+from .._core.batching import BROADCAST
 from .._core.node import defop
 from .._random import default_generator
 from .._tensor import _wrap
@@ -160,7 +161,7 @@ def _gamma_vjp(g, ans, alpha, x):
 
 # forward returns the drawn sample; its only derivative is the implicit one in alpha
 reparam_standard_gamma = defop("standard_gamma", lambda alpha, x: x.copy(),
-                               vjp=(_gamma_vjp, None), jvp=(_gamma_vjp, None))
+                               vjp=(_gamma_vjp, None), jvp=(_gamma_vjp, None), batch=BROADCAST)
 
 
 def _dirichlet_vjp(g, ans, alpha, x):
@@ -174,7 +175,7 @@ def _dirichlet_jvp(t, ans, alpha, x):
 
 
 reparam_dirichlet = defop("dirichlet", lambda alpha, x: x.copy(), vjp=(_dirichlet_vjp, None),
-                          jvp=(_dirichlet_jvp, None), grad_name="_DirichletBackward")
+                          jvp=(_dirichlet_jvp, None), grad_name="_DirichletBackward", batch=BROADCAST)
 
 
 def _gammainc_vjp_x(g, ans, a, x):
@@ -189,7 +190,7 @@ def _no_a_grad(g, ans, a, x):
 
 gammainc = defop("gammainc", lambda a, x: special.gammainc(a, x), vjp=(_no_a_grad, _gammainc_vjp_x),
                  jvp=(_no_a_grad, lambda t, ans, a, x: _gammainc_vjp_x(t, ans, a, x)), cast="promote",
-                 grad_name="SpecialGammaincBackward0")
+                 grad_name="SpecialGammaincBackward0", batch=BROADCAST)
 
 
 def categorical_array(probs: np.ndarray, n_sample: int, gen=None) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._core.batched import DISPATCH, Batched, placeholder
-from .._core.batching import ELEMENTWISE, NB, Axes, Shape, shift_axes
+from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, shift_axes
 from .._core.node import Op, apply, wrap_outputs
 from .._tensor import Tensor
 from ..ops._batched import logical_ndim, materialize, pad_to, run_per_element
@@ -96,10 +96,10 @@ def _set(args: list, params: dict, pos, value) -> dict:
 
 def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size: int, name: str):
     """Run ``call`` (the op) on physical ``args`` by ``rule``; the output(s), batch dim first."""
-    if rule is ELEMENTWISE:
+    if rule is BROADCAST:
         n = max(logical_ndim(a, b) for a, b in zip(args, batched))
         return call([pad_to(a, n) if b else a for a, b in zip(args, batched)], params)
-    if rule is None:
+    if rule is None or rule is PER_ELEMENT:
         return run_per_element(call, args, batched, params, size, name)
     if callable(rule):
         return rule(call, args, batched, params, size)

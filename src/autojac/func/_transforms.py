@@ -170,7 +170,8 @@ def _cut(x):
     """``x`` without its graph but with its tangents (an enclosing forward transform reads them)."""
     if not isinstance(x, Tensor) or not x._requires_grad:
         return x
-    r = x.detach()
+    r = _wrap(x._data)  # not detach: a batched value keeps its physical tensor's graph (an enclosing transform's)
+    r._vc = x._vc
     r._fw = x._fw
     return r
 

@@ -8,34 +8,44 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
+import numpy as np
+
 from .._core.batched import Batched, read_batched
 from .._core.broadcast import expand
 from .._tensor import Tensor
-from .shape import reshape, stack
 
-__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store"]
+__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", "widths_batch"]
 
 
 def logical_ndim(x, batched: bool) -> int:
-    """The per-example rank of an argument (0 for a number)."""
-    if type(x) is not Tensor:
+    """The per-example rank of an argument (a tensor, an array an op takes as is, or a number: 0)."""
+    if type(x) is Tensor:
+        n = x._data.ndim
+    elif isinstance(x, np.ndarray):
+        n = x.ndim
+    else:
         return 0
-    return x._data.ndim - 1 if batched else x._data.ndim
+    return n - 1 if batched else n
 
 
-def pad_to(x: Tensor, ndim: int) -> Tensor:
+def pad_to(x, ndim: int):
     """Physical ``x`` (batch dim first) with size-1 dims after the batch dim up to logical rank ``ndim``."""
-    shape = tuple(x._data.shape)
+    shape = tuple(x.shape)
     k = len(shape) - 1
     if k >= ndim:
         return x
-    return reshape(x, shape[:1] + (1,) * (ndim - k) + shape[1:])
+    return x.reshape(shape[:1] + (1,) * (ndim - k) + shape[1:])
 
 
 def materialize(x: Tensor, size: int) -> Tensor:
     """An unbatched tensor given the batch dim (a broadcast view, no copy)."""
     shape = tuple(x._data.shape)
-    return expand(reshape(x, (1,) + shape), (size,) + shape)
+    return expand(x.reshape((1,) + shape), (size,) + shape)
+
+
+def widths_batch(call: Callable, args: list, batched: list, params: dict, size: int):
+    """``vmap`` rule of the padding ops (``widths``, one pair per dim, at position 1): the batch dim is not padded."""
+    return call([args[0], ((0, 0),) + tuple(args[1])] + list(args[2:]), params)
 
 
 _WARNED: set = set()
@@ -50,6 +60,8 @@ def run_per_element(call: Callable, args: list, batched: list, params: dict, siz
         _WARNED.add(name)
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. autojac's vmap runs it once per batch element.", UserWarning, stacklevel=5)
+    from .shape import stack  # noqa: PLC0415  (shape's rules use this module's helpers)
+
     results = [call([a[i] if b else a for a, b in zip(args, batched)], params) for i in range(size)]
     if type(results[0]) is tuple:
         return tuple(stack([r[k] for r in results]) for k in range(len(results[0])))

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import ELEMENTWISE
+from .._core.batching import BROADCAST
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Node, Op, apply, defop
@@ -25,7 +25,7 @@ __all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach
 # holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
 # rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
 conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=False, sparsity=_patterns.LINEAR, batch=ELEMENTWISE)
+                saves_inputs=False, sparsity=_patterns.LINEAR, batch=BROADCAST)
 
 
 def conj(x):
@@ -48,7 +48,7 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
         vjp=(lambda g, ans, x: g * conj(deriv(ans, x)),),
         jvp=(lambda t, ans, x: t * deriv(ans, x),),
         saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
-        cast=cast, grad_name=grad_name, sparsity=sparsity, batch=ELEMENTWISE,
+        cast=cast, grad_name=grad_name, sparsity=sparsity, batch=BROADCAST,
     )
 
 
@@ -103,7 +103,7 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
         jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
         saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
-        cast=cast, grad_name=grad_name, sparsity=sparsity or _BINARY, batch=ELEMENTWISE,
+        cast=cast, grad_name=grad_name, sparsity=sparsity or _BINARY, batch=BROADCAST,
     )
 
 

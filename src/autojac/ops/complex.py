@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._core.batching import ELEMENTWISE
+from .._core.batching import BROADCAST
 from .._tensor import Tensor
 from ._declare import attach, conj_op, defop, lift, named, renamed
 from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
@@ -37,11 +37,11 @@ def _tensor_arg(x, name: str) -> None:
 _real_op = defop("real", lambda x: np.ascontiguousarray(x.real),
                  vjp=(lambda g, ans, x: real(g),), jvp=(lambda t, ans, x: real(t),),
                  saves_inputs=False, grad_name="SelectBackward0",  # PyTorch: a select of view_as_real
-                 batch=ELEMENTWISE)
+                 batch=BROADCAST)
 # s = (z - z*) / 2i: the VJP is g * conj(1/2i) + conj(g) * (-1/2i) = i g for a real g
 _imag_op = defop("imag", lambda x: np.ascontiguousarray(x.imag),
                  vjp=(lambda g, ans, x: real(g) * 1j,), jvp=(lambda t, ans, x: imag(t),),
-                 saves_inputs=False, grad_name="SelectBackward0", batch=ELEMENTWISE)
+                 saves_inputs=False, grad_name="SelectBackward0", batch=BROADCAST)
 
 
 def real(input: Tensor) -> Tensor:
@@ -142,7 +142,7 @@ def _csgn_rule(g, ans, x):
     return where(zero, 0.0, (g - ans * real(_cj(ans) * g)) / a)
 
 
-csgn = defop("sgn", _csgn_forward, vjp=(_csgn_rule,), jvp=(_csgn_rule,), saves_ans=True, batch=ELEMENTWISE)
+csgn = defop("sgn", _csgn_forward, vjp=(_csgn_rule,), jvp=(_csgn_rule,), saves_ans=True, batch=BROADCAST)
 
 
 def _angle_vjp(g, ans, x):
@@ -167,7 +167,7 @@ def _angle_forward(x):
     return np.where(np.isnan(x), x, r) if x.dtype.kind == "f" else r
 
 
-angle_op = defop("angle", _angle_forward, vjp=(_angle_vjp,), jvp=(_angle_jvp,), batch=ELEMENTWISE)
+angle_op = defop("angle", _angle_forward, vjp=(_angle_vjp,), jvp=(_angle_jvp,), batch=BROADCAST)
 
 
 def angle(input: Tensor, *, out=None) -> Tensor:
@@ -193,7 +193,7 @@ _complex_op = defop(
     "complex", _complex_forward,
     vjp=(lambda g, ans, a, b: real(g), lambda g, ans, a, b: imag(g)),
     jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans) * 1j),
-    saves_inputs=False, batch=ELEMENTWISE
+    saves_inputs=False, batch=BROADCAST
 )
 
 
@@ -252,9 +252,9 @@ def _as_complex_forward(x):
 
 
 _view_as_real_op = defop("view_as_real", _as_real_forward, vjp=(lambda g, ans, x: _view_as_complex_op(g),),
-                         jvp=(lambda t, ans, x: _view_as_real_op(t),), saves_inputs=False, batch=ELEMENTWISE)
+                         jvp=(lambda t, ans, x: _view_as_real_op(t),), saves_inputs=False, batch=BROADCAST)
 _view_as_complex_op = defop("view_as_complex", _as_complex_forward, vjp=(lambda g, ans, x: _view_as_real_op(g),),
-                            jvp=(lambda t, ans, x: _view_as_complex_op(t),), saves_inputs=False, batch=ELEMENTWISE)
+                            jvp=(lambda t, ans, x: _view_as_complex_op(t),), saves_inputs=False, batch=BROADCAST)
 
 
 def view_as_real(input: Tensor) -> Tensor:

@@ -15,7 +15,7 @@ import string
 
 import numpy as np
 
-from .._core.batching import ELEMENTWISE
+from .._core.batching import BROADCAST
 from .._core.patterns import CDIST, EINSUM
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, named, renamed
@@ -392,7 +392,7 @@ def _cdist2_jvp2(t, ans, x1, x2, mm):
 
 
 _cdist2 = defop("cdist", _cdist2_forward, vjp=(_cdist2_vjp1, _cdist2_vjp2), jvp=(_cdist2_jvp1, _cdist2_jvp2),
-                saves_ans=True, sparsity=CDIST, batch=ELEMENTWISE)
+                saves_ans=True, sparsity=CDIST, batch=BROADCAST)
 _cdist2_mm = renamed(_cdist2, "ViewBackward0")  # PyTorch's matmul form ends in a view of its result
 
 

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from .._core.batching import BROADCAST
 from .._core.node import nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor, _wrap
@@ -23,22 +24,22 @@ _EMPTY: dict = {}
 # --------------------------------------------------------------------------- arithmetic
 add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans)),
-               saves_inputs=False, cast="promote", sparsity=LINEAR)
+               saves_inputs=False, cast="promote", sparsity=LINEAR, batch=BROADCAST)
 sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
-               saves_inputs=False, cast="promote", sparsity=LINEAR)
+               saves_inputs=False, cast="promote", sparsity=LINEAR, batch=BROADCAST)
 mul_op = defop("mul", np.multiply,
                vjp=(lambda g, ans, a, b: g * conj(b), lambda g, ans, a, b: g * conj(a)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) * b, lambda t, ans, a, b: lift(t, b, ans) * a),
-               saves_inputs="cross", cast="promote", sparsity=binary_pattern(((0, 1),)))
+               saves_inputs="cross", cast="promote", sparsity=binary_pattern(((0, 1),)), batch=BROADCAST)
 div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / conj(b), lambda g, ans, a, b: -g * conj(a) / conj(b * b)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
-               cast="float", sparsity=binary_pattern(((0, 1), (1, 1))))
+               cast="float", sparsity=binary_pattern(((0, 1), (1, 1))), batch=BROADCAST)
 # x / number: PyTorch saves only the number ("cross": x's version is not checked, the node is freed
 # after backward like PyTorch's), so a later in-place write to x is allowed
 _div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs="cross", cast="float",
-                       sparsity=div_op.sparsity)
+                       sparsity=div_op.sparsity, batch=BROADCAST)
 
 
 def _div(a, b):
@@ -46,7 +47,7 @@ def _div(a, b):
 
 
 neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
-            saves_inputs=False, sparsity=LINEAR)
+            saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
 
 
 def _pow_forward(a, b):
@@ -236,7 +237,7 @@ def _abs_jvp(t, ans, x):
     return t * sign(x)
 
 
-abs = defop("abs", np.abs, vjp=(_abs_vjp,), jvp=(_abs_jvp,), sparsity=ELEMENTWISE)  # noqa: A001
+abs = defop("abs", np.abs, vjp=(_abs_vjp,), jvp=(_abs_jvp,), sparsity=ELEMENTWISE, batch=BROADCAST)  # noqa: A001
 absolute = abs
 exp = elementwise("exp", np.exp, lambda ans, x: ans, uses="ans")
 log = elementwise("log", np.log, lambda ans, x: 1.0 / x)
@@ -256,7 +257,7 @@ sigmoid_backward = defop(
     vjp=(lambda gg, r, g, ans: sigmoid_backward(gg, ans), lambda gg, r, g, ans: gg * g * (1.0 - 2.0 * ans)),
     jvp=(lambda t, r, g, ans: sigmoid_backward(lift(t, g, r), ans),
          lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
-    cast="promote", grad_name="SigmoidBackwardBackward0", sparsity=binary_pattern(),
+    cast="promote", grad_name="SigmoidBackwardBackward0", sparsity=binary_pattern(), batch=BROADCAST
 )
 
 
@@ -273,7 +274,7 @@ sigmoid = defop("sigmoid", _sigmoid_forward,
                      else sigmoid_backward(g, ans),),
                 jvp=(lambda t, ans, x: t * (ans * (1 - ans)) if ans._data.dtype.kind == "c"
                      else sigmoid_backward(t, ans),),
-                saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
+                saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def _real_only(x, message: str) -> None:
@@ -289,7 +290,7 @@ def _relu_forward(x):
 # and a nan input (nan output) passes the gradient through, as there
 relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans <= 0, 0.0, g),),
              jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=False, saves_ans=True,
-             sparsity=ELEMENTWISE)
+             sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def _softplus_forward(x, beta=1.0, threshold=20.0):
@@ -304,7 +305,7 @@ def _softplus_deriv(g, ans, x, beta=1.0, threshold=20.0):
 
 
 softplus = defop("softplus", _softplus_forward,
-                 vjp=(_softplus_deriv,), jvp=(_softplus_deriv,), cast="float", sparsity=ELEMENTWISE)
+                 vjp=(_softplus_deriv,), jvp=(_softplus_deriv,), cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def sign(input) -> Tensor:
@@ -315,7 +316,7 @@ def sign(input) -> Tensor:
 # PyTorch's zeros_like(grad): the derivative of a piecewise-constant op (0, not nan, for an inf cotangent)
 zero_grad = defop("zeros_like", lambda g: np.zeros_like(g), vjp=(lambda gg, ans, g: zero_grad(gg),),
                   jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=False,
-                  sparsity=ZERO)
+                  sparsity=ZERO, batch=BROADCAST)
 
 
 def _piecewise_constant(name: str, forward, **kw):
@@ -323,7 +324,7 @@ def _piecewise_constant(name: str, forward, **kw):
     def fwd(x, **params):
         return x.copy() if x.dtype.kind in "iub" else forward(x, **params)  # integers are already integral
     return defop(name, fwd, vjp=(lambda g, ans, x, **p: zero_grad(g),), jvp=(lambda t, ans, x, **p: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO, **kw)
+                 saves_inputs=False, sparsity=ZERO, **kw, batch=BROADCAST)
 
 
 def _sign_forward(x):
@@ -335,7 +336,7 @@ def _sign_forward(x):
 
 
 _sign_op = defop("sign", _sign_forward, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO)
+                 saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
 
 
 def _sign(x):
@@ -367,7 +368,7 @@ def _clamp_vjp(g, ans, x, lo, hi):
 
 
 clamp_op = defop("clamp", _clamp_forward, vjp=(_clamp_vjp, None, None), jvp=(_clamp_vjp, None, None),
-                 cast="promote", grad_name="ClampBackward1", sparsity=ELEMENTWISE)
+                 cast="promote", grad_name="ClampBackward1", sparsity=ELEMENTWISE, batch=BROADCAST)
 _clamp_min_op = renamed(clamp_op, "ClampMinBackward0")
 _clamp_max_op = renamed(clamp_op, "ClampMaxBackward0")
 
@@ -392,7 +393,7 @@ clamp_tensor_op = defop(
     jvp=(lambda t, ans, x, lo, hi: where(_clamp_mask(x, lo, hi), lift(t, x, ans), 0.0),
          lambda t, ans, x, lo, hi: where(_lo_wins(x, lo, hi), lift(t, lo, ans), 0.0),
          lambda t, ans, x, lo, hi: where(_hi_wins(x, lo, hi), lift(t, hi, ans), 0.0)),
-    cast="promote", grad_name="ClampBackward0", sparsity=binary_pattern(ALL),
+    cast="promote", grad_name="ClampBackward0", sparsity=binary_pattern(ALL), batch=BROADCAST
 )
 
 
@@ -442,13 +443,13 @@ maximum_op = defop("maximum", np.maximum,
                         lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, a, b),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, b, a)),
-                   cast="promote", sparsity=binary_pattern())
+                   cast="promote", sparsity=binary_pattern(), batch=BROADCAST)
 minimum_op = defop("minimum", np.minimum,
                    vjp=(lambda g, ans, a, b: _max_vjp(g, ans, a, b, b, a),
                         lambda g, ans, a, b: _max_vjp(g, ans, a, b, a, b)),
                    jvp=(lambda t, ans, a, b: _max_partial(lift(t, a, ans), ans, a, b, b, a),
                         lambda t, ans, a, b: _max_partial(lift(t, b, ans), ans, a, b, a, b)),
-                   cast="promote", sparsity=binary_pattern())
+                   cast="promote", sparsity=binary_pattern(), batch=BROADCAST)
 
 
 def maximum(input, other, *, out=None) -> Tensor:
@@ -479,7 +480,7 @@ def _nan_aware(name: str, forward, wins):
         vjp=(lambda g, ans, a, b: where(takes_a(a, b), g, 0.0), lambda g, ans, a, b: where(takes_a(a, b), 0.0, g)),
         jvp=(lambda t, ans, a, b: where(takes_a(a, b), lift(t, a, ans), 0.0),
              lambda t, ans, a, b: where(takes_a(a, b), 0.0, lift(t, b, ans))),
-        cast="promote", sparsity=binary_pattern(),
+        cast="promote", sparsity=binary_pattern(), batch=BROADCAST
     )
 
 
@@ -503,7 +504,7 @@ where_op = defop(
     vjp=(None, lambda g, ans, c, a, b: where(c, g, 0.0), lambda g, ans, c, a, b: where(c, 0.0, g)),
     jvp=(None, lambda t, ans, c, a, b: where(c, lift(t, a, ans), 0.0),
          lambda t, ans, c, a, b: where(c, 0.0, lift(t, b, ans))),
-    saves_inputs=False, sparsity=LINEAR,  # both branches, whatever the condition: valid at every point
+    saves_inputs=False, sparsity=LINEAR, batch=BROADCAST,  # both branches, whatever the condition: valid at every point
 )
 
 
@@ -542,19 +543,19 @@ def where(condition, input=None, other=None) -> Tensor:
 
 
 # --------------------------------------------------------------------------- comparisons
-eq = nondiff("eq", np.equal)
-ne = nondiff("ne", np.not_equal)
-lt = nondiff("lt", np.less)
-le = nondiff("le", np.less_equal)
-gt = nondiff("gt", np.greater)
-ge = nondiff("ge", np.greater_equal)
-logical_and = nondiff("logical_and", np.logical_and)
-logical_or = nondiff("logical_or", np.logical_or)
-logical_not = nondiff("logical_not", np.logical_not)
-logical_xor = nondiff("logical_xor", np.logical_xor)
-isnan = nondiff("isnan", np.isnan)
-isinf = nondiff("isinf", np.isinf)
-isfinite = nondiff("isfinite", np.isfinite)
+eq = nondiff("eq", np.equal, batch=BROADCAST)
+ne = nondiff("ne", np.not_equal, batch=BROADCAST)
+lt = nondiff("lt", np.less, batch=BROADCAST)
+le = nondiff("le", np.less_equal, batch=BROADCAST)
+gt = nondiff("gt", np.greater, batch=BROADCAST)
+ge = nondiff("ge", np.greater_equal, batch=BROADCAST)
+logical_and = nondiff("logical_and", np.logical_and, batch=BROADCAST)
+logical_or = nondiff("logical_or", np.logical_or, batch=BROADCAST)
+logical_not = nondiff("logical_not", np.logical_not, batch=BROADCAST)
+logical_xor = nondiff("logical_xor", np.logical_xor, batch=BROADCAST)
+isnan = nondiff("isnan", np.isnan, batch=BROADCAST)
+isinf = nondiff("isinf", np.isinf, batch=BROADCAST)
+isfinite = nondiff("isfinite", np.isfinite, batch=BROADCAST)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 floor = _piecewise_constant("floor", np.floor)
 ceil = _piecewise_constant("ceil", np.ceil)
@@ -577,7 +578,7 @@ def _bitwise(np_fn, name):
     def fn(a, b):
         if any(type(x) is Tensor and x._data.dtype.kind == "f" for x in (a, b)):
             raise RuntimeError(f"\"{name}\" not implemented for floating-point tensors")
-        return nondiff(name, np_fn)(a, b)
+        return nondiff(name, np_fn, batch=BROADCAST)(a, b)
     return fn
 
 
@@ -596,4 +597,6 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
-    return nondiff("isclose", lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))(input, other)
+    close = nondiff("isclose", lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                    batch=BROADCAST)
+    return close(input, other)

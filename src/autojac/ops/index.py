@@ -15,7 +15,7 @@ from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap
-from ._batched import materialize
+from ._batched import materialize, widths_batch
 from ._declare import attach, defop, inplace, named, operand, renamed
 from .shape import mark_view
 
@@ -161,10 +161,6 @@ def _put_batch(call, args, batched, params, size):
     elif type(v) is Tensor:
         v = v.unsqueeze(-1)
     return call([x, v] + list(args[2:]), params).movedim(-1, 0)
-
-
-def _pad_batch(call, args, batched, params, size):
-    return call([args[0], ((0, 0),) + tuple(args[1])], params)
 
 
 take = defop(
@@ -318,7 +314,7 @@ pad_zeros = defop(
     vjp=(lambda g, ans, x, widths: take(
         g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
     jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
-    saves_inputs=False, sparsity=MOVE, batch=_pad_batch
+    saves_inputs=False, sparsity=MOVE, batch=widths_batch
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batching import BROADCAST
 from .._core.forward import has_tangent
 from .._core.node import nondiff
 from .._core.patterns import ZERO
@@ -152,7 +153,7 @@ def _bool_op(np_fn, name):
         other = operand(other)
         if other is NotImplemented:
             return NotImplemented
-        return nondiff(name, np_fn)(self, other)
+        return nondiff(name, np_fn, batch=BROADCAST)(self, other)
     return method
 
 
@@ -180,7 +181,7 @@ def _rpow_method(self, base):
 # the overwritten value gets a zero gradient (not 0 * g: nan and inf must not leak through)
 _fill_op = defop("fill", lambda x, value: np.full_like(x, value),
                  vjp=(lambda g, ans, x, value: zero_grad(g),), jvp=(lambda t, ans, x, value: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO)
+                 saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
 _zero_op = renamed(_fill_op, "ZeroBackward0")
 
 
@@ -223,10 +224,10 @@ attach(
     __and__=_bool_op(np.bitwise_and, "bitwise_and"), __or__=_bool_op(np.bitwise_or, "bitwise_or"),
     __xor__=_bool_op(np.bitwise_xor, "bitwise_xor"),
     __rand__=_bool_op(np.bitwise_and, "bitwise_and"), __ror__=_bool_op(np.bitwise_or, "bitwise_or"),
-    __invert__=lambda self: nondiff("bitwise_not", np.invert)(self),
+    __invert__=lambda self: nondiff("bitwise_not", np.invert, batch=BROADCAST)(self),
     __floordiv__=lambda self, other: div(self, operand(other), rounding_mode="floor"),
     __rfloordiv__=lambda self, other: div(operand(other), self, rounding_mode="floor"),
-    __mod__=lambda self, other: nondiff("remainder", np.remainder)(self, operand(other)),
+    __mod__=lambda self, other: nondiff("remainder", np.remainder, batch=BROADCAST)(self, operand(other)),
     add=add, sub=sub, mul=mul, div=div, pow=pow, true_divide=div, multiply=mul, subtract=sub, divide=div,
     neg=neg, negative=neg, abs=abs, absolute=abs, exp=exp, log=log, log2=log2, log10=log10, log1p=log1p,
     expm1=expm1, exp2=exp2, sqrt=sqrt, rsqrt=rsqrt, reciprocal=reciprocal, square=square,

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._core.batching import ELEMENTWISE
+from .._core.batching import BROADCAST
 from .._core.node import defop, nondiff
 from .._core.patterns import Sparsity, groups
 from .._tensor import Tensor, _wrap
@@ -122,7 +122,7 @@ def _argmax_windows(a: np.ndarray, *, d: int, k, s, p, dil, size, out, extra) ->
 
 
 # an op without derivative, so a compiled program recomputes the picks at every call
-_window_argmax = nondiff("max_pool_indices", _argmax_windows, batch=ELEMENTWISE)
+_window_argmax = nondiff("max_pool_indices", _argmax_windows, batch=BROADCAST)
 
 
 def _pick_forward(x, idx, geometry):
@@ -171,7 +171,7 @@ def _window_pattern(op, out_shape, args, params, active):
 
 
 _max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=False,
-                     sparsity=Sparsity(_window_pattern, ()), batch=ELEMENTWISE)
+                     sparsity=Sparsity(_window_pattern, ()), batch=BROADCAST)
 
 
 def _max_pool(d: int, fn: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,

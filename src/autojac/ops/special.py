@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .._core.batching import BROADCAST
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
@@ -105,7 +106,7 @@ _polygamma_op = defop(
     "polygamma", _polygamma_forward,
     vjp=(lambda g, ans, x, n: g * _polygamma_op(x, n=n + 1),),
     jvp=(lambda t, ans, x, n: t * _polygamma_op(x, n=n + 1),),
-    cast="float", sparsity=ELEMENTWISE,
+    cast="float", sparsity=ELEMENTWISE, batch=BROADCAST
 )
 
 
@@ -190,7 +191,7 @@ _xlogy_op = defop(
     vjp=(_xlogy_dx, _xlogy_dy),
     jvp=(lambda t, ans, x, y: _xlogy_dx(lift(t, x, ans), ans, x, y),
          lambda t, ans, x, y: _xlogy_dy(lift(t, y, ans), ans, x, y)),
-    cast="float", sparsity=binary_pattern(),
+    cast="float", sparsity=binary_pattern(), batch=BROADCAST
 )
 _xlogy_scalar_self = renamed(_xlogy_op, "XlogyBackward1")  # xlogy(number, tensor)
 _xlogy_scalar_other = renamed(_xlogy_op, "XlogyBackward2")  # xlogy(tensor, number)
@@ -218,7 +219,7 @@ def xlogy(input, other, *, out=None) -> Tensor:
 
 # --------------------------------------------------------------------------- frac, logit, sgn
 _frac = defop("frac", lambda x: x - np.trunc(x), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-              saves_inputs=False, sparsity=LINEAR)
+              saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
 frac = _public(_frac, """``x - trunc(x)``: the fractional part, with the sign of ``x``; its gradient is 1.
 
     >>> import autojac
@@ -243,7 +244,7 @@ def _logit_rule(g, ans, x, eps):
 
 
 _logit_op = defop("logit", _logit_forward, vjp=(_logit_rule,), jvp=(_logit_rule,), cast="float",
-                  sparsity=ELEMENTWISE)
+                  sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
@@ -258,7 +259,7 @@ def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
 
 
 _sgn_op = defop("sgn", np.sign, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                saves_inputs=False, sparsity=ZERO)
+                saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
 
 
 def sgn(input: Tensor, *, out=None) -> Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batching import BROADCAST
 from .._core.patterns import ELEMENTWISE, binary_pattern
 from .._tensor import Tensor
 from ._declare import binary, conj, defop, elementwise, lift
@@ -30,13 +31,13 @@ tanh_backward = defop(
     "tanh_backward", lambda g, ans: g * (1 - ans * ans),
     vjp=(lambda gg, r, g, ans: tanh_backward(gg, ans), lambda gg, r, g, ans: -2.0 * gg * g * ans),
     jvp=(lambda t, r, g, ans: tanh_backward(lift(t, g, r), ans), lambda t, r, g, ans: -2.0 * lift(t, ans, r) * g * ans),
-    cast="promote", grad_name="TanhBackwardBackward0", sparsity=binary_pattern(),
+    cast="promote", grad_name="TanhBackwardBackward0", sparsity=binary_pattern(), batch=BROADCAST
 )
 # (complex values take the composite formula: the fused kernels' own rules are written for real ones)
 tanh = defop("tanh", np.tanh,
              vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
              jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
-             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
+             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 # --------------------------------------------------------------------------- hyperbolic and inverse trigonometric

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._core.batching import BROADCAST
 from .._core.engine import run_backward
 from .._core.forward import active as forward_active
 from .._core.grad_mode import STATE, enable_grad, no_grad
@@ -186,7 +187,7 @@ def _closure_leaves(outs: list, own: set) -> list:
 
 
 _checkpoint_input = Op("checkpoint_input", lambda x: x, (lambda g, ans, x: g,), (lambda t, ans, x: t,),
-                       saves_inputs=False, grad_name="AliasBackward0")
+                       saves_inputs=False, grad_name="AliasBackward0", batch=BROADCAST)
 
 
 class CheckpointFunction(Function):

@@ -6,9 +6,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..._core.batching import BROADCAST, PER_ELEMENT
 from ..._core.grad_mode import STATE
 from ..._core.patterns import ZERO, batched_matrix_pattern
 from ..._tensor import Tensor
+from .._batched import logical_ndim, pad_to
 from .._declare import attach, defop
 from ..elementwise import where
 from ._base import (
@@ -36,21 +38,21 @@ def _inv_jvp(t, ans, a):
 
 _MATRIX = batched_matrix_pattern((2,), 2)  # a matrix of each batch entry from the matrix at the same entry
 _inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
-             saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX)
+             saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
 _inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
-                     saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX)
+                     saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
 
 _det_hess = defop(
     "det_hessian", _det_hess_forward,
     vjp=(lambda g, ans, G, A: _det_hess(g, A), _no_third),
     jvp=(lambda t, ans, G, A: _det_hess(t, A), _no_third),
-    grad_name="LinalgDetBackwardBackward0",
+    grad_name="LinalgDetBackwardBackward0", batch=PER_ELEMENT
 )
 _cofactor = defop(
     "cofactor", _cofactor_forward,
     vjp=(lambda g, ans, A: _det_hess(g, A),),
     jvp=(lambda t, ans, A: _det_hess(t, A),),
-    grad_name="LinalgDetBackwardBackward0",
+    grad_name="LinalgDetBackwardBackward0", batch=BROADCAST
 )
 
 
@@ -65,7 +67,7 @@ _det = defop(
     "linalg_det", lambda a: np.linalg.det(a),
     vjp=(lambda g, ans, A: g.unsqueeze(-1).unsqueeze(-1) * _cof(A, ans),),
     jvp=(lambda t, ans, A: (_cof(A, ans) * t).sum((-2, -1)),),
-    saves_ans=True, grad_name="LinalgDetBackward0", sparsity=batched_matrix_pattern((2,), 0),
+    saves_ans=True, grad_name="LinalgDetBackward0", sparsity=batched_matrix_pattern((2,), 0), batch=BROADCAST
 )
 
 
@@ -78,12 +80,12 @@ def _given_or(i: int):
 
 # slogdet as two single-output ops sharing one LAPACK call; sign has no derivative (rule None)
 _sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=False,
-              grad_name="LinalgSlogdetBackward0", sparsity=ZERO)
+              grad_name="LinalgSlogdetBackward0", sparsity=ZERO, batch=BROADCAST)
 _logabsdet = defop(
     "linalg_slogdet", _given_or(1),
     vjp=(lambda g, ans, A, pre=None: g.unsqueeze(-1).unsqueeze(-1) * _inv_lenient(A).mT, None),
     jvp=(lambda t, ans, A, pre=None: (_inv_lenient(A).mT * t).sum((-2, -1)), None),
-    grad_name="LinalgSlogdetBackward0", sparsity=batched_matrix_pattern((2, None), 0),
+    grad_name="LinalgSlogdetBackward0", sparsity=batched_matrix_pattern((2, None), 0), batch=BROADCAST
 )
 
 
@@ -126,10 +128,22 @@ def _vec(args: tuple, params: dict) -> bool:
     return bool(params["vec"] if "vec" in params else (args[3] if len(args) > 3 else False))
 
 
+def _solve_batch(call, args, batched, params, size):
+    """``vmap`` rule: give the batched operands as many leading batch dims as the other's, so the vmap
+    batch dim stays apart (a vector right-hand side has one matrix dim, a matrix two)."""
+    a, b = args[0], args[1]
+    vec = _vec(args, params)
+    ka, kb = logical_ndim(a, batched[0]) - 2, logical_ndim(b, batched[1]) - (1 if vec else 2)
+    n = max(ka, kb)
+    a = pad_to(a, n + 2) if batched[0] else a
+    b = pad_to(b, n + (1 if vec else 2)) if batched[1] else b
+    return call([a, b] + list(args[2:]), params)
+
+
 _solve = defop("linalg_solve", _solve_forward, vjp=(_solve_vjp_a, _solve_vjp_b), jvp=(_solve_jvp_a, _solve_jvp_b),
                saves_ans=True, grad_name="LinalgSolveExBackward0",
                sparsity=batched_matrix_pattern(lambda args, p: (2, 1 if _vec(args, p) else 2),
-                                               lambda args, p: 1 if _vec(args, p) else 2))
+                                               lambda args, p: 1 if _vec(args, p) else 2), batch=_solve_batch)
 
 
 # --------------------------------------------------------------------------- public functions

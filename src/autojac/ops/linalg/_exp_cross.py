@@ -6,6 +6,7 @@ import warnings as _warnings
 
 import numpy as np
 
+from ..._core.batching import BROADCAST, Axes
 from ..._tensor import Tensor, _wrap_dim
 from .._declare import defop, lift
 from ..shape import cat
@@ -58,7 +59,7 @@ def _expm_block(A: Tensor, E: Tensor) -> Tensor:
 _matrix_exp = defop("linalg_matrix_exp", _expm_forward,
                     vjp=(lambda g, ans, A: _expm_block(A.mT, g),),
                     jvp=(lambda t, ans, A: _expm_block(A, t),),
-                    grad_name="LinalgMatrixExpBackward0", sparsity=_MATRIX)
+                    grad_name="LinalgMatrixExpBackward0", sparsity=_MATRIX, batch=BROADCAST)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
@@ -80,7 +81,7 @@ _cross = defop(
     vjp=(lambda g, ans, a, b, dim: _cross(b, g, dim=dim), lambda g, ans, a, b, dim: _cross(g, a, dim=dim)),
     jvp=(lambda t, ans, a, b, dim: _cross(lift(t, a, ans), b, dim=dim),
          lambda t, ans, a, b, dim: _cross(a, lift(t, b, ans), dim=dim)),
-    grad_name="LinalgCrossBackward0",
+    grad_name="LinalgCrossBackward0", batch=Axes("dim")
 )
 
 

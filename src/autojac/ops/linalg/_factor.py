@@ -6,6 +6,7 @@ import warnings as _warnings
 
 import numpy as np
 
+from ..._core.batching import BROADCAST
 from ..._tensor import Tensor
 from .._declare import defop, renamed
 from ..matmul import tril, triu
@@ -87,7 +88,8 @@ def _cholesky_jvp(t, ans, A, upper):
 
 
 _cholesky = defop("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                  saves_inputs=False, saves_ans=True, grad_name="LinalgCholeskyExBackward0", sparsity=_MATRIX)
+                  saves_inputs=False, saves_ans=True, grad_name="LinalgCholeskyExBackward0", sparsity=_MATRIX,
+                  batch=BROADCAST)
 _cholesky_old = renamed(_cholesky, "CholeskyBackward0")
 
 
@@ -183,7 +185,7 @@ def _qr_jvp(t, ans, A, mode):
 
 
 _qr = defop("linalg_qr", _qr_forward, vjp=(_qr_vjp,), jvp=(_qr_jvp,), n_out=2, saves_ans=True,
-            grad_name="LinalgQrBackward0")
+            grad_name="LinalgQrBackward0", batch=BROADCAST)
 
 
 def _qr_parts(A: Tensor, mode: str) -> tuple:
@@ -246,7 +248,8 @@ def _eigh_jvp(t, ans, A, UPLO):
 
 
 _eigh = defop("linalg_eigh", lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO=UPLO)), vjp=(_eigh_vjp,),
-              jvp=(_eigh_jvp,), n_out=2, saves_inputs=False, saves_ans=True, grad_name="LinalgEighBackward0")
+              jvp=(_eigh_jvp,), n_out=2, saves_inputs=False, saves_ans=True, grad_name="LinalgEighBackward0",
+              batch=BROADCAST)
 
 
 def _eigh_parts(A: Tensor, UPLO: str) -> tuple:
@@ -362,7 +365,7 @@ def _svd_jvp(t, ans, A, full_matrices):
 
 _svd = defop("linalg_svd", lambda a, full_matrices: tuple(np.linalg.svd(a, full_matrices=full_matrices)),
              vjp=(_svd_vjp,), jvp=(_svd_jvp,), n_out=3, saves_inputs=False, saves_ans=True,
-             grad_name="LinalgSvdBackward0")
+             grad_name="LinalgSvdBackward0", batch=BROADCAST)
 
 
 def _svd_checked(A: Tensor, full_matrices: bool) -> tuple:

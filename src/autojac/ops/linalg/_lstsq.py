@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batching import PER_ELEMENT
 from ..._tensor import Tensor, _wrap
 from .._declare import defop
 from ._base import _check_matrix, _live, _mT, _need_tensor, _return_type, _tname, _zeros_like_shape
@@ -45,7 +46,7 @@ _pinv = defop(
     "linalg_pinv", _pinv_forward,
     vjp=(lambda g, ans, A, atol, rtol, hermitian: _pinv_vjp_formula(g, ans, A), None, None),
     jvp=(lambda t, ans, A, atol, rtol, hermitian: _pinv_jvp_formula(t, ans, A), None, None),
-    saves_ans=True, grad_name="LinalgPinvBackward0",
+    saves_ans=True, grad_name="LinalgPinvBackward0", batch=PER_ELEMENT
 )
 
 
@@ -180,7 +181,7 @@ def _lstsq_jvp(which: int):
 
 _lstsq = defop("linalg_lstsq", lambda a, b, pre, vec: pre, vjp=(_lstsq_vjp(0), _lstsq_vjp(1), None),
                jvp=(_lstsq_jvp(0), _lstsq_jvp(1), None), n_out=2, saves_ans=True,
-               grad_name="LinalgLstsqBackward0")
+               grad_name="LinalgLstsqBackward0", batch=PER_ELEMENT)
 
 
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None) -> LstsqResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batching import Axes
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop
@@ -77,7 +78,7 @@ def _vnorm_jvp(t, ans, x, ord, dims, keepdim):
 
 
 _vnorm = defop("linalg_vector_norm", _vnorm_forward, vjp=(_vnorm_vjp,), jvp=(_vnorm_jvp,), saves_ans=True,
-               grad_name="LinalgVectorNormBackward0", sparsity=reduce_pattern(dims_at=2))
+               grad_name="LinalgVectorNormBackward0", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 _NARROWER = {"float16": 1, "float32": 2, "float64": 3, "complex64": 2, "complex128": 3}
 

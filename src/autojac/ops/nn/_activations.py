@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..._core.batching import BROADCAST
 from ..._core.patterns import ELEMENTWISE
 from ..._tensor import Tensor, _wrap_dim
 from .. import _specfun
@@ -29,7 +30,8 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def _pointwise(name: str, forward, rule, *, grad_name: str | None = None, uses: str = "x"):
     """An elementwise primitive whose VJP and JVP are both ``rule(g, ans, x, **params)`` (g or t)."""
     return defop(name, forward, vjp=(rule,), jvp=(rule,), saves_inputs=uses in ("x", "both"),
-                 saves_ans=uses in ("ans", "both"), cast="float", grad_name=grad_name, sparsity=ELEMENTWISE)
+                 saves_ans=uses in ("ans", "both"), cast="float", grad_name=grad_name, sparsity=ELEMENTWISE,
+                 batch=BROADCAST)
 
 
 def _maybe_inplace(op_call, input: Tensor, inplace_: bool) -> Tensor:

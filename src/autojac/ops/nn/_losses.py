@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batched import BATCHING, Batched
+from ..._core.batching import BROADCAST, PER_ELEMENT
 from ..._core.patterns import Sparsity, fibers, groups
 from ..._tensor import Tensor, _wrap
 from .._declare import defop, named
+from ..creation import arange, ones
 from ..elementwise import abs as _abs
 from ..elementwise import exp, log1p, where
 from ..reduce import log_softmax as _log_softmax_fn
@@ -145,8 +148,32 @@ def _picked(input: Tensor, t: np.ndarray) -> Tensor:
     return input[(grids[0], _wrap(t)) + tuple(grids[1:])]
 
 
+def _nll_batched(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
+    """The class-index negative log likelihood of log-probabilities ``logp`` inside ``vmap``, where the targets'
+    values cannot be read: the picks are a one-hot mask made by comparisons, which batch. (Targets out of
+    range pick nothing here; outside vmap they raise.)"""
+    cdim = _class_dim(logp)
+    c = logp.shape[cdim]
+    classes = arange(c).reshape((c,) + (1,) * (logp.ndim - cdim - 1))
+    onehot = (target.unsqueeze(cdim) == classes) & (target != ignore_index).unsqueeze(cdim)
+    w = ones(c, dtype=logp.dtype) if weight is None else weight.to(logp.dtype)
+    wt = where(onehot, w.reshape(classes.shape), 0.0).sum(cdim)
+    loss = -where(onehot, logp, 0.0).sum(cdim) * wt
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / wt.sum()
+
+
+def _batched(*tensors) -> bool:
+    return bool(BATCHING) and any(type(t._data) is Batched for t in tensors if t is not None)
+
+
 def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """The class-index negative log likelihood, composed of differentiable gathers."""
+    if _batched(input, target, weight):
+        return _nll_batched(input, target, weight, ignore_index, reduction)
     t = target._data
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
@@ -234,11 +261,13 @@ def _ce_pattern(op, out_shape, args, params, active):
 
 
 _cross_entropy_op = defop("nll_loss", _ce_forward, vjp=(_ce_vjp,), jvp=(_ce_jvp,), cast="float",
-                          sparsity=Sparsity(_ce_pattern, ((0, 0),)))
+                          sparsity=Sparsity(_ce_pattern, ((0, 0),)), batch=PER_ELEMENT)
 
 
 def _cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
                            reduction: str) -> Tensor:
+    if _batched(input, target, weight):
+        return _nll_batched(_log_softmax_fn(input, _class_dim(input)), target, weight, ignore_index, reduction)
     t = target._data
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
@@ -340,7 +369,7 @@ _bce = defop(
     "binary_cross_entropy", _bce_forward,
     vjp=(_bce_dx, _bce_dt, None),  # no derivative for weight, as in PyTorch
     jvp=(_bce_dx, _bce_dt, None),
-    cast="promote",
+    cast="promote", batch=BROADCAST
 )
 
 

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..._core.batching import Axes
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
@@ -57,13 +58,14 @@ def _reduce_extreme(fn, name: str):
 
 
 _amax = defop("amax", _reduce_extreme(np.max, "amax"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-              sparsity=reduce_pattern())  # the whole fiber, not just the current maximum: valid everywhere
+              # the whole fiber, not just the current maximum: valid everywhere
+              sparsity=reduce_pattern(), batch=Axes(1))
 _amin = defop("amin", _reduce_extreme(np.min, "amin"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-              sparsity=reduce_pattern())
+              sparsity=reduce_pattern(), batch=Axes(1))
 _max_all = defop("max", _reduce_extreme(np.max, "max"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-                 grad_name="MaxBackward1", sparsity=_amax.sparsity)
+                 grad_name="MaxBackward1", sparsity=_amax.sparsity, batch=Axes(1))
 _min_all = defop("min", _reduce_extreme(np.min, "min"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
-                 grad_name="MinBackward1", sparsity=_amax.sparsity)
+                 grad_name="MinBackward1", sparsity=_amax.sparsity, batch=Axes(1))
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -102,7 +104,8 @@ def _dim_extreme(np_arg, name: str):
                  vjp=(_select_vjp, None),
                  jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
                      _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
-                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2))  # the fiber, not the argmax at x
+                 # the fiber, not the argmax at x
+                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 _max_dim = _dim_extreme(np.argmax, "max")

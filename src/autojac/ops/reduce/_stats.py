@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batching import BROADCAST, Axes
 from ..._core.patterns import ELEMENTWISE, reduce_pattern
 from ..._tensor import Tensor
 from .._declare import conj, defop, named
@@ -52,7 +53,7 @@ def _std_rule(g, ans, v):
 
 
 _std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=False, saves_ans=True,
-                  cast="float", grad_name="StdBackward0", sparsity=ELEMENTWISE)
+                  cast="float", grad_name="StdBackward0", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
@@ -115,7 +116,7 @@ def _norm2_jvp(t, ans, x, dims, keepdim):
 
 
 _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern())
+               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(), batch=Axes(1))
 
 
 # General p: d||x||_p/dx = sgn(x) (|x| / ||x||)^(p-1) (PyTorch's norm_backward/norm_jvp). For p >= 2
@@ -145,7 +146,7 @@ def _pnorm_jvp(t, ans, x, p, dims, keepdim):
 
 
 _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2))
+               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 # p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal
@@ -174,9 +175,9 @@ def _abs_extreme(fn):
 
 
 _inf_norm = defop("norm", _abs_extreme(_amax.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,), saves_ans=True,
-                  grad_name="NormBackward1")
+                  grad_name="NormBackward1", batch=Axes(1))
 _neg_inf_norm = defop("norm", _abs_extreme(_amin.forward), vjp=(_inf_norm_vjp,), jvp=(_inf_norm_jvp,),
-                      saves_ans=True, grad_name="NormBackward1")
+                      saves_ans=True, grad_name="NormBackward1", batch=Axes(1))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:

@@ -6,6 +6,7 @@ import builtins as _b
 
 import numpy as np
 
+from ..._core.batching import BROADCAST, Axes
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, renamed
@@ -70,9 +71,9 @@ def _sum_forward(x, dims, keepdim):
 _sum = defop("sum", _sum_forward,
              vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
              jvp=(lambda t, ans, x, dims, keepdim: _sum(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-             saves_inputs=False, sparsity=reduce_pattern(nonlinear=()))
+             saves_inputs=False, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
 _sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=False,
-                 grad_name="SumBackward1", sparsity=_sum.sparsity)
+                 grad_name="SumBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
@@ -108,10 +109,10 @@ _mean = defop(
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
     jvp=(lambda t, ans, x, dims, keepdim: _mean(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-    saves_inputs=False, sparsity=_sum.sparsity,
+    saves_inputs=False, sparsity=_sum.sparsity, batch=Axes(1)
 )
 _mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=False,
-                  grad_name="MeanBackward1", sparsity=_sum.sparsity)
+                  grad_name="MeanBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -153,7 +154,7 @@ _others_last = defop(
     "prod_others", _others_last_forward,
     vjp=(lambda g, ans, x: (g.unsqueeze(-1) * conj(_others_pairs(x))).sum(-2),),
     jvp=(lambda t, ans, x: (t.unsqueeze(-2) * _others_pairs(x)).sum(-1),),
-    grad_name="ProdBackward0",
+    grad_name="ProdBackward0", batch=BROADCAST
 )
 
 
@@ -178,7 +179,7 @@ _prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
               vjp=(_prod_vjp,),
               jvp=(lambda t, ans, x, dims, keepdim: _sum(
                   t * _prod_others(x, dims), _shift(dims, t.ndim - x.ndim), keepdim),),
-              saves_ans=True, sparsity=reduce_pattern())
+              saves_ans=True, sparsity=reduce_pattern(), batch=Axes(1))
 
 
 _prod_dim = renamed(_prod, "ProdBackward1")

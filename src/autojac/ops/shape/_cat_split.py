@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import _dtype
+from ..._core.batching import Axes
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named
@@ -64,7 +65,8 @@ def _cat_op(n: int):
     op = _cat_ops.get(n)
     if op is None:
         op = _cat_ops[n] = defop("cat", _cat_forward, vjp=tuple(_cat_vjp(i) for i in range(n)),
-                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False, sparsity=MOVE)
+                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False, sparsity=MOVE,
+                                 batch=Axes("dim"))
     return op
 
 
@@ -152,7 +154,7 @@ def _stack_name(op):
     named = _stack_names.get(op)
     if named is None:
         named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
-                                      grad_name="StackBackward0", sparsity=op.sparsity)
+                                      grad_name="StackBackward0", sparsity=op.sparsity, batch=op.batch)
     return named
 
 

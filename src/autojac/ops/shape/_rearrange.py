@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batching import Axes, shift_axes
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
+from .._batched import pad_to, widths_batch
 from .._declare import attach, defop, named
 from ._reshape import _nb, _shape_arg, expand, reshape, unsqueeze
 
@@ -31,7 +33,7 @@ _flip = defop(
     "flip", lambda x, dims: np.flip(x, dims).copy() if dims else x.copy(),
     vjp=(lambda g, ans, x, dims: _flip(g, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, dims: _flip(t, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=Axes(1)
 )
 
 
@@ -82,11 +84,20 @@ def _roll_batched(g: Tensor, shifts: tuple, dims, nb: int) -> Tensor:
     return _roll(flat, shifts, (nb,)).reshape(tuple(g.shape))
 
 
+def _roll_batch(call, args, batched, params, size):
+    """``vmap`` rule: the batch dim is not rolled; a roll of the flattened tensor flattens each element."""
+    x, shifts, dims = args
+    if dims is not None:
+        return call([x, shifts, shift_axes(dims, x.ndim - 1)], params)
+    shape = tuple(x.shape)
+    return call([x.reshape((size, -1)), shifts, (1,)], params).reshape(shape)
+
+
 _roll = defop(
     "roll", _roll_forward,
     vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, _nb(g, ans)),),
     jvp=(lambda t, ans, x, shifts, dims: _roll_batched(t, shifts, dims, t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=_roll_batch
 )
 
 
@@ -127,8 +138,14 @@ def _repeat_jvp(t, ans, x, reps):
     return _repeat(lined, (1,) * nb + tuple(reps))
 
 
+def _repeat_batch(call, args, batched, params, size):
+    """``vmap`` rule: the batch dim is repeated once (tile pads a shorter input with leading 1-dims first)."""
+    reps = tuple(args[1])
+    return call([pad_to(args[0], len(reps)), (1,) + reps], params)
+
+
 _repeat = defop("repeat", lambda x, reps: np.tile(x, reps), vjp=(_repeat_vjp,), jvp=(_repeat_jvp,),
-                saves_inputs=False, sparsity=MOVE)
+                saves_inputs=False, sparsity=MOVE, batch=_repeat_batch)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -212,7 +229,7 @@ _rot90 = defop(
     "rot90", _rot90_forward,
     vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, k, dims: _rot90(t, k, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=Axes(2)
 )
 
 
@@ -252,7 +269,7 @@ _cpad = defop(
     "constant_pad_nd", _cpad_forward,
     vjp=(lambda g, ans, x, widths, value: _cpad_adjoint(g, widths, _nb(g, ans)),),
     jvp=(lambda t, ans, x, widths, value: _cpad(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths), 0),),
-    saves_inputs=False, sparsity=MOVE,
+    saves_inputs=False, sparsity=MOVE, batch=widths_batch
 )
 
 _PAD_SUPPORT = "\n".join([

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import _dtype
+from ..._core.batching import Shape
 from ..._core.broadcast import expand as _expand_op
 from ..._core.patterns import MOVE, RESHAPE
 from ..._tensor import Tensor, _wrap, _wrap_dim
@@ -47,7 +48,7 @@ def _reshape_op(name: str, grad_name: str):
         name, lambda x, shape: x.reshape(shape),
         vjp=(lambda g, ans, x, shape: g.reshape(tuple(g.shape[:_nb(g, ans)]) + tuple(x.shape)),),
         jvp=(lambda t, ans, x, shape: t.reshape(tuple(t.shape[:t.ndim - x.ndim]) + tuple(shape)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=RESHAPE,
+        saves_inputs=False, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
     )
 
 
@@ -230,12 +231,18 @@ def _shift(nb: int, perm: Sequence[int]) -> tuple:
     return tuple(range(nb)) + tuple(nb + p for p in perm)
 
 
+def _permute_batch(call, args, batched, params, size):
+    """``vmap`` rule: the batch dim stays first."""
+    n = args[0].ndim - 1
+    return call([args[0], (0,) + tuple((d % n if n else 0) + 1 for d in args[1])], params)
+
+
 def _permute_op(grad_name: str):
     return defop(
         "permute", lambda x, dims: x.transpose(dims),
         vjp=(lambda g, ans, x, dims: _permute_raw(g, _shift(_nb(g, ans), _inverse(dims))),),
         jvp=(lambda t, ans, x, dims: _permute_raw(t, _shift(t.ndim - x.ndim, dims)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=MOVE,
+        saves_inputs=False, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
     )
 
 

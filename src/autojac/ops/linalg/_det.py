@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..._core.batched import Batched
 from ..._core.batching import BROADCAST, PER_ELEMENT
 from ..._core.grad_mode import STATE
 from ..._core.patterns import ZERO, batched_matrix_pattern
@@ -177,6 +178,8 @@ def det(A: Tensor) -> Tensor:
 
 
 def _slogdet_parts(A: Tensor) -> tuple[Tensor, Tensor]:
+    if type(A._data) is Batched:  # inside vmap: each part computes itself (their ops batch)
+        return _sign(A), _logabsdet(A)
     sign, lad = np.linalg.slogdet(A._data)
     return _sign(A, np.asarray(sign)), _logabsdet(A, np.asarray(lad))
 

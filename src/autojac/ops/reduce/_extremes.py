@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..._core.batching import Axes
+from ..._core.node import nondiff
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
@@ -84,15 +85,11 @@ MinResult = namedtuple("min", ["values", "indices"])
 
 def _select_vjp(g, ans, x, idx, dim, keepdim):
     """Route the cotangent to the selected index along ``dim`` (max/min with dim, sort...)."""
-    xs = tuple(x.shape)
-    idx = idx._data
     gk = g if keepdim else g.unsqueeze(dim - x.ndim)
-    positions = np.indices(idx.shape, sparse=True)
-    full = list(np.broadcast_arrays(*positions))
-    full[dim] = idx
-    onehot = np.zeros(xs, dtype=bool)
-    onehot[tuple(full)] = True
-    return where(_wrap(onehot), gk, 0.0)
+    n = x.shape[dim]
+    # comparisons, not NumPy on the indices: they batch under vmap (and record nothing)
+    onehot = idx == _wrap(np.arange(n).reshape((n,) + (1,) * (x.ndim - dim - 1)))
+    return where(onehot, gk, 0.0)
 
 
 def _dim_extreme(np_arg, name: str):
@@ -108,6 +105,8 @@ def _dim_extreme(np_arg, name: str):
                  saves_inputs=False, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
+_ARG = {fn: nondiff(f"{fn.__name__}_keepdim", lambda x, d, fn=fn: np.expand_dims(fn(x, axis=d), d), batch=Axes(1))
+        for fn in (np.argmax, np.argmin)}
 _max_dim = _dim_extreme(np.argmax, "max")
 _min_dim = _dim_extreme(np.argmin, "min")
 _PICK_0D = {_max_dim: renamed(_clone, "MaxBackward0"), _min_dim: renamed(_clone, "MinBackward0")}
@@ -123,12 +122,11 @@ def _extreme(input, dim, keepdim, other, all_op, dim_op, np_arg, result, pair):
     d = _wrap_dim(dim, input._data.ndim)
     if input._data.shape and input._data.shape[d] == 0:
         raise IndexError(f"max(): Expected reduction dim {d} to have non-zero size.")
-    x = input._data if input._data.ndim else input._data.reshape(1)
-    idx = np.expand_dims(np_arg(x, axis=d), d)
     if input._data.ndim == 0:  # a new tensor with its own grad_fn, as in PyTorch, not the input itself
         return result(_PICK_0D[dim_op](input), _wrap(np.array(0)))
-    values = dim_op(input, _wrap(idx), d, keepdim)
-    return result(values, _wrap(idx if keepdim else np.squeeze(idx, axis=d)))
+    idx = _ARG[np_arg](input, d)  # an op: it batches under vmap
+    values = dim_op(input, idx, d, keepdim)
+    return result(values, idx if keepdim else idx.squeeze(d))
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001

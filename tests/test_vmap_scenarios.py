@@ -300,6 +300,77 @@ def test_nested_and_dims(scenario):
     check(scenario)
 
 
+# --------------------------------------------------------------------------- programs under vmap
+# Small per-example programs mixing the op families a batching rule must shift (views, indexing with
+# batched indices, reductions, cat/stack, linalg, in-place on fresh tensors); each value and its
+# per-example gradient ``vmap(grad(sum of program))`` against torch.
+
+def _attention(T, q, k, v):
+    w = T.softmax(q @ k.transpose(-2, -1) / k.shape[-1] ** 0.5, dim=-1)
+    return (w @ v).reshape(-1)
+
+
+def _views_and_reductions(T, x):
+    y = x.reshape(2, 6).permute(1, 0).unsqueeze(0).expand(3, 6, 2)
+    z = y.sum(0)
+    return T.cat([z, z.mean(-1, keepdim=True), y.amax(0)[:, 1:]], dim=1).flatten()
+
+
+def _indexing(T, x):
+    return T.stack([x[1:, ::2].sum(), x[:, -1].norm(), x.diagonal().prod(), T.where(x > 0, x, x * 0.1).sum()])
+
+
+def _fresh_inplace(T, x):
+    y = x.clone()
+    y[0] = y[0] * 2
+    y.mul_(y.sigmoid()).add_(1.0)
+    return y.cumsum(0)
+
+
+def _linalg(T, x):
+    a = x @ x.mT + T.eye(x.shape[0], dtype=x.dtype)
+    return T.linalg.solve(a, x[:, 0]) + T.logdet(a) + T.linalg.inv(a).trace()
+
+
+def _gather(T, x, idx):
+    return x.gather(0, idx).sum(0) * x.index_select(1, idx[0]).sum(0)
+
+
+PROGRAMS = {
+    "attention": (lambda T, d: (d.randn(5, 3, 4), d.randn(5, 6, 4), d.randn(5, 6, 2)), _attention),
+    "views_and_reductions": (lambda T, d: (d.randn(5, 3, 4),), _views_and_reductions),
+    "indexing": (lambda T, d: (d.randn(5, 4, 4),), _indexing),
+    "fresh_inplace": (lambda T, d: (d.randn(5, 3, 2),), _fresh_inplace),
+    "linalg": (lambda T, d: (d.randn(5, 3, 3),), _linalg),
+    "gather_batched_index": (lambda T, d: (d.randn(5, 3, 4), T.tensor(d.rng.integers(0, 3, (5, 2, 4)))), _gather),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_program_under_vmap(name):
+    make_inputs, program = PROGRAMS[name]
+
+    def scenario(T, d):
+        args = make_inputs(T, d)
+        f = lambda *a: program(T, *a)  # noqa: E731
+        grad = T.func.vmap(T.func.grad(lambda *a: f(*a).sum()))(*args) if args[0].is_floating_point() else None
+        return T.func.vmap(f)(*args), grad
+
+    check(scenario)
+
+
+DATA_DEPENDENT = {  # a batched value has no single Python value: torch refuses, in these words
+    "item": lambda T: T.func.vmap(lambda a: a * a.sum().item())(_x(T)),
+    "tensor_from_item": lambda T: T.func.vmap(lambda a: a * T.tensor(a.sum().item()))(_x(T)),
+    "control_flow": lambda T: T.func.vmap(lambda a: a if a.sum() > 0 else -a)(_x(T)),
+}
+
+
+@pytest.mark.parametrize("case", list(DATA_DEPENDENT))
+def test_data_dependent_python_values_refused(case):
+    same_error(DATA_DEPENDENT[case])
+
+
 # --------------------------------------------------------------------------- composed transforms
 
 def _f(T):

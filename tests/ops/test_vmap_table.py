@@ -107,6 +107,43 @@ def test_vmap_all_batched(case) -> None:
     _check(case, (0,) * len(case.inputs()))
 
 
+def _vjp_inside(case) -> None:
+    """``vmap`` of per-element VJPs: the rules run on batched values (``vmap(grad)``, per-sample gradients)."""
+    xs = case.inputs()
+    big = _batch(xs, case.id)
+    rng = rng_for("vmapv" + case.id)
+    outs0 = floating(outputs(case.fn(torch, *[torch.tensor(x) for x in xs])))
+    if not outs0 or not all(x.dtype.kind == "f" for x in xs):
+        return
+    cots = [rng.standard_normal((B,) + tuple(o.shape)) for o in outs0]
+
+    def per_element(T):
+        def f(*args):
+            inputs, vs = args[:len(xs)], args[len(xs):]
+            leaves = [x.detach().requires_grad_() for x in inputs]
+            outs = [o for o in floating(outputs(case.fn(T, *leaves)))]
+            gs = T.autograd.grad(outs, leaves, list(vs), allow_unused=True)
+            return tuple(T.zeros_like(x) if g is None else g for g, x in zip(gs, leaves))
+        return f
+
+    _vmap.STRICT = True
+    try:
+        got = autojac.func.vmap(per_element(autojac))(*[autojac.tensor(b) for b in big],
+                                                      *[autojac.tensor(c) for c in cots])
+    finally:
+        _vmap.STRICT = False
+    f = per_element(torch)
+    want = [f(*[torch.tensor(b[i]) for b in big], *[torch.tensor(c[i]) for c in cots]) for i in range(B)]
+    for k in range(len(xs)):
+        w = torch.stack([r[k] for r in want])
+        assert_close(to_np(got[k]), to_np(w), f"vjp of input {k}", *_tols([w], 1e-8, 1e-10, case))
+
+
+@pytest.mark.parametrize("case", ROWS, ids=[c.id for c in ROWS])
+def test_vmap_of_vjp(case) -> None:
+    _vjp_inside(case)
+
+
 MULTI = [c for c in ROWS if len(c.inputs()) > 1]
 
 

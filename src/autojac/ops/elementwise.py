@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from .._core.batched import Batched
 from .._core.batching import BROADCAST
 from .._core.node import nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
@@ -539,7 +540,8 @@ def where(condition, input=None, other=None) -> Tensor:
         a = a.to(_default_float())
     elif type(a) is not Tensor and b._data.dtype.kind in "iub" and isinstance(a, float):
         b = b.to(_default_float())
-    return where_op(cd, a, b)
+    # inside vmap the condition goes as a tensor: its rules must see the batch (its data holds no values)
+    return where_op(condition if type(cd) is Batched else cd, a, b)
 
 
 # --------------------------------------------------------------------------- comparisons

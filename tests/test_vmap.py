@@ -111,8 +111,9 @@ def test_randomness_modes():
     (lambda: vmap(lambda a, b: a + b)(autojac.ones(3), autojac.ones(4)), "same size in the mapped dimension"),
     (lambda: vmap(lambda a: a, in_dims=(0, 0))(autojac.ones(3)), "in_dims is not compatible"),
     (lambda: vmap(lambda a: a, in_dims=2)(autojac.ones(3, 2)), "dimensionality 2"),
-    (lambda: vmap(lambda a: a, in_dims=None)(autojac.ones(3)), "at least one Tensor input"),
-    (lambda: vmap(lambda a: 3.0)(autojac.ones(3)), "must only contain Tensors"),
+    (lambda: vmap(lambda a: a, in_dims=None)(autojac.ones(3)), "expected `in_dims` to be int"),
+    (lambda: vmap(lambda a: a, in_dims=(None,))(autojac.ones(3)), "at least one Tensor to vmap over"),
+    (lambda: vmap(lambda a: 3.0)(autojac.ones(3)), "must only return Tensors"),
     (lambda: vmap(lambda a, k: a * k, in_dims=(0, 0))(autojac.ones(3), 2.0), "non-Tensor arguments"),
 ])
 def test_vmap_errors(call, match):

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._core import forward
 from .._core.grad_mode import STATE, enable_grad, is_grad_enabled, set_grad_enabled
+from .._random import vmap_randomness
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _autograd_grad
 from ..autograd.forward_ad import make_dual, make_dual_batched, unpack_batched
@@ -505,8 +506,9 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
     """``func`` -> its Jacobian function by forward mode, shaped ``output.shape + input.shape``.
 
     One forward pass whose tangents are the identity basis over all differentiated inputs,
-    with a leading batch dimension. ``randomness`` is accepted for compatibility: ``func``
-    runs once, so random ops draw one sample shared by every column (PyTorch's "same").
+    with a leading batch dimension. ``randomness`` is ``torch.func``'s: ``"error"`` refuses random
+    ops in ``func``, ``"same"`` runs it once (one draw shared by every column) and ``"different"``
+    runs it once per column (a draw of its own for each).
 
     ``chunk_size`` (columns per pass), ``max_memory``, ``out``, ``progress``, ``executor`` and
     ``retries`` are ``jacrev``'s options for big Jacobians; with any of them ``func`` is first
@@ -556,11 +558,18 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
                 return _replace(args, new[0] if isinstance(nums, int) else new, nums)
             return duals
 
+        if randomness == "different":
+            step = 1
         passes = []
-        for start in range(0, max(n, 1), max(step, 1)):
-            stop = min(start + step, n)
-            passes.append(_push_forward(func, duals_for(_basis_rows(flat_p, start, stop)), has_aux, False,
-                                        batch=(stop - start,)))
+        flags = vmap_randomness()
+        flags.append(randomness)
+        try:
+            for start in range(0, max(n, 1), max(step, 1)):
+                stop = min(start + step, n)
+                passes.append(_push_forward(func, duals_for(_basis_rows(flat_p, start, stop)), has_aux, False,
+                                            batch=(stop - start,)))
+        finally:
+            flags.pop()
         outs, tans, spec, aux = passes[0]
         if len(passes) > 1:
             tans = [cat([p[1][k] for p in passes], 0) for k in range(len(tans))]

@@ -23,8 +23,10 @@ from typing import Any
 from .._core.batched import BATCHING, Batched, BatchedRead, placeholder
 from .._random import default_generator, vmap_randomness
 from .._tensor import Tensor, _wrap
+from ..ops._batched import VmapInplaceError
 from ..ops.shape import cat, stack
 from . import _batching  # noqa: F401  (installs the batching interpreter)
+from ._vmap_args import batch_inputs, check_out_dims, check_output_leaf, func_name, out_structure_error
 
 _RANDOMNESS = ("error", "different", "same")
 _INPLACE_ON_CAPTURED = (
@@ -99,30 +101,6 @@ def _rebuild(like: tuple | list, items) -> tuple | list:
     return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
 
 
-def _flatten(tree: Any, dims: Any, path: str, out: list) -> None:
-    """Pair every tensor leaf of ``tree`` with its in_dim (``dims`` is a prefix of the tree)."""
-    if isinstance(tree, (tuple, list)):
-        if isinstance(dims, (tuple, list)):
-            if len(dims) != len(tree):
-                raise ValueError(f"vmap: in_dims {dims!r} is not compatible with the structure of the input "
-                                 f"at {path or 'inputs'} ({len(tree)} entries)")
-            for i, (t, d) in enumerate(zip(tree, dims)):
-                _flatten(t, d, f"{path}[{i}]", out)
-        else:
-            for i, t in enumerate(tree):
-                _flatten(t, dims, f"{path}[{i}]", out)
-    elif isinstance(tree, dict):
-        for k, t in tree.items():
-            _flatten(t, dims[k] if isinstance(dims, dict) else dims, f"{path}[{k!r}]", out)
-    elif isinstance(tree, Tensor):
-        if dims is not None and not isinstance(dims, int):
-            raise ValueError(f"vmap: in_dim must be an int or None for the tensor at {path}, got {dims!r}")
-        out.append((path, tree, dims))
-    elif dims is not None and not isinstance(dims, (tuple, list, dict)):
-        raise ValueError(f"vmap: Got in_dim={dims} for an input but the input is of type {type(tree).__name__}. "
-                         "We cannot vmap over non-Tensor arguments, please use None as the respective in_dim")
-
-
 def _select_tree(tree: Any, dims: Any, b: int) -> Any:
     """The ``b``-th slice of every batched tensor leaf."""
     if isinstance(tree, (tuple, list)):
@@ -135,30 +113,27 @@ def _select_tree(tree: Any, dims: Any, b: int) -> Any:
     return tree
 
 
-def _stack_tree(results: list, out_dims: Any, path: str = "outputs") -> Any:
+def _stack_tree(results: list, out_dims: Any, name: str) -> Any:
     first = results[0]
+    if isinstance(out_dims, (tuple, list)) and (not isinstance(first, (tuple, list)) or len(out_dims) != len(first)):
+        raise out_structure_error(name, out_dims, first)
     if isinstance(first, (tuple, list)):
         ds = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        if len(ds) != len(first):
-            raise ValueError(f"vmap: out_dims={out_dims!r} is not compatible with the structure of `outputs` "
-                             f"({len(first)} entries)")
-        return _rebuild(first, [_stack_tree([r[i] for r in results], d, f"{path}[{i}]") for i, d in enumerate(ds)])
+        return _rebuild(first, [_stack_tree([r[i] for r in results], d, name) for i, d in enumerate(ds)])
     if isinstance(first, dict):
         return {k: _stack_tree([r[k] for r in results], out_dims[k] if isinstance(out_dims, dict) else out_dims,
-                               f"{path}[{k!r}]") for k in first}
-    if not isinstance(first, Tensor):
-        raise ValueError(f"vmap: `{path}` must only contain Tensors, got type {type(first).__name__}")
+                               name) for k in first}
+    batched = isinstance(first, Tensor) and any(r is not first for r in results)
+    check_output_leaf(name, first, out_dims, batched)
     if out_dims is None:
-        return first  # the caller promises the output does not depend on the batch
-    if not isinstance(out_dims, int):
-        raise ValueError(f"vmap: out_dim must be an int or None for {path}, got {out_dims!r}")
+        return first
     return stack(results, dim=out_dims)
 
 
 _LEVELS = threading.local()
 
 
-def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str):
+def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str, name: str):
     """``func`` over the batch: vectorized by batching rules, or as a loop when it reads batched values."""
     stack_ = getattr(_LEVELS, "stack", None)
     if stack_ is None:
@@ -170,9 +145,11 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
     flags.append(randomness + ":batched")
     try:
         inputs = _batch_tree(tuple(args), tuple(dims), level, batch)
-        return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch)
+        return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch, name)
     except BatchedRead as e:
         cause = f"it read the values of a batched tensor ({e})"
+    except VmapInplaceError:  # torch's refusal, before anything was written: a loop would write first
+        raise
     except Exception as e:  # an op the batching rules cannot express; the loop gives the exact result or error
         if STRICT:
             raise
@@ -181,8 +158,8 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
         flags.pop()
         BATCHING.remove(level)
         stack_.pop()
-    result = _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
-    key = (getattr(func, "__qualname__", repr(func)), cause)
+    result = _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness, name)
+    key = (getattr(func, "__code__", id(func)), cause)  # once per function and cause
     if key not in _FELL_BACK:
         _FELL_BACK.add(key)
         warnings.warn(f"vmap: {getattr(func, '__qualname__', 'the function')} could not be vectorized: {cause}; "
@@ -201,9 +178,9 @@ STRICT = False
 _FELL_BACK: set = set()
 
 
-def _loop(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str):
+def _loop(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str, name: str):
     """``func`` once per batch element, results stacked (exact for any function)."""
-    input_ids = {id(t) for _, t, _ in leaves}
+    input_ids = {id(t) for t, _ in leaves}
     captured = [(name, t, t._vc[0]) for i, (name, t) in _captured_tensors(func).items() if i not in input_ids]
     flags = vmap_randomness()
     flags.append(randomness)
@@ -219,10 +196,10 @@ def _loop(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: st
                     raise RuntimeError(_INPLACE_ON_CAPTURED.format(name=f"`{name}`"))
     finally:
         flags.pop()
-    return _stack_tree(results, out_dims)
+    return _stack_tree(results, out_dims, name)
 
 
-def _chunked(wrapped, args, kwargs, dims, leaves, batch: int, chunk_size: int, out_dims):
+def _chunked(wrapped, args, kwargs, dims, batch: int, chunk_size: int, out_dims):
     """``wrapped`` on slices of ``chunk_size`` batch elements, results concatenated."""
     parts = []
     for start in range(0, batch, chunk_size):
@@ -260,27 +237,20 @@ def _batch_tree(tree: Any, dims: Any, level: int, size: int) -> Any:
     return _map_tree(tree, dims, batched)
 
 
-def _unbatch_tree(out: Any, out_dims: Any, level: int, size: int, path: str = "outputs") -> Any:
+def _unbatch_tree(out: Any, out_dims: Any, level: int, size: int, name: str) -> Any:
+    if isinstance(out_dims, (tuple, list)) and (not isinstance(out, (tuple, list)) or len(out_dims) != len(out)):
+        raise out_structure_error(name, out_dims, out)
     if isinstance(out, (tuple, list)):
         ds = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(out)
-        if len(ds) != len(out):
-            raise ValueError(f"vmap: out_dims={out_dims!r} is not compatible with the structure of `outputs` "
-                             f"({len(out)} entries)")
-        return _rebuild(out, [_unbatch_tree(o, d, level, size, f"{path}[{i}]")
-                              for i, (o, d) in enumerate(zip(out, ds))])
+        return _rebuild(out, [_unbatch_tree(o, d, level, size, name) for o, d in zip(out, ds)])
     if isinstance(out, dict):
-        return {k: _unbatch_tree(o, out_dims[k] if isinstance(out_dims, dict) else out_dims, level, size,
-                                 f"{path}[{k!r}]") for k, o in out.items()}
-    if not isinstance(out, Tensor):
-        raise ValueError(f"vmap: `{path}` must only contain Tensors, got type {type(out).__name__}")
-    d = out._data
+        return {k: _unbatch_tree(o, out_dims[k] if isinstance(out_dims, dict) else out_dims, level, size, name)
+                for k, o in out.items()}
+    d = out._data if isinstance(out, Tensor) else None
     is_batched = type(d) is Batched and d.level == level
+    check_output_leaf(name, out, out_dims, is_batched)
     if out_dims is None:
-        if is_batched:
-            raise ValueError(f"vmap: out_dims=None for {path}, but it depends on the mapped inputs")
         return out
-    if not isinstance(out_dims, int):
-        raise ValueError(f"vmap: out_dim must be an int or None for {path}, got {out_dims!r}")
     if is_batched:
         phys = d.phys
     else:  # the same for every element: broadcast (a view, as torch.func returns)
@@ -288,7 +258,7 @@ def _unbatch_tree(out: Any, out_dims: Any, level: int, size: int, path: str = "o
         phys = out.reshape((1,) + shape).expand((size,) + shape)
     nd = phys.dim()
     if not -nd <= out_dims < nd:
-        raise ValueError(f"vmap: out_dims={out_dims} is out of range for an output of {nd - 1} dims")
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {out_dims})")
     return phys if out_dims in (0, -nd) else phys.movedim(0, out_dims)
 
 
@@ -329,37 +299,15 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     if not callable(func):
         raise TypeError(f"vmap(func): Expected func to be a callable, got {type(func).__name__}")
 
+    name = func_name(func)
+    check_out_dims(name, out_dims)
+
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if isinstance(in_dims, (tuple, list)) and len(in_dims) != len(args):
-            raise ValueError(f"vmap(func, in_dims={tuple(in_dims)}, ...)(<inputs>): in_dims is not compatible "
-                             f"with the structure of `inputs`. in_dims has structure of length {len(in_dims)} "
-                             f"but inputs has structure of length {len(args)}.")
-        leaves: list = []
-        _flatten(tuple(args), tuple(dims), "inputs", leaves)
-        sizes = []
-        for path, t, d in leaves:
-            if d is None:
-                continue
-            nd = t.dim()
-            if not -nd <= d < nd:
-                raise ValueError(f"vmap: Tried to map over dim {d} for the input at {path}, but that input is a "
-                                 f"Tensor of dimensionality {nd}, so expected in_dim to satisfy "
-                                 f"-{nd} <= in_dim < {nd}.")
-            sizes.append(t.shape[d])
-        if not sizes:
-            raise ValueError("vmap(func, in_dims=..., ...)(<inputs>): Got in_dims=None for every input, but at "
-                             "least one Tensor input must be mapped over (have a non-None in_dim).")
-        if len(set(sizes)) != 1:
-            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got "
-                             f"sizes {sizes} for the mapped dimension")
-        batch = sizes[0]
-        if batch == 0:
-            raise ValueError("vmap: cannot map over a dimension of size 0 (the output structure is unknown)")
+        dims, batch, leaves = batch_inputs(name, in_dims, args)
         if chunk_size is not None and chunk_size < batch:
-            return _chunked(wrapped, args, kwargs, dims, leaves, batch, chunk_size, out_dims)
-        return _run(func, args, kwargs, dims, leaves, batch, out_dims, randomness)
+            return _chunked(wrapped, args, kwargs, dims, batch, chunk_size, out_dims)
+        return _run(func, args, kwargs, dims, leaves, batch, out_dims, randomness, name)
 
     wrapped.__wrapped_chunkless__ = vmap(func, in_dims, out_dims, randomness) if chunk_size else None
     return wrapped

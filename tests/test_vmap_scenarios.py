@@ -17,8 +17,8 @@ import pytest
 import torch
 
 import autojac
-from autojac.func._vmap import VmapFallbackWarning
 from _tol import assert_close
+from autojac.func._vmap import VmapFallbackWarning
 
 TOL64 = 1e-10  # float64: batched and looped code paths agree to rounding over these short chains
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._dtype import torch_name
 from .._tensor import Tensor
 from ._declare import attach, conj_op, defop, lift, named, renamed
 from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
@@ -208,10 +209,11 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:  # noqa: A001
             raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(x).__name__}")
     dr, di = real._data.dtype, imag._data.dtype
     if dr.kind != "f" or di.kind != "f":
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_tname(real)} "
-                           f"and {_tname(imag)}")
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{torch_name(real.dtype)} and {torch_name(imag.dtype)}")
     if dr != di:
-        raise RuntimeError(f"Expected object of scalar type {_tname(real)} but got scalar type {_tname(imag)} "
+        raise RuntimeError(f"Expected object of scalar type {torch_name(real.dtype)} but got scalar type "
+                           f"{torch_name(imag.dtype)} "
                            "for second argument")
     return _complex_op(real, imag)
 
@@ -232,12 +234,6 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     if abs._data.dtype.kind != "f" or abs._data.dtype != angle._data.dtype:
         complex(abs, angle)  # raises PyTorch's error
     return named(_complex_op(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
-
-
-def _tname(x: Tensor) -> str:
-    return {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
-            "complex128": "ComplexDouble", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-            "uint8": "Byte", "bool": "Bool"}[x.dtype.name]
 
 
 # --------------------------------------------------------------------------- view_as_real / view_as_complex
@@ -279,7 +275,7 @@ def view_as_complex(input: Tensor) -> Tensor:
     d = input._data
     if d.dtype not in (np.float32, np.float64):
         raise RuntimeError("view_as_complex is only supported for float and double tensors, but got a tensor of "
-                           f"scalar type: {_tname(input)}")
+                           f"scalar type: {torch_name(input.dtype)}")
     if d.ndim == 0 or d.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     return _view_as_complex_op(input)

@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._core.patterns import SELECT, scan_pattern
+from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, inplace, renamed
 from .elementwise import exp, log, where
@@ -184,13 +185,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     tensor([ 0.0000,  0.6931, 10.0001])
     """
     if input._data.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_type_name(input)}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{torch_name(input.dtype)}'")
     return _lcse(input, _wrap_dim(dim, input._data.ndim))
-
-
-def _type_name(x: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
-            "uint8": "Byte"}.get(x.dtype.name, x.dtype.name)
 
 
 # --------------------------------------------------------------------------- cummax / cummin

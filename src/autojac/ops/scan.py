@@ -6,14 +6,13 @@ the ``nb`` leading batch dims of a cotangent or tangent.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, conj, defop, inplace, renamed
+from ._return_types import return_type
 from .elementwise import exp, log, where
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff"]
@@ -190,22 +189,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 
 # --------------------------------------------------------------------------- cummax / cummin
-CummaxResult = namedtuple("cummax", ["values", "indices"])
-CumminResult = namedtuple("cummin", ["values", "indices"])
-
-
-class _ReturnCummax(CummaxResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.cummax(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class _ReturnCummin(CumminResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.cummin(\nvalues={self.values!r},\nindices={self.indices!r})"
+CummaxResult = return_type("cummax")
+CumminResult = return_type("cummin")
 
 
 def _cum_extreme_indices(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
@@ -223,7 +208,7 @@ def _cum_extreme(input: Tensor, dim: int, largest: bool):
 
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
-    result = _ReturnCummax if largest else _ReturnCummin
+    result = CummaxResult if largest else CumminResult
     op = _CUM_OPS[largest]
     if nd == 0:
         return result(_CUM_0D[largest](input), _wrap(np.array(0)))

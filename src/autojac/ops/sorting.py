@@ -11,13 +11,12 @@ picks the first tied index in input order (what a stable sort gives).
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from .._core.patterns import SELECT
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import attach, renamed
+from ._return_types import return_type
 from .index import take
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
@@ -30,19 +29,9 @@ for _op in (_sort_op, _sort_stable_op, _topk_op, _kth_op):
     _op.sparsity = SELECT  # the positions depend on the values: a global pattern reads the whole fiber
 
 
-def _result(name: str, fields=("values", "indices")):
-    base = namedtuple(name, fields)
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"autojac.return_types.{name}(\n{body})"
-
-    return type(f"_Return{name.capitalize()}", (base,), {"__slots__": (), "__repr__": __repr__})
-
-
-SortResult = _result("sort")
-TopkResult = _result("topk")
-KthvalueResult = _result("kthvalue")
+SortResult = return_type("sort")
+TopkResult = return_type("topk")
+KthvalueResult = return_type("kthvalue")
 
 
 def order(x: np.ndarray, dim: int, descending: bool = False) -> np.ndarray:

@@ -104,6 +104,7 @@ from .compiler import compile  # noqa: E402
 from . import distributions  # noqa: E402
 from . import testing  # noqa: E402
 from . import profiler  # noqa: E402
+from . import executors  # noqa: E402,F401  (chunked and distributed Jacobians; the machinery is in _jacobian)
 from ._device import device  # noqa: E402
 from . import accelerator, cuda  # noqa: E402,F401
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402

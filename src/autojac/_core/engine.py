@@ -204,6 +204,30 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
     return needed
 
 
+class _Pass:
+    """The state of one backward pass, shared by ``run_backward``'s loop and ``_execute``.
+
+    ``buf`` holds the cotangents gathered for each node (a list per multi-output node),
+    ``leaf_buf`` those for leaves (``id -> (leaf, grad)``); ``deps`` counts the edges still
+    to arrive at each node and ``ready`` the nodes whose count reached zero. With targets,
+    ``needed`` are the nodes whose rules must run, ``node_targets`` the non-leaf targets by
+    node and ``leaf_ids`` the leaf targets' ids (all ``None`` without targets).
+    """
+
+    __slots__ = ("buf", "leaf_buf", "deps", "ready", "nb", "create_graph", "needed", "node_targets", "leaf_ids")
+
+    def __init__(self, nb: int, create_graph: bool) -> None:
+        self.buf: dict = {}
+        self.leaf_buf: dict = {}
+        self.deps: dict = {}
+        self.ready: list = []
+        self.nb = nb
+        self.create_graph = create_graph
+        self.needed: set | None = None
+        self.node_targets: dict = {}
+        self.leaf_ids: set | None = None
+
+
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_graph: bool,
                  create_graph: bool, targets: Sequence[Tensor] | None = None,
                  accumulate: bool = True, nb: int = 0) -> dict:
@@ -212,9 +236,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     With ``accumulate`` the leaves' ``.grad`` (or only ``targets``' when given) are
     updated; otherwise the gradients reaching ``targets`` are returned, keyed by ``id``.
     """
+    p = _Pass(nb, create_graph)
     root_fns = []
-    buf: dict = {}
-    leaf_buf: dict = {}  # id(leaf) -> (leaf, grad)
+    buf, leaf_buf = p.buf, p.leaf_buf
     for r, g in zip(roots, grads):
         fn = r._grad_fn
         if fn is None:
@@ -224,25 +248,25 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
         root_fns.append(fn)
         _add_output(buf, fn, r._output_nr, g)
 
-    deps = _graph(root_fns)
+    deps = p.deps = _graph(root_fns)
 
     captured: dict = {}
-    node_targets: dict = {}  # node -> list of (nr, tensor)
-    needed = None
-    leaf_ids: set | None = None
+    node_targets = p.node_targets  # node -> the target tensors it outputs
+    needed = leaf_ids = None
     if targets is not None:
-        leaf_ids = set()
+        leaf_ids = p.leaf_ids = set()
         for t in targets:
             if t._grad_fn is None:
                 leaf_ids.add(id(t))
             else:
                 node_targets.setdefault(t._grad_fn, []).append(t)
-        needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
+        needed = p.needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
 
     prev = STATE.enabled
     STATE.enabled = create_graph
     try:
-        ready = [fn for fn in dict.fromkeys(root_fns) if deps[fn] == 0]
+        ready = p.ready
+        ready.extend(fn for fn in dict.fromkeys(root_fns) if deps[fn] == 0)
         while ready:
             node = ready.pop()
             g = buf.pop(node, None)
@@ -255,7 +279,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
                         captured[id(t)] = gt
             if g is not None and (needed is None or node in needed):
                 try:  # free in Python 3.11 when nothing is raised
-                    _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                    _execute(node, g, p)
                 except BaseException:
                     if ANOMALY.enabled:
                         warn_backward_error(node)
@@ -318,10 +342,9 @@ def _node_hooks(node: Node, g, accumulate: bool):
     return gs[0] if single else gs
 
 
-def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bool,
-             needed, node_targets, leaf_ids, deps: dict, ready: list) -> None:
-    """Run ``node``'s VJP rules for the edges that need a gradient, route the results, and
-    count down the dependencies of the nodes it points at.
+def _execute(node: Node, g, p: _Pass) -> None:
+    """Run ``node``'s VJP rules for the edges that need a gradient, route the results into the
+    pass ``p``, and count down the dependencies of the nodes it points at.
 
     This is the backward hot path: the common cases of ``_saved``, ``_fit`` and
     ``_add_output`` are inlined, and the edges are walked once.
@@ -332,7 +355,7 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         raise RuntimeError(FREED_MSG)
     versions = node.versions
     if op.saves_ans or EVER_PACKED:
-        inputs, ans = _saved(node, create_graph)
+        inputs, ans = _saved(node, p.create_graph)
     else:
         if versions is not None:
             for x, v in zip(inputs, versions):
@@ -341,9 +364,10 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         ans = OutputMeta(node.ans)
     if type(g) is list and not getattr(op, "keeps_none", False):  # multi-output: absent cotangents are zeros
         # (custom Functions take the Nones and apply their own materialize_grads setting)
-        batch = next(x for x in g if x is not None)._data.shape[:nb]
+        batch = next(x for x in g if x is not None)._data.shape[:p.nb]
         g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
                   for gi, a in zip(g, ans))
+    deps, needed, nb = p.deps, p.needed, p.nb
     params = node.params
     nrs = node.next_nr
     vjps = op.vjp
@@ -357,12 +381,12 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             c = deps[e] - 1
             deps[e] = c
             if not c:
-                ready.append(e)
+                p.ready.append(e)
         if needed is not None:
             if is_node:
-                if e not in needed and e not in node_targets:
+                if e not in needed and e not in p.node_targets:
                     continue
-            elif id(e) not in leaf_ids:
+            elif id(e) not in p.leaf_ids:
                 continue
         rule = vjps[i]
         if rule is None:
@@ -379,13 +403,14 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
             gi = cast_grad(gi, inputs[i])
         if is_node:
+            buf = p.buf
             if e.op.n_out == 1:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi
             else:
                 _add_output(buf, e, nrs[i] if nrs else 0, gi)
         else:
-            _add_leaf(leaf_buf, e, gi)
+            _add_leaf(p.leaf_buf, e, gi)
 
 
 # One lock for every ``.grad`` update (as PyTorch's AccumulateGrad locks): ``+=`` on a large array

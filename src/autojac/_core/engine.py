@@ -272,7 +272,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
             g = buf.pop(node, None)
             if g is not None and (node.hooks or node.retains):
                 g = _node_hooks(node, g, accumulate)
-            if node in node_targets:
+            if node_targets and node in node_targets:
                 for t in node_targets[node]:
                     gt = g[t._output_nr] if type(g) is list else g
                     if gt is not None:
@@ -353,10 +353,10 @@ def _execute(node: Node, g, p: _Pass) -> None:
     inputs = node.inputs
     if inputs is None:
         raise RuntimeError(FREED_MSG)
-    versions = node.versions
     if op.saves_ans or EVER_PACKED:
         inputs, ans = _saved(node, p.create_graph)
     else:
+        versions = node.versions
         if versions is not None:
             for x, v in zip(inputs, versions):
                 if v is not None and x._vc[0] != v:
@@ -367,9 +367,8 @@ def _execute(node: Node, g, p: _Pass) -> None:
         batch = next(x for x in g if x is not None)._data.shape[:p.nb]
         g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
                   for gi, a in zip(g, ans))
-    deps, needed, nb = p.deps, p.needed, p.nb
+    deps = p.deps
     params = node.params
-    nrs = node.next_nr
     vjps = op.vjp
     check_nan = ANOMALY.enabled and ANOMALY.check_nan
     for i, e in enumerate(node.next):
@@ -382,9 +381,9 @@ def _execute(node: Node, g, p: _Pass) -> None:
             deps[e] = c
             if not c:
                 p.ready.append(e)
-        if needed is not None:
+        if p.needed is not None:
             if is_node:
-                if e not in needed and e not in p.node_targets:
+                if e not in p.needed and e not in p.node_targets:
                     continue
             elif id(e) not in p.leaf_ids:
                 continue
@@ -398,6 +397,7 @@ def _execute(node: Node, g, p: _Pass) -> None:
             raise nan_error(op.grad_name, i, getattr(node, "trace", None), gi._data)
         xd = inputs[i]._data
         gd = gi._data
+        nb = p.nb
         if gd.shape != xd.shape if not nb else gd.shape[nb:] != xd.shape or gd.ndim != nb + xd.ndim:
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
@@ -408,7 +408,7 @@ def _execute(node: Node, g, p: _Pass) -> None:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi
             else:
-                _add_output(buf, e, nrs[i] if nrs else 0, gi)
+                _add_output(buf, e, node.next_nr[i] if node.next_nr else 0, gi)
         else:
             _add_leaf(p.leaf_buf, e, gi)
 

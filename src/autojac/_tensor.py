@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -253,7 +253,7 @@ class Tensor:
         self._retains_grad = True
         self._grad_fn._retain(self._output_nr, weakref.ref(self))
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
 
         >>> import autojac
@@ -311,7 +311,7 @@ class Tensor:
                                    "Use tensor.detach().numpy() instead.")
         return self._data
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
         if TRACERS:
             note_break("NumPy reading a tensor (np.asarray, a NumPy function called on it)")
         # np.asarray(t), np.array(t), np.exp(t): the same rule as .numpy()
@@ -320,7 +320,7 @@ class Tensor:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
-    def __array_wrap__(self, array, context=None, return_scalar=False):
+    def __array_wrap__(self, array, context=None, return_scalar=False) -> Tensor:
         # a NumPy ufunc applied to a tensor returns a tensor, as in PyTorch (bool results as uint8, as there)
         if array.dtype == np.bool_:
             array = array.astype(np.uint8)
@@ -364,7 +364,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
@@ -389,10 +389,10 @@ class Tensor:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol) -> tuple:
         return (_rebuild, (self._data, self._requires_grad, self.__dict__.get("_is_param", False)))
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo) -> Tensor:
         if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
@@ -439,7 +439,7 @@ def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
 
 
 
-def _rebuild(data, requires_grad, is_param=False):
+def _rebuild(data, requires_grad, is_param=False) -> Tensor:
     t = _wrap(data, requires_grad)
     if is_param:
         t.__dict__["_is_param"] = True

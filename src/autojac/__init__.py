@@ -110,5 +110,6 @@ from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTen
                       IntTensor, LongTensor, ShortTensor)
 from .func import vmap  # noqa: E402
 from .ops.aliases import install as _install_aliases  # noqa: E402
+from . import _tensor_methods  # noqa: E402  (Tensor's methods from the layers above the core: imported last)
 
 _install_aliases(globals())

@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._core.grad_mode import STATE
 from ._core.trace import TRACERS, note_break, note_wrap
+from ._device import CPU
+from ._format import tensor_repr
 
 _ndarray = np.ndarray
 
@@ -57,12 +60,6 @@ class Tensor:
     _fw = None  # forward-mode tangents: {dual level: tangent}
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __new__(cls, *args, **kwargs):
-        # the legacy constructor, Tensor(2, 3) or Tensor([1., 2.]); the library itself never calls it
-        from ._legacy import legacy_new
-
-        return legacy_new(None, args, kwargs)
-
     # ----------------------------------------------------------------- metadata
     @property
     def data(self) -> Tensor:
@@ -106,8 +103,6 @@ class Tensor:
     @property
     def device(self):
         """``device(type='cpu')``: autojac tensors live in host memory."""
-        from ._device import CPU
-
         return CPU
 
     @property
@@ -130,9 +125,7 @@ class Tensor:
         """Self if already contiguous, else a contiguous copy (recorded like ``clone``)."""
         if self._data.flags.c_contiguous:
             return self
-        from .ops.shape import clone
-
-        return clone(self)
+        return self.clone()
 
     def cpu(self, memory_format=None) -> Tensor:
         """Self: autojac tensors always live in host memory."""
@@ -287,13 +280,6 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``autograd.backward``)."""
-        from .autograd.api import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The NumPy array holding this tensor's data (shared, not copied).
@@ -304,8 +290,6 @@ class Tensor:
         if TRACERS:
             note_break(".numpy() of a tensor")
         if self._requires_grad and not force:
-            from ._core.grad_mode import STATE
-
             if STATE.enabled:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                    "Use tensor.detach().numpy() instead.")
@@ -373,8 +357,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
-
         if self.__dict__.get("_is_param"):  # an nn.Parameter
             return "Parameter containing:\n" + tensor_repr(self)
         return tensor_repr(self)

@@ -36,7 +36,7 @@ from ..autograd.forward_ad import make_dual_batched, unpack_batched
 from ..func._jacdet import _reaches_other_leaf
 from ..ops.shape import alias
 from . import constraints
-from .transforms import Transform
+from ._transform import Transform
 
 __all__ = ["JacobianTransform"]
 

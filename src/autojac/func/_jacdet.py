@@ -15,6 +15,7 @@ from .._core.grad_mode import enable_grad, is_grad_enabled
 from .._core.node import NODE_TYPES
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
+from ..linalg import det, slogdet
 from ..ops.shape import alias
 
 
@@ -83,8 +84,6 @@ def jacdet(func: Callable, argnums: int = 0) -> Callable:
     tensor(6.)
     """
     def wrapped(*args):
-        from ..linalg import det
-
         return det(_square_jacobian(func, argnums, args, "jacdet"))
 
     return wrapped
@@ -100,8 +99,6 @@ def slogjacdet(func: Callable, argnums: int = 0) -> Callable:
     (tensor(-1.), tensor(2.0794))
     """
     def wrapped(*args):
-        from ..linalg import slogdet
-
         return slogdet(_square_jacobian(func, argnums, args, "slogjacdet"))
 
     return wrapped

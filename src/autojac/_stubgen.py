@@ -23,6 +23,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import autojac  # noqa: F401  (the package assigns Tensor's methods: the stub reads them from the live class)
+from autojac import _tensor
+
 STUB_PATH = Path(__file__).with_name("_tensor.pyi")
 COMMAND = "PYTHONPATH=src python -m autojac._stubgen"
 MODULE = "autojac._tensor"
@@ -343,9 +346,6 @@ def _render_member(r: _Renderer, cls, name: str, value) -> list[str]:
 
 def render() -> str:
     """The stub's text, from the live ``autojac._tensor`` (with every method the package assigns)."""
-    import autojac  # noqa: F401  (importing the package assigns Tensor's methods)
-    from autojac import _tensor
-
     tensor_members = public_members(_tensor.Tensor)
     r = _Renderer(tensor_members)
     body: list[str] = []

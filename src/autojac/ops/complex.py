@@ -223,7 +223,7 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     >>> autojac.polar(autojac.tensor([2.]), autojac.tensor([0.]))
     tensor([2.+0.j])
     """
-    from .elementwise import cos, sin
+    from .trig import cos, sin
 
     _no_out(out)
     for name, x in (("abs", abs), ("angle", angle)):

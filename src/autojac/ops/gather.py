@@ -81,6 +81,14 @@ def _check_scatter_shapes(x: np.ndarray, index: np.ndarray, src, dim: int) -> No
                            f"from dimension {dim}{tail}")
 
 
+def _scatter_args(input: Tensor, dim: int, index, src, name: str) -> tuple:
+    """The int64 index array and the wrapped ``dim`` of a scatter, after torch's checks of their dtype and shapes."""
+    idx = _index_array(index, name, kinds="l")
+    d = _wrap_dim(dim, input._data.ndim)
+    _check_scatter_shapes(input._data, idx, src, d)
+    return idx, d
+
+
 def _as_1d(x: Tensor) -> Tensor:
     return x.reshape(1) if x._data.ndim == 0 else x
 
@@ -186,11 +194,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
         if not isinstance(src, Tensor):
             src = _wrap(np.full(_index_array(index, "scatter").shape, src, dtype=input._data.dtype))
         return scatter_reduce(input, dim, index, src, mode)
-    idx = _index_array(index, "scatter", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
-    if nd == 0:
+    idx, d = _scatter_args(input, dim, index, src, "scatter")
+    if input._data.ndim == 0:
         s = _as_1d(src) if isinstance(src, Tensor) else src
         return scatter(input.reshape(1), 0, _wrap(idx.reshape(-1)), s).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
@@ -212,12 +217,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     >>> autojac.zeros(3).scatter_add(0, autojac.tensor([0, 2, 0]), autojac.tensor([1., 2., 3.]))
     tensor([4., 0., 2.])
     """
-    idx = _index_array(index, "scatter_add", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
+    idx, d = _scatter_args(input, dim, index, src, "scatter_add")
     _same_dtype(input, src, "scatter_add")
-    if nd == 0:
+    if input._data.ndim == 0:
         return scatter_add(input.reshape(1), 0, _wrap(idx.reshape(-1)), _as_1d(src)).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
     out = input + _scatter_sum(_crop(src, idx.shape), input._data.shape, along(idx, d))
@@ -240,12 +242,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     """
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    idx = _index_array(index, "scatter_reduce", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
+    idx, d = _scatter_args(input, dim, index, src, "scatter_reduce")
     _same_dtype(input, src, "scatter_reduce")
-    if nd == 0:
+    if input._data.ndim == 0:
         return scatter_reduce(input.reshape(1), 0, _wrap(idx.reshape(-1)), _as_1d(src), reduce,
                               include_self=include_self).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
@@ -377,6 +376,16 @@ def _check_source(input: Tensor, source: Tensor, d: int, n: int, name: str) -> N
                          f"({ss[d] if ss else 1})")
 
 
+def _checked_source(input: Tensor, source: Tensor, d: int, a: np.ndarray, name: str, prefix: str) -> tuple:
+    """``(size of dim d, source as at least 1-d)`` after the bounds and source checks of index_add/index_copy."""
+    size = input._data.shape[d]
+    _check_index_bounds(a, size, d, prefix)
+    if source._data.ndim == 0:
+        source = source.reshape(1)
+    _check_source(input, source, d, a.size, name)
+    return size, source
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """Out-of-place ``self.select(dim, index[i]) += alpha * source.select(dim, i)``.
 
@@ -391,11 +400,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     d = _wrap_dim(dim, nd)
     if nd == 0:
         return index_add(input.reshape(1), 0, _wrap(a), _as_1d(source), alpha=alpha).reshape(())
-    size = input._data.shape[d]
-    _check_index_bounds(a, size, d, "")
-    if source._data.ndim == 0:
-        source = source.reshape(1)
-    _check_source(input, source, d, a.size, "index_add_")
+    size, source = _checked_source(input, source, d, a, "index_add_", "")
     s = source if alpha == 1 else source * alpha
     return named(input + _scatter_sum(s, input._data.shape, _along_dim(a % size, d)), "IndexAddBackward0")
 
@@ -412,11 +417,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     d = _wrap_dim(dim, nd)
     if nd == 0:
         return index_copy(input.reshape(1), 0, _wrap(a), _as_1d(source)).reshape(())
-    size = input._data.shape[d]
-    _check_index_bounds(a, size, d, "index_copy_")
-    if source._data.ndim == 0:
-        source = source.reshape(1)
-    _check_source(input, source, d, a.size, "index_copy_")
+    size, source = _checked_source(input, source, d, a, "index_copy_", "index_copy_")
     _same_dtype(input, source, "index_copy")
     return _index_copy_op(input, source, _along_dim(a % size, d), False)
 

@@ -26,7 +26,7 @@ from ._format import set_printoptions
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                       set_rng_state)
 from ._tensor import Size, Tensor, is_tensor
-from . import ops  # noqa: F401  (attaches Tensor methods)
+from . import ops  # noqa: F401
 from .ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
                            linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
                            randn, randn_like, randperm, scalar_tensor, tensor, zeros, zeros_like)

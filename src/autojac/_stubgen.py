@@ -238,7 +238,7 @@ class _Renderer:
             return self.stub_annotation(RETURNS[name])
         if sig is not None and sig.return_annotation is not sig.empty:
             return self.annotation(_text(sig.return_annotation), fn_globals)
-        if not getattr(fn, "__module__", "").startswith(("autojac.ops", "autojac._core")):
+        if not getattr(fn, "__module__", "").startswith(("autojac.ops", "autojac._core", "autojac._tensor_methods")):
             raise ValueError(f"Tensor.{name} has no return annotation: annotate it or add it to "
                              "autojac._stubgen.RETURNS")
         return "Tensor"

@@ -9,7 +9,7 @@ import numpy as np
 from ..._core.grad_mode import STATE
 from ..._core.patterns import ZERO, batched_matrix_pattern
 from ..._tensor import Tensor
-from .._declare import attach, defop
+from .._declare import defop
 from ..elementwise import where
 from ._base import (
     _check_matrix,
@@ -260,9 +260,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if B._data.dtype.kind == "c" and STATE.enabled and B._requires_grad:
         raise NotImplementedError("linalg.solve: gradients of complex matrices are not supported by autojac")
     return _solve(A, B, left=left, vec=vec)
-
-
-attach(det=det, logdet=logdet, slogdet=_slogdet_top, inverse=inverse)
 
 
 def _tri_solve(A: Tensor, B: Tensor, left: bool = True) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.patterns import reduce_pattern
+from ..._dtype import to_dtype
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop
 from ..elementwise import abs as _abs
@@ -86,8 +87,6 @@ def _norm_dtype(x: Tensor, dtype, name: str) -> Tensor:
     """Apply a norm's ``dtype=`` (PyTorch's ``check_linalg_norm_dtype``)."""
     if dtype is None:
         return x
-    from ..._dtype import to_dtype
-
     d = to_dtype(dtype)
     target = np.dtype(d.np)
     if target.kind not in "fc":

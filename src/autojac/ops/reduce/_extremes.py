@@ -9,7 +9,7 @@ import numpy as np
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
-from ..elementwise import where
+from ..elementwise import isnan, maximum, minimum, where
 from ..shape import _clone
 from ._sum import _shift, _sum, normalize_dims, unreduce
 
@@ -29,8 +29,6 @@ def _extreme_all_vjp(g, ans, x, dims, keepdim):
     # (PyTorch's evenly_distribute_backward), where x == ans would match nothing
     if not np.isnan(ans._data).any() if type(ans) is Tensor else not np.isnan(ans).any():
         return _extreme_vjp(g, ans, x, dims, keepdim)
-    from ..elementwise import isnan
-
     mask = isnan(x)
     return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / _sum(mask, dims, True)
 
@@ -137,15 +135,11 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
     values=tensor([5., 7.]),
     indices=tensor([1, 0]))
     """
-    from ..elementwise import maximum
-
     return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, _ReturnMax, maximum)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     """Smallest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
-    from ..elementwise import minimum
-
     return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, _ReturnMin, minimum)
 
 

@@ -10,8 +10,9 @@ import numpy as np
 from ... import _dtype
 from ..._core.broadcast import expand as _expand_op
 from ..._core.patterns import MOVE, RESHAPE
-from ..._tensor import Tensor, _wrap, _wrap_dim
+from ..._tensor import Size, Tensor, _wrap, _wrap_dim
 from .._declare import defop
+from ..views import mark_view
 
 
 def _nb(g, ans) -> int:
@@ -22,23 +23,6 @@ def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
-
-
-def mark_view(out: Tensor, base: Tensor, view_fn, unview_fn) -> Tensor:
-    """Record that ``out`` shares ``base``'s storage (for in-place ops through views)."""
-    out._vc = base._vc
-    if base._base is not None:  # compose with the base's own view relation
-        root, fn0, unfn0 = base._base
-        out._base = (root, lambda r: view_fn(fn0(r)),
-                     lambda r, new: unfn0(r, unview_fn(fn0(r), new)))
-    else:
-        out._base = (base, view_fn, unview_fn)
-    if "_multi_view" in base.__dict__:  # a view of a split/unbind output is just as restricted
-        out._multi_view = True
-    from ..views import register_view
-
-    register_view(out._base[0], out)
-    return out
 
 
 # --------------------------------------------------------------------------- reshape family
@@ -389,6 +373,4 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 
 
 def broadcast_shapes(*shapes):
-    from ..._tensor import Size
-
     return Size(np.broadcast_shapes(*shapes))

@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from .._core.grad_mode import enable_grad, no_grad
 from .._tensor import Tensor
+from ..ops.complex import view_as_real
+from ..ops.creation import zeros
+from ..ops.shape import cat
 from .optimizer import Optimizer, _to_scalar
 
 
@@ -164,9 +167,6 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self) -> Tensor:
-        from ..ops.creation import zeros
-        from ..ops.shape import cat
-
         views = []
         for p in self._params:
             g = p._grad
@@ -175,8 +175,6 @@ class LBFGS(Optimizer):
             else:
                 v = g.reshape(-1)
             if v.is_complex():
-                from ..ops.complex import view_as_real
-
                 v = view_as_real(v).reshape(-1)
             views.append(v)
         return cat(views, 0)

@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .. import _dtype
+from .._core.grad_mode import enable_grad
+from .._tensor import Tensor, _wrap
+from ._kernels import Scratch
 
 
 class _RequiredParameter:
@@ -200,8 +203,6 @@ class Optimizer:
 
     def _scratch(self):
         """Scratch arrays reused across steps (not state: never saved or loaded)."""
-        from ._kernels import Scratch
-
         return self.__dict__.setdefault("_scratch_buffers", Scratch())
 
     def _with_grads(self, group: dict):
@@ -213,8 +214,6 @@ class Optimizer:
     def _closure_loss(self, closure):
         if closure is None:
             return None
-        from .._core.grad_mode import enable_grad
-
         with enable_grad():
             return closure()
 
@@ -348,8 +347,6 @@ def _cast_state_tensor(param: Tensor, value: Tensor, param_id, param_groups, key
 
 
 def _float32():
-    from .. import _dtype
-
     return _dtype.float32
 
 
@@ -376,17 +373,12 @@ def _bump(p: Tensor) -> None:
 
 
 def _zeros_state(p: Tensor) -> Tensor:
-    from .._tensor import _wrap
-
     return _wrap(np.zeros_like(p._data))
 
 
 def _step_tensor(value: float = 0.0) -> Tensor:
     """The ``step`` counter PyTorch keeps per parameter: a 0-d tensor of the scalar dtype
     (float32, or float64 when that is the default dtype)."""
-    from .. import _dtype
-    from .._tensor import _wrap
-
     dt = np.float64 if _dtype.get_default_dtype() is _dtype.float64 else np.float32
     return _wrap(np.array(value, dtype=dt))
 

@@ -4,8 +4,6 @@ Rules see cotangents with ``nb = g.ndim - ans.ndim`` leading batch dims; axes ar
 shifted past them.
 """
 
-from ... import _dtype
-from .._declare import conj
 from ._reshape import (
     reshape, view, flatten, unflatten, squeeze, unsqueeze, transpose, swapaxes, permute, movedim, expand,
     broadcast_to, t, ravel, _reshape_alias_op, broadcast_shapes, broadcast_tensors, mark_view, swapdims, moveaxis,

@@ -77,3 +77,17 @@ def test_stub_annotations_name_real_things():
 
 def test_py_typed_marker_ships():
     assert (_stubgen.STUB_PATH.parent / "py.typed").is_file()
+
+
+def test_stub_types_a_method_chain():
+    """What a type checker reads for ``x.sin().sum().backward()`` (mypy/pyright are not installed here):
+    each call's return annotation in the stub names the class the next call is looked up on."""
+    tree = _stub_tree()
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Tensor")
+    returns = {n.name: ast.unparse(n.returns) for n in cls.body if isinstance(n, ast.FunctionDef) and n.returns}
+    kind = "Tensor"
+    for name, expected in (("sin", "Tensor"), ("sum", "Tensor"), ("__add__", "Tensor"), ("backward", "None")):
+        assert kind == "Tensor"
+        kind = returns[name]
+        assert kind == expected, (name, kind)
+    assert returns["__getitem__"] == "Tensor" and returns["size"] == "Size | builtins.int"

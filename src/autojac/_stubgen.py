@@ -58,6 +58,7 @@ RETURNS = {
     "sort": _PAIR, "topk": _PAIR, "kthvalue": _PAIR, "cummax": _PAIR, "cummin": _PAIR,
     "aminmax": "_MinMax", "max": f"Tensor | {_PAIR}", "min": f"Tensor | {_PAIR}",
     "nonzero": "Tensor | tuple[Tensor, ...]", "type": "str | Tensor",
+    "split": "tuple[Tensor, ...]", "chunk": "tuple[Tensor, ...]", "unbind": "tuple[Tensor, ...]",
     "__eq__": "Tensor  # type: ignore[override]", "__ne__": "Tensor  # type: ignore[override]",
     "device": "_device", "real": "Tensor", "imag": "Tensor", "T": "Tensor", "mT": "Tensor", "H": "Tensor",
     "mH": "Tensor", "__new__": "Tensor", "grad_fn": "Node | None",

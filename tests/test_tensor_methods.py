@@ -65,3 +65,17 @@ def test_mod_is_the_differentiable_remainder():
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0], rtol=1e-12)
     assert type(y.grad_fn).__name__ == "RemainderBackward0"
 
+
+
+def test_every_name_the_table_uses_exists():
+    """The table's lambdas look their functions up when called: a name gone from its module fails here."""
+    import types
+
+    import autojac._tensor_methods as table
+
+    tree = ast.parse(Path(table.__file__).read_text())
+    missing = [f"{n.value.id}.{n.attr} (line {n.lineno})" for n in ast.walk(tree)
+               if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+               and isinstance(getattr(table, n.value.id, None), types.ModuleType)
+               and not hasattr(getattr(table, n.value.id), n.attr)]
+    assert not missing, missing

@@ -266,7 +266,7 @@ Tensor.remainder_ = _inplace_binary(special.remainder)
 Tensor.fmod_ = _inplace_binary(special.fmod)
 Tensor.sgn = special.sgn
 Tensor.sgn_ = special._inplace_unary(special._sgn_op)
-Tensor.round_ = lambda self, decimals=0: _declare.inplace(self, lambda s: special.round_(s, decimals=decimals))
+Tensor.round_ = lambda self, decimals=0: _declare.inplace(self, lambda s: elementwise.round(s, decimals=decimals))
 Tensor.erf = _unary(special._erf)
 Tensor.erf_ = special._inplace_unary(special._erf)
 Tensor.erfc = _unary(special._erfc)

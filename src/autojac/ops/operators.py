@@ -1,5 +1,5 @@
-"""Tensor's Python operators (``+ - * / ** == < & ~ //`` ...), its in-place methods (``add_``, ``+=``,
-``zero_``, ``fill_``) and the Tensor methods of ops/elementwise.py."""
+"""The functions behind Tensor's Python operators (``+ - * / ** == < & ~ //`` ...) and its in-place
+methods (``add_``, ``+=``, ``zero_``, ``fill_``); ``_tensor_methods`` assigns them to Tensor."""
 
 from __future__ import annotations
 
@@ -80,15 +80,6 @@ def _neg_method(self):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
     return neg(self)
-
-
-def _rbinop(op):
-    def method(self, other):
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-        return op(other, self)
-    return method
 
 
 def _cmp(fn):

@@ -104,6 +104,23 @@ def module_level_graph(edges: list[Import]) -> dict[str, set[str]]:
     return graph
 
 
+def with_parent_packages(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``graph`` plus the packages each import runs first: importing ``a.b.c`` runs ``a.b``'s ``__init__``.
+
+    The root package is left out (every import inside it starts there), as are the importer's own
+    packages (already running when it is imported).
+    """
+    out = {k: set(v) for k, v in graph.items()}
+    for source, targets in graph.items():
+        for target in targets:
+            parts = target.split(".")
+            for i in range(2, len(parts)):
+                parent = ".".join(parts[:i])
+                if not (source == parent or source.startswith(parent + ".")):
+                    out[source].add(parent)
+    return out
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components with more than one module (Tarjan's algorithm, iterative)."""
     index: dict[str, int] = {}
@@ -156,7 +173,7 @@ def short(module: str) -> str:
 
 if __name__ == "__main__":
     all_edges = imports()
-    for comp in cycles(module_level_graph(all_edges)):
+    for comp in cycles(with_parent_packages(module_level_graph(all_edges))):
         print(f"module-level cycle of {len(comp)}: {', '.join(short(m) for m in comp)}")
     inner = [e for e in all_edges if e.function is not None]
     print(f"{len(inner)} function-level imports:")

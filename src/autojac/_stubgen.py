@@ -1,7 +1,7 @@
 """Write ``_tensor.pyi``: the type stub of ``autojac._tensor`` with every public ``Tensor`` method.
 
-Tensor's op-backed methods are assigned after the class body (``_tensor_methods`` and the op
-modules), so editors and type checkers reading ``_tensor.py`` see almost none of them. The stub
+Tensor's op-backed methods are assigned after the class body (in ``_tensor_methods``), so editors
+and type checkers reading ``_tensor.py`` alone see almost none of them. The stub
 lists them all with their signatures, read by ``inspect`` from the live class; the few that
 ``inspect`` cannot read (wrappers taking ``*args, **kwargs``) are written by hand in ``HAND``.
 
@@ -137,10 +137,6 @@ class _Renderer:
         self.named_tuples: dict[str, tuple[str, ...]] = {"_ValuesIndices": ("values", "indices"),
                                                           "_MinMax": ("min", "max")}
         self._note_stub_name("NamedTuple")
-        for name, (module, attr) in _STUB_NAMES.items():
-            if name not in ("_device",):
-                continue
-            self.imports.add(name, module, attr)
 
     # ---------------------------------------------------------------- annotations
     def annotation(self, text: str, fn_globals: dict) -> str:

@@ -26,17 +26,17 @@ from ._format import set_printoptions
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                       set_rng_state)
 from ._tensor import Size, Tensor, is_tensor
-from . import ops  # noqa: F401  (attaches Tensor methods)
+from . import ops  # noqa: F401
 from .ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
                            linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
                            randn, randn_like, randperm, scalar_tensor, tensor, zeros, zeros_like)
 from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_or, bitwise_xor, ceil, clamp,
-                              clamp_max, clamp_min, clip, cos, div, divide, eq, equal, exp, exp2, expm1, floor,
+                              clamp_max, clamp_min, clip, div, divide, eq, equal, exp, exp2, expm1, floor,
                               fmax, fmin, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le,
                               less, less_equal, log, log1p, log2, log10, logical_and, logical_not, logical_or,
                               logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative, not_equal,
-                              pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
-                              sub, subtract, tan, tanh, true_divide, trunc, where)
+                              pow, reciprocal, relu, round, rsqrt, sigmoid, sign, softplus, sqrt, square,
+                              sub, subtract, true_divide, trunc, where)
 from .ops.index import index_select, masked_fill, masked_select, nonzero, select
 from .ops.matmul import bmm, diag, diagonal, dot, ger, inner, matmul, mm, mv, outer, trace, tril, triu
 from .ops.reduce import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, logsumexp, log_softmax,
@@ -90,9 +90,10 @@ from . import utils  # noqa: E402
 from . import optim  # noqa: E402
 from .ops.einsum import cdist, einsum, kron, tensordot  # noqa: E402
 from .ops.linalg import _cholesky_top as cholesky, _cross_top as cross, _qr_top as qr, _svd_top as svd, matrix_exp, pinverse  # noqa: E402,E501
-from .ops.special import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402
-                          atan2, atanh, cosh, digamma, erf, erfc, erfinv, fmod, frac, hypot, lgamma, logaddexp,
-                          logaddexp2, logit, polygamma, remainder, sgn, sinh, xlogy)
+from .ops.special import (digamma, erf, erfc, erfinv, fmod, frac, hypot, lgamma, logaddexp, logaddexp2,  # noqa: E402
+                          logit, polygamma, remainder, sgn, xlogy)
+from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402
+                       atan2, atanh, cos, cosh, sin, sinh, tan, tanh)
 from . import nn  # noqa: E402
 from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: E402
 from .ops.nn import celu, hardshrink, layer_norm, prelu, selu, threshold  # noqa: E402
@@ -111,5 +112,6 @@ from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTen
                       IntTensor, LongTensor, ShortTensor)
 from .func import vmap  # noqa: E402
 from .ops.aliases import install as _install_aliases  # noqa: E402
+from . import _tensor_methods  # noqa: E402  (Tensor's methods from the layers above the core: imported last)
 
 _install_aliases(globals())

@@ -1,4 +1,4 @@
-"""``autojac.nn.functional`` (``ops/nn.py``, ``ops/conv.py``) against PyTorch 2.13 and float64 finite
+"""``autojac.nn.functional`` (``ops/nn/``, ``ops/conv.py``) against PyTorch 2.13 and float64 finite
 differences: activations, losses, linear/layer_norm/embedding, convolutions.
 
 The table runs the op-table checks (see ``_table.py``); kinks stay out of finite-difference reach

@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from .anomaly import MODE as ANOMALY
 from .anomaly import nan_error, warn_backward_error
-from .broadcast import sum_to
+from .broadcast import cast_grad, sum_to
 from .grad_mode import STATE
 from .node import NODE_TYPES, Node, OutputMeta
 from .saved_hooks import EVER_PACKED, PACKED, unpack_entry, unpack_output
@@ -119,16 +119,6 @@ def _fit(g: Tensor, x, nb: int, node: Node, i: int) -> Tensor:
     if g._data.dtype is not x._data.dtype and x._data.dtype.kind in "fc":
         g = cast_grad(g, x)
     return g
-
-
-def cast_grad(g: Tensor, x: Tensor) -> Tensor:
-    """``g`` in ``x``'s dtype. A complex gradient of a real input keeps its real part, as PyTorch's
-    rules do (``handle_r_to_c``): that is the gradient of a real loss along real directions."""
-    if g._data.dtype.kind == "c" and x._data.dtype.kind != "c":
-        g = g.real  # a recorded op: differentiable under create_graph
-        if g._data.dtype is x._data.dtype:
-            return g
-    return g.to(x.dtype)
 
 
 def _accumulate(buf: dict, key, g: Tensor) -> None:

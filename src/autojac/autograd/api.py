@@ -90,6 +90,18 @@ def _pull_back(outputs: tuple, grad_outputs, retain_graph: bool | None, create_g
     return grads, captured
 
 
+def tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs=None) -> None:
+    """``Tensor.backward``: accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``backward``).
+
+    >>> import autojac
+    >>> x = autojac.tensor([1., 2.], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad
+    tensor([2., 4.])
+    """
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
 def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, grad_variables=None, inputs=None) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves.

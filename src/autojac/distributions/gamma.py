@@ -16,6 +16,7 @@ from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
 from ._sampling import gammainc, reparam_standard_gamma, standard_gamma_array
 from .distribution import Distribution
+from .utils import finfo
 
 __all__ = ["Gamma"]
 
@@ -76,6 +77,4 @@ class Gamma(Distribution):
 
 
 def _tiny(t):
-    from .utils import finfo
-
     return finfo(t.dtype).tiny

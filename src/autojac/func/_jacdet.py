@@ -16,6 +16,7 @@ from .._core.node import NODE_TYPES
 from .._jacobian import basis_rows
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
+from ..linalg import det, slogdet
 from ..ops.shape import alias
 
 
@@ -84,8 +85,6 @@ def jacdet(func: Callable, argnums: int = 0) -> Callable:
     tensor(6.)
     """
     def wrapped(*args):
-        from ..linalg import det
-
         return det(_square_jacobian(func, argnums, args, "jacdet"))
 
     return wrapped
@@ -101,8 +100,6 @@ def slogjacdet(func: Callable, argnums: int = 0) -> Callable:
     (tensor(-1.), tensor(2.0794))
     """
     def wrapped(*args):
-        from ..linalg import slogdet
-
         return slogdet(_square_jacobian(func, argnums, args, "slogjacdet"))
 
     return wrapped

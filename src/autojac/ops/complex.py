@@ -21,9 +21,11 @@ import numpy as np
 from .. import _dtype
 from .._dtype import torch_name
 from .._tensor import Tensor
-from ._declare import attach, conj_op, defop, lift, named, renamed
 from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
+from ._declare import conj_op, defop, lift, named, renamed
 from .elementwise import _no_out, where, zero_grad
+from .elementwise import abs as _abs
+from .trig import cos, sin
 
 __all__ = ["conj", "conj_physical", "resolve_conj", "resolve_neg", "real", "imag", "angle", "polar", "complex",
            "view_as_real", "view_as_complex", "is_conj", "adjoint"]
@@ -127,8 +129,6 @@ def _csgn_forward(x):
 def _safe_abs(x: Tensor):
     """``|x|`` with 1 where it is 0 (the masked branch of a where stays finite: no nan * 0
     in higher derivatives), and the mask."""
-    from .elementwise import abs as _abs
-
     a = _abs(x)
     zero = a == 0
     return where(zero, 1.0, a), zero
@@ -225,8 +225,6 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     >>> autojac.polar(autojac.tensor([2.]), autojac.tensor([0.]))
     tensor([2.+0.j])
     """
-    from .elementwise import cos, sin
-
     _no_out(out)
     for name, x in (("abs", abs), ("angle", angle)):
         if not isinstance(x, Tensor):
@@ -287,10 +285,3 @@ def _real_prop(self: Tensor) -> Tensor:
 
 def _imag_prop(self: Tensor) -> Tensor:
     return imag(self)
-
-
-attach(
-    real=property(_real_prop), imag=property(_imag_prop), conj=conj, conj_physical=conj_physical,
-    resolve_conj=resolve_conj, resolve_neg=resolve_neg, is_conj=is_conj, is_neg=is_conj, angle=angle,
-    adjoint=adjoint,
-)

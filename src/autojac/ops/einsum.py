@@ -18,7 +18,9 @@ import numpy as np
 from .._core.patterns import CDIST, EINSUM
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, conj, defop, named, renamed
+from ._declare import conj, defop, named, renamed
+from .elementwise import where
+from .reduce import _vector_norm
 
 __all__ = ["einsum", "tensordot", "kron", "cdist"]
 
@@ -338,8 +340,6 @@ def _cdist2_forward(x1, x2, mm):
 
 def _weights(g, ans):
     """``g / d``, 0 where the distance is 0 (PyTorch's gradient there)."""
-    from .elementwise import where
-
     zero = ans == 0
     if not zero._data.any():
         return g / ans
@@ -393,8 +393,6 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     tensor([[0.],
             [5.]])
     """
-    from .reduce import _vector_norm
-
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
@@ -416,6 +414,3 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         return (_cdist2_mm if mm else _cdist2)(x1, x2, mm)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return named(_vector_norm(diff, float(p), (diff._data.ndim - 1,), False), "CdistBackward0")
-
-
-attach(kron=kron)

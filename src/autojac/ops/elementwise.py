@@ -1,16 +1,24 @@
-"""Elementwise ops: arithmetic, powers, exp/log, trigonometric, activations, comparisons."""
+"""Elementwise ops: arithmetic, powers and roots, exp/log, comparisons, selection, rounding, activation primitives.
+
+Where an elementwise op lives: ops/elementwise.py arithmetic, exp/log, powers and roots, comparisons, selection
+(clamp, maximum, where), rounding and the activation primitives sigmoid/relu/softplus; ops/trig.py the
+trigonometric and hyperbolic functions and their inverses (atan2 too); ops/special.py the rest: SciPy's special
+functions (erf and gamma families, xlogy, logit), hypot, logaddexp, remainder/fmod, frac, sgn.
+"""
 
 from __future__ import annotations
 
 import cmath
+import sys
 
 import numpy as np
 
-from .._core.forward import has_tangent
 from .._core.node import nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
+from .._dtype import FROM_NP, get_default_dtype, result_type
 from .._tensor import Tensor, _wrap
-from ._declare import apply, attach, binary, conj, defop, elementwise, inplace, lift, named, operand, renamed
+from ._declare import apply, binary, conj, defop, elementwise, lift, named, operand, renamed
+from .creation import tensor
 
 _EMPTY: dict = {}
 
@@ -100,8 +108,6 @@ def _pow(a, b):
 
 
 def _default_float():
-    from .._dtype import get_default_dtype
-
     return get_default_dtype()
 
 
@@ -195,6 +201,18 @@ def _no_out(out) -> None:
         raise TypeError("the out= argument is not supported by autojac (tensors are immutable in the graph)")
 
 
+def _public(op, doc: str):
+    """The function users call (with PyTorch's signature and a docstring); ``op`` is the primitive."""
+    def fn(input: Tensor, *, out=None) -> Tensor:
+        _no_out(out)
+        return op(input)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = doc
+    # the caller's module, as collections.namedtuple does, so help() and doctest place it where it is declared
+    fn.__module__ = sys._getframe(1).f_globals.get("__name__", fn.__module__)
+    return fn
+
+
 true_divide = divide = div
 multiply = mul
 subtract = sub
@@ -204,17 +222,13 @@ negative = lambda input: neg(input)  # noqa: E731
 # --------------------------------------------------------------------------- unary math
 def _abs_vjp(g, ans, x):
     if x._data.dtype.kind == "c":  # d|z| = Re(conj(sgn z) dz): the gradient is g * sgn(z), 0 at z = 0
-        from .complex import csgn
-
-        return g * csgn(x)
+        return g * x.sgn()  # a method: ops/complex.py builds on this module
     return g * sign(x)
 
 
 def _abs_jvp(t, ans, x):
     if x._data.dtype.kind == "c":
-        from .complex import csgn, real
-
-        return real(conj(csgn(x)) * t)
+        return (conj(x.sgn()) * t).real
     return t * sign(x)
 
 
@@ -231,17 +245,8 @@ sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, uses="ans")
 rsqrt = elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda ans, x: -0.5 * ans * ans * ans, uses="ans")
 reciprocal = elementwise("reciprocal", lambda x: 1.0 / x, lambda ans, x: -(ans * ans), uses="ans")
 square = elementwise("square", np.square, lambda ans, x: 2.0 * x, cast=None, grad_name="PowBackward0")
-sin = elementwise("sin", np.sin, lambda ans, x: cos(x))
-cos = elementwise("cos", np.cos, lambda ans, x: -sin(x))
-tan = elementwise("tan", np.tan, lambda ans, x: 1.0 + ans * ans, uses="ans")
-# Fused backward primitives (PyTorch's tanh_backward/sigmoid_backward): one op in the
-# backward pass instead of three, and differentiable again through their own rules.
-tanh_backward = defop(
-    "tanh_backward", lambda g, ans: g * (1 - ans * ans),
-    vjp=(lambda gg, r, g, ans: tanh_backward(gg, ans), lambda gg, r, g, ans: -2.0 * gg * g * ans),
-    jvp=(lambda t, r, g, ans: tanh_backward(lift(t, g, r), ans), lambda t, r, g, ans: -2.0 * lift(t, ans, r) * g * ans),
-    cast="promote", grad_name="TanhBackwardBackward0", sparsity=binary_pattern(),
-)
+# A fused backward primitive (PyTorch's sigmoid_backward, as tanh_backward in ops/trig.py): one op in the
+# backward pass instead of three, and differentiable again through its own rules.
 sigmoid_backward = defop(
     "sigmoid_backward", lambda g, ans: g * ans * (1 - ans),
     vjp=(lambda gg, r, g, ans: sigmoid_backward(gg, ans), lambda gg, r, g, ans: gg * g * (1.0 - 2.0 * ans)),
@@ -249,11 +254,6 @@ sigmoid_backward = defop(
          lambda t, r, g, ans: lift(t, ans, r) * g * (1.0 - 2.0 * ans)),
     cast="promote", grad_name="SigmoidBackwardBackward0", sparsity=binary_pattern(),
 )
-# (complex values take the composite formula: the fused kernels' own rules are written for real ones)
-tanh = defop("tanh", np.tanh,
-             vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
-             jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
-             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE)
 
 
 def _sigmoid_forward(x):
@@ -512,20 +512,14 @@ def where(condition, input=None, other=None) -> Tensor:
     tensor([0., 2.])
     """
     if input is None and other is None:
-        from .index import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return condition.nonzero(as_tuple=True)  # a method: ops/index.py builds on this module
     cd = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cd.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cd.dtype}")
     a, b = operand(input), operand(other)
     if type(a) is not Tensor and type(b) is not Tensor:
-        from .creation import tensor
-
         a = tensor(a)
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype != b._data.dtype:
-        from .._dtype import FROM_NP, result_type
-
         def lvl(t):
             return 2 if t._data.ndim else 1
         rt = result_type(FROM_NP[a._data.dtype], lvl(a), FROM_NP[b._data.dtype], lvl(b))
@@ -593,180 +587,3 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     return nondiff("isclose", lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))(input, other)
-
-
-# --------------------------------------------------------------------------- Tensor operators
-def _binop(op):
-    def method(self, other):
-        tb = type(other)
-        if tb is not Tensor and tb is not float and tb is not int:
-            other = operand(other)
-            if other is NotImplemented:
-                return NotImplemented
-        return apply(op, (self, other))
-    return method
-
-
-def _truediv(self, other):
-    tb = type(other)
-    if tb is not Tensor and tb is not float and tb is not int:
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-    return apply(div_op if type(other) is Tensor else _div_number_op, (self, other))
-
-
-def _sub_method(self, other):
-    tb = type(other)
-    if tb is not Tensor and tb is not float and tb is not int:
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-    if self._data.dtype is _BOOL or tb is Tensor and other._data.dtype is _BOOL:
-        _check_bool_sub(self, other)
-    return apply(sub_op, (self, other))
-
-
-def _rsub_method(self, other):
-    other = operand(other)
-    if other is NotImplemented:
-        return NotImplemented
-    _check_bool_sub(other, self)
-    return _rsub_op(other, self)
-
-
-def _rtruediv_method(self, other):
-    # number / tensor is reciprocal(tensor) * number in PyTorch: the same graph, the same rounding
-    other = operand(other)
-    if other is NotImplemented:
-        return NotImplemented
-    return apply(mul_op, (reciprocal(self), other))
-
-
-def _neg_method(self):
-    if self._data.dtype is _BOOL:
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                           "invert a mask, use the `~` or `logical_not()` operator instead.")
-    return neg(self)
-
-
-def _rbinop(op):
-    def method(self, other):
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-        return op(other, self)
-    return method
-
-
-def _cmp(fn):
-    def method(self, other):
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-        return fn(self, other)
-    return method
-
-
-def _bool_op(np_fn, name):
-    def method(self, other):
-        other = operand(other)
-        if other is NotImplemented:
-            return NotImplemented
-        return nondiff(name, np_fn)(self, other)
-    return method
-
-
-def _inplace_method(fn, saves_self=True):
-    def method(self, *args, **kwargs):
-        args = tuple(operand(a) for a in args)
-        return inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args, saves_self=saves_self)
-    return method
-
-
-def _pow_method(self, exponent):
-    exponent = operand(exponent)
-    if exponent is NotImplemented:
-        return NotImplemented
-    return _pow(self, exponent)
-
-
-def _rpow_method(self, base):
-    base = operand(base)
-    if base is NotImplemented:
-        return NotImplemented
-    return _pow(base, self)
-
-
-# the overwritten value gets a zero gradient (not 0 * g: nan and inf must not leak through)
-_fill_op = defop("fill", lambda x, value: np.full_like(x, value),
-                 vjp=(lambda g, ans, x, value: zero_grad(g),), jvp=(lambda t, ans, x, value: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO)
-_zero_op = renamed(_fill_op, "ZeroBackward0")
-
-
-def _zero_(self):
-    return _fill(self, 0, _zero_op)
-
-
-def _fill(self, value, op=_fill_op):
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value._data.ndim} dimensions.")
-        if value._requires_grad:
-            return inplace(self, lambda s, v: add_op(op(s, value=0), v), value, saves_self=False)
-        value = value.item()
-    if self._requires_grad or has_tangent(self) or (self._base is not None and has_tangent(self._base[0])):
-        return inplace(self, lambda s: op(s, value=value) if s._data.dtype.kind in "fc"
-                       else s, saves_self=False)
-    if not self._data.flags.writeable and self._data.size:
-        raise RuntimeError("unsupported operation: the tensor is a read-only view; clone() it first")
-    if self._data.size:
-        self._data.fill(value)
-    self._vc[0] += 1
-    return self
-
-
-def _clamp_method(self, min=None, max=None):  # noqa: A002
-    return clamp(self, min, max)
-
-
-attach(
-    # number + tensor and number * tensor record the tensor first, as PyTorch (the same values: they commute)
-    __add__=_binop(add_op), __radd__=_binop(add_op),
-    __sub__=_sub_method, __rsub__=_rsub_method,
-    __mul__=_binop(mul_op), __rmul__=_binop(mul_op),
-    __truediv__=_truediv, __rtruediv__=_rtruediv_method,
-    __pow__=_pow_method, __rpow__=_rpow_method,
-    __neg__=_neg_method, __pos__=lambda self: self, __abs__=lambda self: abs(self),
-    __eq__=_cmp(eq), __ne__=_cmp(ne), __lt__=_cmp(lt), __le__=_cmp(le), __gt__=_cmp(gt), __ge__=_cmp(ge),
-    __and__=_bool_op(np.bitwise_and, "bitwise_and"), __or__=_bool_op(np.bitwise_or, "bitwise_or"),
-    __xor__=_bool_op(np.bitwise_xor, "bitwise_xor"),
-    __rand__=_bool_op(np.bitwise_and, "bitwise_and"), __ror__=_bool_op(np.bitwise_or, "bitwise_or"),
-    __invert__=lambda self: nondiff("bitwise_not", np.invert)(self),
-    __floordiv__=lambda self, other: div(self, operand(other), rounding_mode="floor"),
-    __rfloordiv__=lambda self, other: div(operand(other), self, rounding_mode="floor"),
-    __mod__=lambda self, other: nondiff("remainder", np.remainder)(self, operand(other)),
-    add=add, sub=sub, mul=mul, div=div, pow=pow, true_divide=div, multiply=mul, subtract=sub, divide=div,
-    neg=neg, negative=neg, abs=abs, absolute=abs, exp=exp, log=log, log2=log2, log10=log10, log1p=log1p,
-    expm1=expm1, exp2=exp2, sqrt=sqrt, rsqrt=rsqrt, reciprocal=reciprocal, square=square,
-    sin=sin, cos=cos, tan=tan, tanh=tanh, sigmoid=sigmoid, relu=relu, sign=sign,
-    clamp=_clamp_method, clip=_clamp_method, clamp_min=clamp_min, clamp_max=clamp_max,
-    maximum=maximum, minimum=minimum, fmax=fmax, fmin=fmin,
-    where=lambda self, condition, other: where(condition, self, other),
-    eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, less=lt, greater_equal=ge, less_equal=le,
-    not_equal=ne, logical_and=logical_and, logical_or=logical_or, logical_not=logical_not,
-    logical_xor=logical_xor, isnan=isnan, isinf=isinf, isfinite=isfinite, floor=floor, ceil=ceil,
-    trunc=trunc, round=round, equal=equal, allclose=allclose, isclose=isclose,
-    add_=_inplace_method(add, saves_self=False), sub_=_inplace_method(sub, saves_self=False),
-    mul_=_inplace_method(mul), div_=_inplace_method(div), pow_=_inplace_method(pow),
-    neg_=_inplace_method(neg, saves_self=False), exp_=_inplace_method(exp), log_=_inplace_method(log),
-    sqrt_=_inplace_method(sqrt), sin_=_inplace_method(sin), cos_=_inplace_method(cos),
-    tanh_=_inplace_method(tanh), sigmoid_=_inplace_method(sigmoid), relu_=_inplace_method(relu),
-    abs_=_inplace_method(abs), clamp_=_inplace_method(clamp), clip_=_inplace_method(clamp),
-    clamp_min_=_inplace_method(clamp_min), clamp_max_=_inplace_method(clamp_max),
-    zero_=_zero_, fill_=_fill,
-    __iadd__=_inplace_method(add, saves_self=False), __isub__=_inplace_method(sub, saves_self=False),
-    __imul__=_inplace_method(mul), __itruediv__=_inplace_method(div), __ipow__=_inplace_method(pow),
-)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, inplace, named, renamed
-from .index import put
+from ._declare import inplace, named, renamed
+from .elementwise import where
+from .index import getitem_raw, put
 from .index import scatter as _scatter_add_op
 from .index import take as _take_op
 
@@ -81,6 +82,14 @@ def _check_scatter_shapes(x: np.ndarray, index: np.ndarray, src, dim: int) -> No
                            f"from dimension {dim}{tail}")
 
 
+def _scatter_args(input: Tensor, dim: int, index, src, name: str) -> tuple:
+    """The int64 index array and the wrapped ``dim`` of a scatter, after torch's checks of their dtype and shapes."""
+    idx = _index_array(index, name, kinds="l")
+    d = _wrap_dim(dim, input._data.ndim)
+    _check_scatter_shapes(input._data, idx, src, d)
+    return idx, d
+
+
 def _as_1d(x: Tensor) -> Tensor:
     return x.reshape(1) if x._data.ndim == 0 else x
 
@@ -89,8 +98,6 @@ def _crop(src: Tensor, shape: tuple) -> Tensor:
     """``src`` restricted to the leading ``shape`` block (PyTorch reads only that part of ``src``)."""
     if tuple(src._data.shape) == tuple(shape):
         return src
-    from .index import getitem_raw
-
     return getitem_raw(src, tuple(slice(0, s) for s in shape))
 
 
@@ -186,11 +193,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
         if not isinstance(src, Tensor):
             src = _wrap(np.full(_index_array(index, "scatter").shape, src, dtype=input._data.dtype))
         return scatter_reduce(input, dim, index, src, mode)
-    idx = _index_array(index, "scatter", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
-    if nd == 0:
+    idx, d = _scatter_args(input, dim, index, src, "scatter")
+    if input._data.ndim == 0:
         s = _as_1d(src) if isinstance(src, Tensor) else src
         return scatter(input.reshape(1), 0, _wrap(idx.reshape(-1)), s).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
@@ -212,12 +216,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     >>> autojac.zeros(3).scatter_add(0, autojac.tensor([0, 2, 0]), autojac.tensor([1., 2., 3.]))
     tensor([4., 0., 2.])
     """
-    idx = _index_array(index, "scatter_add", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
+    idx, d = _scatter_args(input, dim, index, src, "scatter_add")
     _same_dtype(input, src, "scatter_add")
-    if nd == 0:
+    if input._data.ndim == 0:
         return scatter_add(input.reshape(1), 0, _wrap(idx.reshape(-1)), _as_1d(src)).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
     out = input + _scatter_sum(_crop(src, idx.shape), input._data.shape, along(idx, d))
@@ -240,12 +241,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     """
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    idx = _index_array(index, "scatter_reduce", kinds="l")
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd)
-    _check_scatter_shapes(input._data, idx, src, d)
+    idx, d = _scatter_args(input, dim, index, src, "scatter_reduce")
     _same_dtype(input, src, "scatter_reduce")
-    if nd == 0:
+    if input._data.ndim == 0:
         return scatter_reduce(input.reshape(1), 0, _wrap(idx.reshape(-1)), _as_1d(src), reduce,
                               include_self=include_self).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
@@ -258,8 +256,6 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def _reduce_sum(input, src, at, touched, own):
-    from .elementwise import where
-
     base = input if own._data.all() else where(own, input, _wrap(np.zeros((), input._data.dtype)))
     return base + _scatter_sum(src, input._data.shape, at)
 
@@ -272,8 +268,6 @@ def _count(shape: tuple, at: tuple, weights, dtype) -> np.ndarray:
 
 
 def _reduce_mean(input, src, at, touched, own):
-    from .elementwise import where
-
     x = input._data
     total = _reduce_sum(input, src, at, touched, own)
     n = np.maximum(_count(x.shape, at, 1, x.dtype) + own._data, 1)
@@ -289,8 +283,6 @@ def _identity(kind: str, dtype: np.dtype):
 
 def _reduce_extreme(kind: str):
     def reducer(input, src, at, touched, own):
-        from .elementwise import where
-
         x = input._data
         r0 = np.where(own._data, x, _identity(kind, x.dtype))
         (np.maximum if kind == "amax" else np.minimum).at(r0, at, src._data)
@@ -317,8 +309,6 @@ def _occurrence(pos: np.ndarray) -> np.ndarray:
 
 
 def _reduce_prod(input, src, at, touched, own):
-    from .elementwise import where
-
     # Multiply the factors in rounds (round r: each position's r-th factor): plain products, so the
     # gradient is exact with zeros too, with no division.
     x = input._data
@@ -377,6 +367,16 @@ def _check_source(input: Tensor, source: Tensor, d: int, n: int, name: str) -> N
                          f"({ss[d] if ss else 1})")
 
 
+def _checked_source(input: Tensor, source: Tensor, d: int, a: np.ndarray, name: str, prefix: str) -> tuple:
+    """``(size of dim d, source as at least 1-d)`` after the bounds and source checks of index_add/index_copy."""
+    size = input._data.shape[d]
+    _check_index_bounds(a, size, d, prefix)
+    if source._data.ndim == 0:
+        source = source.reshape(1)
+    _check_source(input, source, d, a.size, name)
+    return size, source
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """Out-of-place ``self.select(dim, index[i]) += alpha * source.select(dim, i)``.
 
@@ -391,11 +391,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     d = _wrap_dim(dim, nd)
     if nd == 0:
         return index_add(input.reshape(1), 0, _wrap(a), _as_1d(source), alpha=alpha).reshape(())
-    size = input._data.shape[d]
-    _check_index_bounds(a, size, d, "")
-    if source._data.ndim == 0:
-        source = source.reshape(1)
-    _check_source(input, source, d, a.size, "index_add_")
+    size, source = _checked_source(input, source, d, a, "index_add_", "")
     s = source if alpha == 1 else source * alpha
     return named(input + _scatter_sum(s, input._data.shape, _along_dim(a % size, d)), "IndexAddBackward0")
 
@@ -412,11 +408,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     d = _wrap_dim(dim, nd)
     if nd == 0:
         return index_copy(input.reshape(1), 0, _wrap(a), _as_1d(source)).reshape(())
-    size = input._data.shape[d]
-    _check_index_bounds(a, size, d, "index_copy_")
-    if source._data.ndim == 0:
-        source = source.reshape(1)
-    _check_source(input, source, d, a.size, "index_copy_")
+    size, source = _checked_source(input, source, d, a, "index_copy_", "index_copy_")
     _same_dtype(input, source, "index_copy")
     return _index_copy_op(input, source, _along_dim(a % size, d), False)
 
@@ -429,8 +421,6 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     tensor([[-1.,  1., -1.],
             [-1.,  1., -1.]])
     """
-    from .elementwise import where
-
     a = _index_vector(index, "index_fill_")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
@@ -476,13 +466,3 @@ def _inplace(fn):
     def method(self, *args, **kwargs):
         return inplace(self, lambda s, *a: fn(s, *args, **kwargs), saves_self=False)
     return method
-
-
-attach(
-    gather=gather, take_along_dim=take_along_dim, take=take, scatter=scatter, scatter_add=scatter_add,
-    scatter_reduce=scatter_reduce, index_add=index_add, index_copy=index_copy, index_fill=index_fill,
-    masked_scatter=masked_scatter,
-    scatter_=_inplace(scatter), scatter_add_=_inplace(scatter_add), scatter_reduce_=_inplace(scatter_reduce),
-    index_add_=_inplace(index_add), index_copy_=_inplace(index_copy), index_fill_=_inplace(index_fill),
-    masked_scatter_=_inplace(masked_scatter),
-)

@@ -11,9 +11,13 @@ import numpy as np
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, conj, defop, inplace, renamed
+from ._declare import conj, defop, renamed
 from ._return_types import return_type
 from .elementwise import exp, log, where
+from .gather import along
+from .index import take
+from .reduce import _others_last
+from .shape import _clone, cat, narrow
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff"]
 
@@ -80,8 +84,6 @@ def _cumprod_jacobian(x: Tensor, dim: int) -> Tensor:
     Built from products that leave one factor out (no division): exact where ``x`` has zeros, and
     differentiable again. O(n^2) per slice, so it is used only when ``x`` has zeros.
     """
-    from .reduce import _others_last
-
     xl = _last(x, dim)
     n = xl.shape[-1]
     after = _wrap(np.triu(np.ones((n, n), dtype=bool), 1))  # row k: factors i > k are left out (set to 1)
@@ -204,8 +206,6 @@ def _cum_extreme_indices(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
 
 
 def _cum_extreme(input: Tensor, dim: int, largest: bool):
-    from .gather import along
-
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
     result = CummaxResult if largest else CumminResult
@@ -239,9 +239,6 @@ def cummin(input: Tensor, dim: int):
 
 
 def _cum_ops() -> tuple[dict, dict]:
-    from .index import take
-    from .shape import _clone
-
     return ({True: renamed(take, "CummaxBackward0"), False: renamed(take, "CumminBackward0")},
             {True: renamed(_clone, "CummaxBackward0"), False: renamed(_clone, "CumminBackward0")})
 
@@ -260,8 +257,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     >>> autojac.diff(autojac.tensor([1., 4., 9., 16.]))
     tensor([3., 5., 7.])
     """
-    from .shape import cat, narrow
-
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -280,10 +275,3 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         hi, lo = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
         x = hi ^ lo if x._data.dtype == np.bool_ else hi - lo
     return x
-
-
-attach(
-    cumsum=cumsum, cumprod=cumprod, logcumsumexp=logcumsumexp, cummax=cummax, cummin=cummin, diff=diff,
-    cumsum_=lambda self, dim, *, dtype=None: inplace(self, lambda s: cumsum(s, dim, dtype=dtype), saves_self=False),
-    cumprod_=lambda self, dim, *, dtype=None: inplace(self, lambda s: cumprod(s, dim, dtype=dtype)),
-)

@@ -15,9 +15,11 @@ import numpy as np
 
 from .._core.patterns import SELECT
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, renamed
+from ._declare import renamed
 from ._return_types import return_type
+from .gather import along
 from .index import take
+from .shape import _clone
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
 
@@ -76,8 +78,6 @@ def select(x: np.ndarray, k: int, dim: int, largest: bool = True) -> np.ndarray:
 
 def _pick(op, input: Tensor, idx: np.ndarray, dim: int) -> Tensor:
     """``input`` gathered at ``idx`` along ``dim`` (``idx`` has ``input``'s ndim, or one less)."""
-    from .gather import along
-
     if idx.ndim == input._data.ndim:
         return op(input, along(idx, dim), False, 0)
     grids = np.indices(idx.shape, sparse=True)
@@ -86,8 +86,6 @@ def _pick(op, input: Tensor, idx: np.ndarray, dim: int) -> Tensor:
 
 
 def _scalar_pick(op, input: Tensor) -> Tensor:
-    from .shape import _clone
-
     return renamed(_clone, op.grad_name)(input)
 
 
@@ -170,6 +168,3 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not keepdim:
         idx = np.squeeze(idx, d)
     return KthvalueResult(_pick(_kth_op, input, idx, d), _wrap(idx.astype(np.int64)))
-
-
-attach(sort=sort, argsort=argsort, msort=msort, topk=topk, kthvalue=kthvalue)

@@ -1,5 +1,10 @@
-"""Special and more elementwise functions: erf family, gamma family, inverse trigonometric and
-hyperbolic functions, atan2/hypot, xlogy, logaddexp, frac, logit.
+"""Special and more elementwise functions: erf family, gamma family, hypot, xlogy, logaddexp, frac, logit, sgn,
+remainder/fmod.
+
+Where an elementwise op lives: ops/elementwise.py arithmetic, exp/log, powers and roots, comparisons, selection
+(clamp, maximum, where), rounding and the activation primitives sigmoid/relu/softplus; ops/trig.py the
+trigonometric and hyperbolic functions and their inverses (atan2 too); ops/special.py the rest: SciPy's special
+functions (erf and gamma families, xlogy, logit), hypot, logaddexp, remainder/fmod, frac, sgn.
 
 Each op is one primitive with its VJP and JVP rule written in autojac ops, so derivatives of any
 order follow (``lgamma -> digamma -> polygamma(1) -> polygamma(2) ...``). The forward kernels
@@ -15,29 +20,25 @@ import numpy as np
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
-from ._declare import attach, binary, defop, elementwise, inplace, lift, operand, renamed
+from ._declare import binary, defop, elementwise, inplace, lift, operand, renamed
+from .complex import csgn
 from .elementwise import (
     _no_out,
-    _sign_op,
-    ceil,
+    _public,
     check_integer_division,
     eq,
     exp,
     floor,
-    isinf,
     le,
     logical_and,
     sigmoid,
-    sqrt,
     trunc,
     where,
     zero_grad,
 )
-from .elementwise import round as round_
 
-__all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "sinh", "cosh", "asin", "acos", "atan",
-           "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2",
-           "arctan2", "hypot", "xlogy", "logaddexp", "logaddexp2", "frac", "logit", "sgn", "psi", "remainder", "fmod"]
+__all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "hypot", "xlogy", "logaddexp", "logaddexp2",
+           "frac", "logit", "sgn", "psi", "remainder", "fmod"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -48,16 +49,6 @@ def _in_float64(kernel):
     def forward(x, *args):
         return kernel(*args, x).astype(x.dtype, copy=False) if args else kernel(x).astype(x.dtype, copy=False)
     return forward
-
-
-def _public(op, doc: str):
-    """The function users call (with PyTorch's signature and a docstring); ``op`` is the primitive."""
-    def fn(input: Tensor, *, out=None) -> Tensor:
-        _no_out(out)
-        return op(input)
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = doc
-    return fn
 
 
 # --------------------------------------------------------------------------- erf family
@@ -128,83 +119,7 @@ def polygamma(n: int, input: Tensor, *, out=None) -> Tensor:
     return _polygamma_op(input, n=n)
 
 
-# --------------------------------------------------------------------------- hyperbolic and inverse trigonometric
-_sinh = elementwise("sinh", np.sinh, lambda ans, x: _cosh(x))
-_cosh = elementwise("cosh", np.cosh, lambda ans, x: _sinh(x))
-_asin = elementwise("asin", np.arcsin, lambda ans, x: 1.0 / sqrt(1.0 - x * x))
-_acos = elementwise("acos", np.arccos, lambda ans, x: -1.0 / sqrt(1.0 - x * x))
-_atan = elementwise("atan", np.arctan, lambda ans, x: 1.0 / (1.0 + x * x))
-_asinh = elementwise("asinh", np.arcsinh, lambda ans, x: 1.0 / sqrt(x * x + 1.0))
-_acosh = elementwise("acosh", np.arccosh, lambda ans, x: 1.0 / sqrt(x * x - 1.0))
-_atanh = elementwise("atanh", np.arctanh, lambda ans, x: 1.0 / (1.0 - x * x))
-sinh = _public(_sinh, """Hyperbolic sine.
-
-    >>> import autojac
-    >>> autojac.sinh(autojac.tensor([0., 1.]))
-    tensor([0.0000, 1.1752])
-    """)
-cosh = _public(_cosh, """Hyperbolic cosine.
-
-    >>> import autojac
-    >>> autojac.cosh(autojac.tensor([0., 1.]))
-    tensor([1.0000, 1.5431])
-    """)
-asin = _public(_asin, """Inverse sine, in ``[-pi/2, pi/2]``; NaN outside ``[-1, 1]``.
-
-    >>> import autojac
-    >>> autojac.asin(autojac.tensor([0., 1.]))
-    tensor([0.0000, 1.5708])
-    """)
-acos = _public(_acos, """Inverse cosine, in ``[0, pi]``; NaN outside ``[-1, 1]``.
-
-    >>> import autojac
-    >>> autojac.acos(autojac.tensor([1., 0.]))
-    tensor([0.0000, 1.5708])
-    """)
-atan = _public(_atan, """Inverse tangent, in ``(-pi/2, pi/2)``.
-
-    >>> import autojac
-    >>> autojac.atan(autojac.tensor([0., 1.]))
-    tensor([0.0000, 0.7854])
-    """)
-asinh = _public(_asinh, """Inverse hyperbolic sine.
-
-    >>> import autojac
-    >>> autojac.asinh(autojac.tensor([0., 1.]))
-    tensor([0.0000, 0.8814])
-    """)
-acosh = _public(_acosh, """Inverse hyperbolic cosine, for ``x >= 1``.
-
-    >>> import autojac
-    >>> autojac.acosh(autojac.tensor([1., 2.]))
-    tensor([0.0000, 1.3170])
-    """)
-atanh = _public(_atanh, """Inverse hyperbolic tangent, on ``(-1, 1)``; +-inf at +-1.
-
-    >>> import autojac
-    >>> autojac.atanh(autojac.tensor([0., 0.5]))
-    tensor([0.0000, 0.5493])
-    """)
-arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
-
-
 # --------------------------------------------------------------------------- binary
-def _sq_norm(a, b):
-    return a * a + b * b
-
-
-def _masked_recip(a, b):
-    # PyTorch's atan2 backward: 1 / (a^2 + b^2), with 0 where that is infinite (the origin), so
-    # the gradient at (0, 0) is 0; the inner where keeps higher derivatives finite there
-    s = _sq_norm(a, b)
-    inf = isinf(1.0 / s.detach())
-    return where(inf, 0.0, 1.0 / where(inf, 1.0, s))
-
-
-_atan2_op = binary("atan2", np.arctan2, lambda ans, a, b: b / _sq_norm(a, b), lambda ans, a, b: -a / _sq_norm(a, b),
-                   cast="float")
-# the VJP masks the origin (as PyTorch's); the JVP keeps 0/0 = nan there, as PyTorch's does
-_atan2_op.vjp = (lambda g, ans, a, b: g * b * _masked_recip(a, b), lambda g, ans, a, b: g * -a * _masked_recip(a, b))
 _hypot_op = binary("hypot", np.hypot, lambda ans, a, b: a / ans, lambda ans, a, b: b / ans, uses="both",
                    cast="float")
 # d/da log(e^a + e^b) = sigmoid(a - b): never overflows, and reads only the inputs (PyTorch saves
@@ -214,17 +129,6 @@ _logaddexp_op = binary("logaddexp", np.logaddexp, lambda ans, a, b: sigmoid(a - 
                        uses="x", cast="float")
 _logaddexp2_op = binary("logaddexp2", np.logaddexp2, lambda ans, a, b: sigmoid((a - b) * _LN2),
                         lambda ans, a, b: sigmoid((b - a) * _LN2), uses="x", cast="float")
-
-
-def atan2(input, other, *, out=None) -> Tensor:
-    """The angle of the point ``(other, input)``, elementwise, in ``(-pi, pi]``.
-
-    >>> import autojac
-    >>> autojac.atan2(autojac.tensor([1., -1.]), autojac.tensor([0., 0.]))
-    tensor([ 1.5708, -1.5708])
-    """
-    _no_out(out)
-    return _atan2_op(input, other)
 
 
 def hypot(input, other, *, out=None) -> Tensor:
@@ -253,9 +157,6 @@ def logaddexp2(input, other, *, out=None) -> Tensor:
     """``log2(2**input + 2**other)``, computed stably."""
     _no_out(out)
     return _logaddexp2_op(input, other)
-
-
-arctan2 = atan2
 
 
 # --------------------------------------------------------------------------- xlogy: 0 where x == 0
@@ -366,8 +267,6 @@ def sgn(input: Tensor, *, out=None) -> Tensor:
     """
     _no_out(out)
     if input._data.dtype.kind == "c":
-        from .complex import csgn
-
         return csgn(input)
     return _sgn_op(input)
 
@@ -432,27 +331,3 @@ def _inplace_unary(fn):
     def method(self):
         return inplace(self, fn)
     return method
-
-
-_UNARY = dict(erf=_erf, erfc=_erfc, erfinv=_erfinv, lgamma=_lgamma, digamma=_digamma, sinh=_sinh, cosh=_cosh,
-              asin=_asin, acos=_acos, atan=_atan, asinh=_asinh, acosh=_acosh, atanh=_atanh, arcsin=_asin,
-              arccos=_acos, arctan=_atan, arcsinh=_asinh, arccosh=_acosh, arctanh=_atanh, frac=_frac)
-attach(**_UNARY)
-attach(**{name + "_": _inplace_unary(fn) for name, fn in _UNARY.items()})
-attach(
-    polygamma=lambda self, n: polygamma(n, self),
-    polygamma_=lambda self, n: inplace(self, lambda s: polygamma(n, s)),
-    atan2=atan2, arctan2=atan2, hypot=hypot, xlogy=xlogy, logaddexp=logaddexp, logaddexp2=logaddexp2,
-    atan2_=lambda self, other: inplace(self, lambda s, o: atan2(s, o), operand(other)),
-    hypot_=lambda self, other: inplace(self, lambda s, o: hypot(s, o), operand(other)),
-    xlogy_=lambda self, other: inplace(self, lambda s, o: xlogy(s, o), operand(other)),
-    logit=logit, logit_=lambda self, eps=None: inplace(self, lambda s: logit(s, eps)),
-    # differentiable % (replaces the recorded-nothing __mod__ of ops/elementwise.py, imported before this module)
-    __mod__=_mod_method, __rmod__=_rmod_method, remainder=remainder, fmod=fmod,
-    remainder_=lambda self, other: inplace(self, lambda s, o: remainder(s, o), operand(other)),
-    fmod_=lambda self, other: inplace(self, lambda s, o: fmod(s, o), operand(other)),
-    __imod__=lambda self, other: inplace(self, lambda s, o: remainder(s, o), operand(other)),
-    sgn=sgn, sgn_=_inplace_unary(_sgn_op), sign_=_inplace_unary(_sign_op), floor_=_inplace_unary(floor),
-    ceil_=_inplace_unary(ceil), trunc_=_inplace_unary(trunc),
-    round_=lambda self, decimals=0: inplace(self, lambda s: round_(s, decimals=decimals)),
-)

@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from .._core.grad_mode import enable_grad, no_grad
 from .._tensor import Tensor
+from ..ops.complex import view_as_real
+from ..ops.creation import zeros
+from ..ops.shape import cat
 from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
@@ -102,6 +105,32 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     return bracket_f[low], bracket_g[low], bracket[low], evals
 
 
+def _two_loop_direction(flat_grad, y, s, old_dirs: list, old_stps: list, ro: list, H_diag, al: list,
+                        history_size: int):
+    """Record the last step's curvature pair ``(y, s)`` (if ``y.s`` is positive), then the two-loop recursion for
+    ``d = -H g``. Updates the history lists in place; returns ``(d, H_diag)``."""
+    ys = y.dot(s)
+    if ys > 1e-10:
+        if len(old_dirs) == history_size:
+            old_dirs.pop(0)
+            old_stps.pop(0)
+            ro.pop(0)
+        old_dirs.append(y)
+        old_stps.append(s)
+        ro.append(1.0 / ys)
+        H_diag = ys / y.dot(y)
+    num_old = len(old_dirs)
+    q = flat_grad.neg()
+    for i in range(num_old - 1, -1, -1):
+        al[i] = old_stps[i].dot(q) * ro[i]
+        q.add_(old_dirs[i], alpha=_to_scalar(-al[i]))
+    d = r = q.mul(H_diag)
+    for i in range(num_old):
+        be_i = old_dirs[i].dot(r) * ro[i]
+        r.add_(old_stps[i], alpha=_to_scalar(al[i] - be_i))
+    return d, H_diag
+
+
 class LBFGS(Optimizer):
     """L-BFGS (``torch.optim.LBFGS``): ``step(closure)`` runs up to ``max_iter`` iterations.
 
@@ -135,9 +164,6 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self) -> Tensor:
-        from ..ops.creation import zeros
-        from ..ops.shape import cat
-
         views = []
         for p in self._params:
             g = p._grad
@@ -146,8 +172,6 @@ class LBFGS(Optimizer):
             else:
                 v = g.reshape(-1)
             if v.is_complex():
-                from ..ops.complex import view_as_real
-
                 v = view_as_real(v).reshape(-1)
             views.append(v)
         return cat(views, 0)
@@ -178,6 +202,29 @@ class LBFGS(Optimizer):
         ``backward`` and returns the loss. Returns the first loss."""
         with no_grad():
             return self._step(closure)
+
+    def _take_step(self, grad_closure, line_search_fn, loss, flat_grad, t, d, gtd, max_ls: int,
+                   tolerance_grad, evaluate: bool):
+        """Move the parameters along ``d``: by a strong-Wolfe line search, or by ``t`` and (unless ``evaluate``
+        is false: the last iteration) one more evaluation. Returns ``(loss, flat_grad, t, evaluations, converged)``."""
+        if line_search_fn is not None:
+            if line_search_fn != "strong_wolfe":
+                raise RuntimeError("only 'strong_wolfe' is supported")
+            x_init = self._clone_param()
+
+            def obj_func(x, t, d):
+                return self._directional_evaluate(grad_closure, x, t, d)
+
+            loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
+                                                              max_ls=max_ls)
+            self._add_grad(t, d)
+            return loss, flat_grad, t, ls_func_evals, flat_grad.abs().max() <= tolerance_grad
+        self._add_grad(t, d)
+        if not evaluate:
+            return loss, flat_grad, t, 0, False
+        loss = float(grad_closure())
+        flat_grad = self._gather_flat_grad()
+        return loss, flat_grad, t, 1, flat_grad.abs().max() <= tolerance_grad
 
     def _step(self, closure):
         def grad_closure():
@@ -215,31 +262,10 @@ class LBFGS(Optimizer):
                 old_dirs, old_stps, ro = [], [], []
                 H_diag = 1
             else:
-                # update the curvature pairs, then the two-loop recursion for d = -H g
-                y = flat_grad.sub(prev_flat_grad)
-                s = d.mul(t)
-                ys = y.dot(s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / y.dot(y)
-                num_old = len(old_dirs)
                 if "al" not in state:
                     state["al"] = [None] * history_size
-                al = state["al"]
-                q = flat_grad.neg()
-                for i in range(num_old - 1, -1, -1):
-                    al[i] = old_stps[i].dot(q) * ro[i]
-                    q.add_(old_dirs[i], alpha=_to_scalar(-al[i]))
-                d = r = q.mul(H_diag)
-                for i in range(num_old):
-                    be_i = old_dirs[i].dot(r) * ro[i]
-                    r.add_(old_stps[i], alpha=_to_scalar(al[i] - be_i))
+                d, H_diag = _two_loop_direction(flat_grad, flat_grad.sub(prev_flat_grad), d.mul(t), old_dirs,
+                                                 old_stps, ro, H_diag, state["al"], history_size)
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.clone()
@@ -254,26 +280,9 @@ class LBFGS(Optimizer):
             if gtd > -tolerance_change:  # not a descent direction
                 break
 
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                if line_search_fn != "strong_wolfe":
-                    raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = self._clone_param()
-
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(grad_closure, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
-                                                                  max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = flat_grad.abs().max() <= tolerance_grad
-            else:
-                self._add_grad(t, d)
-                if n_iter != max_iter:
-                    loss = float(grad_closure())
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = flat_grad.abs().max() <= tolerance_grad
-                    ls_func_evals = 1
+            loss, flat_grad, t, ls_func_evals, opt_cond = self._take_step(
+                grad_closure, line_search_fn, loss, flat_grad, t, d, gtd, max_eval - current_evals,
+                tolerance_grad, evaluate=n_iter != max_iter)
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
 

@@ -22,7 +22,10 @@ from copy import deepcopy
 from itertools import chain
 from typing import Any
 
+from .. import _dtype
+from .._core.grad_mode import enable_grad
 from .._tensor import Tensor
+from ._kernels import Scratch
 
 
 class _RequiredParameter:
@@ -198,8 +201,6 @@ class Optimizer:
 
     def _scratch(self):
         """Scratch arrays reused across steps (not state: never saved or loaded)."""
-        from ._kernels import Scratch
-
         return self.__dict__.setdefault("_scratch_buffers", Scratch())
 
     def _with_grads(self, group: dict):
@@ -211,8 +212,6 @@ class Optimizer:
     def _closure_loss(self, closure):
         if closure is None:
             return None
-        from .._core.grad_mode import enable_grad
-
         with enable_grad():
             return closure()
 
@@ -346,8 +345,6 @@ def _cast_state_tensor(param: Tensor, value: Tensor, param_id, param_groups, key
 
 
 def _float32():
-    from .. import _dtype
-
     return _dtype.float32
 
 

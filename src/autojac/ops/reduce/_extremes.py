@@ -1,0 +1,186 @@
+"""Extremes: amax/amin, max/min (with indices), argmax/argmin, aminmax."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..._core.patterns import reduce_pattern
+from ..._tensor import Tensor, _wrap, _wrap_dim
+from .._declare import defop, named, renamed
+from ..elementwise import isnan, maximum, minimum, where
+from ..shape import _clone
+from ._sum import _shift, _sum, normalize_dims, unreduce
+
+
+# --------------------------------------------------------------------------- max / min
+def _extreme_vjp(g, ans, x, dims, keepdim):
+    # ties share the gradient evenly, as PyTorch's amax/amin/max() do
+    # a product with the 0/1 mask, as PyTorch's (a nan cotangent spreads over the slice as there)
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
+    mask = (x == full)
+    count = _sum(mask, dims, True)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / count
+
+
+def _extreme_all_vjp(g, ans, x, dims, keepdim):
+    # max()/min() of everything: a nan result sends the gradient to the nan entries, shared evenly
+    # (PyTorch's evenly_distribute_backward), where x == ans would match nothing
+    if not np.isnan(ans._data).any() if type(ans) is Tensor else not np.isnan(ans).any():
+        return _extreme_vjp(g, ans, x, dims, keepdim)
+    mask = isnan(x)
+    return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / _sum(mask, dims, True)
+
+
+def _extreme_jvp(t, ans, x, dims, keepdim):
+    full = unreduce(ans, tuple(x.shape), dims, keepdim)
+    mask = (x == full)
+    # where, not mask / count: a bool / int64 division would round the weights to float32
+    return _sum(where(mask, t / _sum(mask, dims, True), 0.0), _shift(dims, t.ndim - x.ndim), keepdim)
+
+
+def _reduce_extreme(fn, name: str):
+
+    def forward(x, dims, keepdim):
+        if x.size == 0:
+            if x.ndim == len(dims):  # every dim reduced: no dim given
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            for d in dims:
+                if x.shape[d] == 0:
+                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        return fn(x, axis=dims, keepdims=keepdim)
+    return forward
+
+
+_amax = defop("amax", _reduce_extreme(np.max, "amax"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+              sparsity=reduce_pattern())  # the whole fiber, not just the current maximum: valid everywhere
+_amin = defop("amin", _reduce_extreme(np.min, "amin"), vjp=(_extreme_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+              sparsity=reduce_pattern())
+_max_all = defop("max", _reduce_extreme(np.max, "max"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+                 grad_name="MaxBackward1", sparsity=_amax.sparsity)
+_min_all = defop("min", _reduce_extreme(np.min, "min"), vjp=(_extreme_all_vjp,), jvp=(_extreme_jvp,), saves_ans=True,
+                 grad_name="MinBackward1", sparsity=_amax.sparsity)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (all dims by default); ties share the gradient."""
+    return _amax(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (all dims by default); ties share the gradient."""
+    return _amin(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _select_vjp(g, ans, x, idx, dim, keepdim):
+    """Route the cotangent to the selected index along ``dim`` (max/min with dim, sort...)."""
+    xs = tuple(x.shape)
+    idx = idx._data
+    gk = g if keepdim else g.unsqueeze(dim - x.ndim)
+    positions = np.indices(idx.shape, sparse=True)
+    full = list(np.broadcast_arrays(*positions))
+    full[dim] = idx
+    onehot = np.zeros(xs, dtype=bool)
+    onehot[tuple(full)] = True
+    return where(_wrap(onehot), gk, 0.0)
+
+
+def _dim_extreme(np_arg, name: str):
+    def forward(x, idx, dim, keepdim):
+        v = np.take_along_axis(x, idx, axis=dim)
+        return v if keepdim else np.squeeze(v, axis=dim)
+
+    return defop(name, forward,
+                 vjp=(_select_vjp, None),
+                 jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
+                     _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
+                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2))  # the fiber, not the argmax at x
+
+
+_max_dim = _dim_extreme(np.argmax, "max")
+_min_dim = _dim_extreme(np.argmin, "min")
+_PICK_0D = {_max_dim: renamed(_clone, "MaxBackward0"), _min_dim: renamed(_clone, "MinBackward0")}
+
+
+def _extreme(input, dim, keepdim, other, all_op, dim_op, np_arg, result, pair):
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        return pair(input, other)
+    if dim is None:
+        return all_op(input, tuple(range(input._data.ndim)), False)
+    d = _wrap_dim(dim, input._data.ndim)
+    if input._data.shape and input._data.shape[d] == 0:
+        raise IndexError(f"max(): Expected reduction dim {d} to have non-zero size.")
+    x = input._data if input._data.ndim else input._data.reshape(1)
+    idx = np.expand_dims(np_arg(x, axis=d), d)
+    if input._data.ndim == 0:  # a new tensor with its own grad_fn, as in PyTorch, not the input itself
+        return result(_PICK_0D[dim_op](input), _wrap(np.array(0)))
+    values = dim_op(input, _wrap(idx), d, keepdim)
+    return result(values, _wrap(idx if keepdim else np.squeeze(idx, axis=d)))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """Largest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``maximum``.
+
+    >>> import autojac
+    >>> autojac.tensor([[1., 5.], [7., 2.]]).max(dim=1)
+    autojac.return_types.max(
+    values=tensor([5., 7.]),
+    indices=tensor([1, 0]))
+    """
+    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, _ReturnMax, maximum)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
+    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, _ReturnMin, minimum)
+
+
+class _ReturnMax(MaxResult):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"autojac.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class _ReturnMin(MinResult):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"autojac.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+def _arg(np_fn):
+    name = np_fn.__name__
+
+    def fn(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        x = input._data
+        if x.size == 0:
+            if dim is None:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            d = _wrap_dim(dim, x.ndim)
+            if x.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if dim is None:
+            r = np.asarray(np_fn(x.reshape(-1)))
+            return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))
+        d = _wrap_dim(dim, x.ndim)
+        r = np_fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
+        return _wrap(np.asarray(r).astype(np.int64))
+    return fn
+
+
+argmax = _arg(np.argmax)
+argmin = _arg(np.argmin)
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim=False):
+    dims = () if dim is None else dim
+    return named(amin(input, dims, keepdim), "AminmaxBackward0"), named(amax(input, dims, keepdim), "AminmaxBackward0")

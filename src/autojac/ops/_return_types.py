@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 
-def return_type(name: str, fields=("values", "indices")) -> type:
-    """A namedtuple class ``name`` with ``fields`` whose repr is PyTorch's, one field a line.
+def return_type(name: str, fields=("values", "indices"), class_name: str | None = None) -> type:
+    """A namedtuple class ``name`` with ``fields`` whose repr is PyTorch's, one field a line
+    (the class is called ``class_name``, by default ``_Return_<name>``).
 
     >>> import autojac
     >>> Sort = return_type("sort")
@@ -22,4 +23,4 @@ def return_type(name: str, fields=("values", "indices")) -> type:
         body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
         return f"autojac.return_types.{name}(\n{body})"
 
-    return type(f"_Return_{name}", (base,), {"__slots__": (), "__repr__": __repr__})
+    return type(class_name or f"_Return_{name}", (base,), {"__slots__": (), "__repr__": __repr__})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import inplace, named, renamed
 from .elementwise import where
@@ -41,8 +42,7 @@ def along(index: np.ndarray, dim: int) -> tuple:
 
 
 def _tname(t: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double", "bool": "Bool",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "float16": "Half"}.get(t.dtype.name, t.dtype.name)
+    return torch_name(t.dtype)
 
 
 def _index_array(index, name: str, kinds: str = "il") -> np.ndarray:

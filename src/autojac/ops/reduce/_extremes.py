@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
+from .._return_types import return_type
 from ..elementwise import isnan, maximum, minimum, where
 from ..shape import _clone
 from ._sum import _shift, _sum, normalize_dims, unreduce
@@ -74,8 +73,8 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amin(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = return_type("max")
+MinResult = return_type("min")
 
 
 def _select_vjp(g, ans, x, idx, dim, keepdim):
@@ -135,26 +134,12 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
     values=tensor([5., 7.]),
     indices=tensor([1, 0]))
     """
-    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, _ReturnMax, maximum)
+    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, MaxResult, maximum)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     """Smallest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
-    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, _ReturnMin, minimum)
-
-
-class _ReturnMax(MaxResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class _ReturnMin(MinResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, MinResult, minimum)
 
 
 def _arg(np_fn):

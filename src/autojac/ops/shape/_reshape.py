@@ -10,6 +10,7 @@ import numpy as np
 from ... import _dtype
 from ..._core.broadcast import expand as _expand_op
 from ..._core.patterns import MOVE, RESHAPE
+from ..._dtype import torch_name
 from ..._tensor import Size, Tensor, _wrap, _wrap_dim
 from .._declare import defop
 from ..views import mark_view
@@ -123,11 +124,6 @@ def _view_strides_exist(a: np.ndarray, new: tuple) -> bool:
     return v == -1
 
 
-_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
-               "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-               "uint8": "Byte", "bool": "Bool"}
-
-
 def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
     """The bits of ``input`` read as ``d`` (PyTorch's ``view(dtype)``): shares memory and the version counter,
     not differentiable; a size change of the elements scales the last dim."""
@@ -136,7 +132,7 @@ def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
         return input.detach()  # PyTorch: not differentiable even to the same dtype
     old_size, new_size = a.itemsize, d.itemsize
     if old_size != new_size:
-        what = f"to view {_TYPE_NAMES[input.dtype.name]} as {_TYPE_NAMES[d.name]} (different element sizes)"
+        what = f"to view {torch_name(input.dtype)} as {torch_name(d)} (different element sizes)"
         if a.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         if a.shape[-1] != 1 and a.strides[-1] != old_size:

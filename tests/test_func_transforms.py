@@ -281,9 +281,9 @@ def test_jacobians_take_one_pass(monkeypatch):
     x = autojac.tensor(arr(5))
     autojac.func.jacrev(f)(x)
     assert passes == [True] and calls == [1]
-    chunked = []  # chunks run through autojac.executors, which calls the engine directly
-    real_rb = autojac.executors._blocks.run_backward
-    monkeypatch.setattr(autojac.executors._blocks, "run_backward",
+    chunked = []  # chunks run through autojac._jacobian, which calls the engine directly
+    real_rb = autojac._jacobian._blocks.run_backward
+    monkeypatch.setattr(autojac._jacobian._blocks, "run_backward",
                         lambda *a, **k: chunked.append(k["nb"]) or real_rb(*a, **k))
     autojac.func.jacrev(f, chunk_size=3)(x)
     assert passes == [True] and chunked == [1] * math.ceil(10 / 3)

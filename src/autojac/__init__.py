@@ -26,7 +26,7 @@ from ._format import set_printoptions
 from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                       set_rng_state)
 from ._tensor import Size, Tensor, is_tensor
-from . import ops  # noqa: F401  (attaches Tensor methods)
+from . import ops  # noqa: F401
 from .ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
                            linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
                            randn, randn_like, randperm, scalar_tensor, tensor, zeros, zeros_like)
@@ -105,11 +105,13 @@ from .compiler import compile  # noqa: E402
 from . import distributions  # noqa: E402
 from . import testing  # noqa: E402
 from . import profiler  # noqa: E402
+from . import executors  # noqa: E402,F401  (chunked and distributed Jacobians; the machinery is in _jacobian)
 from ._device import device  # noqa: E402
 from . import accelerator, cuda  # noqa: E402,F401
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
                       IntTensor, LongTensor, ShortTensor)
 from .func import vmap  # noqa: E402
 from .ops.aliases import install as _install_aliases  # noqa: E402
+from . import _tensor_methods  # noqa: E402  (Tensor's methods from the layers above the core: imported last)
 
 _install_aliases(globals())

@@ -69,6 +69,21 @@ _ALL = (float16, float32, float64, complex64, complex128, int8, int16, int32, in
 FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 
+# PyTorch's ScalarType names, which its error messages print ("expected scalar type Float")
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+                "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_name(d) -> str:
+    """PyTorch's name of an autojac or NumPy dtype in its error messages (its own name if PyTorch has none).
+
+    >>> torch_name(float32), torch_name(np.dtype("int64")), torch_name(np.dtype("float128"))
+    ('Float', 'Long', 'float128')
+    """
+    return _TORCH_NAMES.get(d.name, d.name)
+
+
 _default = float32
 
 

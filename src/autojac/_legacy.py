@@ -19,15 +19,20 @@ import numpy as np
 from . import _dtype
 from ._device import device
 from ._tensor import Size, Tensor, _wrap
+from .ops.creation import tensor, zeros
 
-__all__ = ["legacy_new", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-           "CharTensor", "ByteTensor", "BoolTensor"]
+__all__ = ["tensor_new", "legacy_new", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
+
+
+def tensor_new(cls, *args, **kwargs) -> Tensor:
+    """``Tensor.__new__``: the legacy constructor ``Tensor(2, 3)`` or ``Tensor([1., 2.])`` (the library itself
+    never calls it; it makes tensors with ``_tensor._wrap``)."""
+    return legacy_new(None, args, kwargs)
 
 
 def legacy_new(d: _dtype.dtype | None, args: tuple, kwargs: dict) -> Tensor:
     """``Tensor(*sizes)`` / ``Tensor(data)`` with dtype ``d`` (the default float dtype when None)."""
-    from .ops.creation import tensor, zeros
-
     dev = kwargs.pop("device", None)
     if dev is not None and device(dev).type != "cpu":
         raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {device(dev).type} "

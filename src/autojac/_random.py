@@ -14,6 +14,7 @@ import numpy as np
 from ._avx2_normal import box_muller16
 from ._core.batched import BatchedRead
 from ._core.trace import TRACERS, note_break
+from ._tensor import _wrap
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 
@@ -48,8 +49,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._tensor import _wrap
-
         st = self._bits.state
         blob = np.concatenate([st["state"]["key"].astype(np.int64), [st["state"]["pos"], self._seed]])
         return _wrap(blob)

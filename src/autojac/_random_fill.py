@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._dtype import torch_name
+
 if TYPE_CHECKING:
     from ._random import Generator
 
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter for doubles
 
 
@@ -84,7 +85,7 @@ def uniform(gen: Generator, n: int, dtype: np.dtype, low: float, high: float) ->
     """``n`` values of ``Tensor.uniform_(low, high)``, as PyTorch's uniform_kernel draws them."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{_TYPE_NAMES.get(dtype.name)}\'')
+        raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{torch_name(dtype)}\'')
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
     if dtype == np.float64:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from . import _dtype
 from ._core.batched import Batched, placeholder, read_batched
+from ._core.grad_mode import STATE
 from ._core.trace import TRACERS, note_break, note_wrap
+from ._device import CPU
+from ._format import tensor_repr
 
 _ndarray = np.ndarray
 
@@ -58,12 +61,6 @@ class Tensor:
     _fw = None  # forward-mode tangents: {dual level: tangent}
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __new__(cls, *args, **kwargs):
-        # the legacy constructor, Tensor(2, 3) or Tensor([1., 2.]); the library itself never calls it
-        from ._legacy import legacy_new
-
-        return legacy_new(None, args, kwargs)
-
     # ----------------------------------------------------------------- metadata
     @property
     def data(self) -> Tensor:
@@ -107,8 +104,6 @@ class Tensor:
     @property
     def device(self):
         """``device(type='cpu')``: autojac tensors live in host memory."""
-        from ._device import CPU
-
         return CPU
 
     @property
@@ -131,9 +126,7 @@ class Tensor:
         """Self if already contiguous, else a contiguous copy (recorded like ``clone``)."""
         if self._data.flags.c_contiguous:
             return self
-        from .ops.shape import clone
-
-        return clone(self)
+        return self.clone()
 
     def cpu(self, memory_format=None) -> Tensor:
         """Self: autojac tensors always live in host memory."""
@@ -254,7 +247,7 @@ class Tensor:
         self._retains_grad = True
         self._grad_fn._retain(self._output_nr, weakref.ref(self))
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
 
         >>> import autojac
@@ -291,13 +284,6 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``autograd.backward``)."""
-        from .autograd.api import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The NumPy array holding this tensor's data (shared, not copied).
@@ -308,8 +294,6 @@ class Tensor:
         if TRACERS:
             note_break(".numpy() of a tensor")
         if self._requires_grad and not force:
-            from ._core.grad_mode import STATE
-
             if STATE.enabled:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                    "Use tensor.detach().numpy() instead.")
@@ -317,7 +301,7 @@ class Tensor:
             read_batched("NumPy reading a tensor (.numpy(), np.asarray)")
         return self._data
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
         if TRACERS:
             note_break("NumPy reading a tensor (np.asarray, a NumPy function called on it)")
         # np.asarray(t), np.array(t), np.exp(t): the same rule as .numpy()
@@ -326,7 +310,7 @@ class Tensor:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
-    def __array_wrap__(self, array, context=None, return_scalar=False):
+    def __array_wrap__(self, array, context=None, return_scalar=False) -> Tensor:
         # a NumPy ufunc applied to a tensor returns a tensor, as in PyTorch (bool results as uint8, as there)
         if array.dtype == np.bool_:
             array = array.astype(np.uint8)
@@ -370,7 +354,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
@@ -379,8 +363,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
-
         if self.__dict__.get("_is_param"):  # an nn.Parameter
             return "Parameter containing:\n" + tensor_repr(self)
         return tensor_repr(self)
@@ -395,10 +377,10 @@ class Tensor:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol) -> tuple:
         return (_rebuild, (self._data, self._requires_grad, self.__dict__.get("_is_param", False)))
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo) -> Tensor:
         if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.")
@@ -445,7 +427,7 @@ def _deepcopy_array(a: np.ndarray, memo: dict) -> np.ndarray:
 
 
 
-def _rebuild(data, requires_grad, is_param=False):
+def _rebuild(data, requires_grad, is_param=False) -> Tensor:
     t = _wrap(data, requires_grad)
     if is_param:
         t.__dict__["_is_param"] = True

@@ -88,8 +88,8 @@ def test_memory_budgeted_jacobians_equal_one_pass(budget, chunked, monkeypatch):
     (x,) = tensors(autojac, X)
     ref = oracle_jac()
     passes = []
-    real = autojac.executors._jacobian.reverse_rows
-    monkeypatch.setattr(autojac.executors._jacobian, "reverse_rows", lambda *a: passes.append(a[2:]) or real(*a))
+    real = autojac._jacobian._chunked.reverse_rows
+    monkeypatch.setattr(autojac._jacobian._chunked, "reverse_rows", lambda *a: passes.append(a[2:]) or real(*a))
     with warnings.catch_warnings():  # the smallest budget warns: row by row
         warnings.simplefilter("ignore", UserWarning)
         close(F.jacrev(lambda x: f(x, autojac), max_memory=budget)(x).numpy(), ref)

@@ -37,6 +37,26 @@ def _expand_rows(g, keep: int, shape: tuple, target: tuple):
     return expand(g, batch + tuple(target))
 
 
+def fit_tangent(tt, batch: tuple, out):
+    """A tangent broadcast to ``batch + out.shape``, in ``out``'s dtype (forward mode's slow path)."""
+    if tt._data.shape != batch + out._data.shape:
+        nb = len(batch)
+        tt = _expand_rows(tt, nb, tuple(tt._data.shape[nb:]), out._data.shape)
+    if tt._data.dtype is not out._data.dtype:
+        tt = cast_grad(tt, out)  # a complex tangent of a real output: its real part
+    return tt
+
+
+def cast_grad(g, x):
+    """``g`` in ``x``'s dtype. A complex gradient of a real input keeps its real part, as PyTorch's
+    rules do (``handle_r_to_c``): that is the gradient of a real loss along real directions."""
+    if g._data.dtype.kind == "c" and x._data.dtype.kind != "c":
+        g = g.real  # a recorded op: differentiable under create_graph
+        if g._data.dtype is x._data.dtype:
+            return g
+    return g.to(x.dtype)
+
+
 def _sum_to_vjp(g, ans, x, shape, nb):
     return _expand_rows(g, g.ndim - ans.ndim + nb, tuple(shape), tuple(x.shape[nb:]))
 

@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from .anomaly import MODE as ANOMALY
 from .anomaly import nan_error, warn_backward_error
-from .broadcast import sum_to
+from .broadcast import cast_grad, sum_to
 from .grad_mode import STATE
 from .node import NODE_TYPES, Node, OutputMeta
 from .saved_hooks import EVER_PACKED, PACKED, unpack_entry, unpack_output
@@ -121,16 +121,6 @@ def _fit(g: Tensor, x, nb: int, node: Node, i: int) -> Tensor:
     return g
 
 
-def cast_grad(g: Tensor, x: Tensor) -> Tensor:
-    """``g`` in ``x``'s dtype. A complex gradient of a real input keeps its real part, as PyTorch's
-    rules do (``handle_r_to_c``): that is the gradient of a real loss along real directions."""
-    if g._data.dtype.kind == "c" and x._data.dtype.kind != "c":
-        g = g.real  # a recorded op: differentiable under create_graph
-        if g._data.dtype is x._data.dtype:
-            return g
-    return g.to(x.dtype)
-
-
 def _accumulate(buf: dict, key, g: Tensor) -> None:
     old = buf.get(key)
     buf[key] = g if old is None else old + g
@@ -204,6 +194,30 @@ def _needed(deps: dict, roots: list, leaf_targets: set, node_targets: set) -> se
     return needed
 
 
+class _Pass:
+    """The state of one backward pass, shared by ``run_backward``'s loop and ``_execute``.
+
+    ``buf`` holds the cotangents gathered for each node (a list per multi-output node),
+    ``leaf_buf`` those for leaves (``id -> (leaf, grad)``); ``deps`` counts the edges still
+    to arrive at each node and ``ready`` the nodes whose count reached zero. With targets,
+    ``needed`` are the nodes whose rules must run, ``node_targets`` the non-leaf targets by
+    node and ``leaf_ids`` the leaf targets' ids (all ``None`` without targets).
+    """
+
+    __slots__ = ("buf", "leaf_buf", "deps", "ready", "nb", "create_graph", "needed", "node_targets", "leaf_ids")
+
+    def __init__(self, nb: int, create_graph: bool) -> None:
+        self.buf: dict = {}
+        self.leaf_buf: dict = {}
+        self.deps: dict = {}
+        self.ready: list = []
+        self.nb = nb
+        self.create_graph = create_graph
+        self.needed: set | None = None
+        self.node_targets: dict = {}
+        self.leaf_ids: set | None = None
+
+
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_graph: bool,
                  create_graph: bool, targets: Sequence[Tensor] | None = None,
                  accumulate: bool = True, nb: int = 0) -> dict:
@@ -212,9 +226,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
     With ``accumulate`` the leaves' ``.grad`` (or only ``targets``' when given) are
     updated; otherwise the gradients reaching ``targets`` are returned, keyed by ``id``.
     """
+    p = _Pass(nb, create_graph)
     root_fns = []
-    buf: dict = {}
-    leaf_buf: dict = {}  # id(leaf) -> (leaf, grad)
+    buf, leaf_buf = p.buf, p.leaf_buf
     for r, g in zip(roots, grads):
         fn = r._grad_fn
         if fn is None:
@@ -224,38 +238,38 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], *, retain_gra
         root_fns.append(fn)
         _add_output(buf, fn, r._output_nr, g)
 
-    deps = _graph(root_fns)
+    deps = p.deps = _graph(root_fns)
 
     captured: dict = {}
-    node_targets: dict = {}  # node -> list of (nr, tensor)
-    needed = None
-    leaf_ids: set | None = None
+    node_targets = p.node_targets  # node -> the target tensors it outputs
+    needed = leaf_ids = None
     if targets is not None:
-        leaf_ids = set()
+        leaf_ids = p.leaf_ids = set()
         for t in targets:
             if t._grad_fn is None:
                 leaf_ids.add(id(t))
             else:
                 node_targets.setdefault(t._grad_fn, []).append(t)
-        needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
+        needed = p.needed = _needed(deps, root_fns, leaf_ids, set(node_targets))
 
     prev = STATE.enabled
     STATE.enabled = create_graph
     try:
-        ready = [fn for fn in dict.fromkeys(root_fns) if deps[fn] == 0]
+        ready = p.ready
+        ready.extend(fn for fn in dict.fromkeys(root_fns) if deps[fn] == 0)
         while ready:
             node = ready.pop()
             g = buf.pop(node, None)
             if g is not None and (node.hooks or node.retains):
                 g = _node_hooks(node, g, accumulate)
-            if node in node_targets:
+            if node_targets and node in node_targets:
                 for t in node_targets[node]:
                     gt = g[t._output_nr] if type(g) is list else g
                     if gt is not None:
                         captured[id(t)] = gt
             if g is not None and (needed is None or node in needed):
                 try:  # free in Python 3.11 when nothing is raised
-                    _execute(node, g, buf, leaf_buf, nb, create_graph, needed, node_targets, leaf_ids, deps, ready)
+                    _execute(node, g, p)
                 except BaseException:
                     if ANOMALY.enabled:
                         warn_backward_error(node)
@@ -318,10 +332,9 @@ def _node_hooks(node: Node, g, accumulate: bool):
     return gs[0] if single else gs
 
 
-def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bool,
-             needed, node_targets, leaf_ids, deps: dict, ready: list) -> None:
-    """Run ``node``'s VJP rules for the edges that need a gradient, route the results, and
-    count down the dependencies of the nodes it points at.
+def _execute(node: Node, g, p: _Pass) -> None:
+    """Run ``node``'s VJP rules for the edges that need a gradient, route the results into the
+    pass ``p``, and count down the dependencies of the nodes it points at.
 
     This is the backward hot path: the common cases of ``_saved``, ``_fit`` and
     ``_add_output`` are inlined, and the edges are walked once.
@@ -330,10 +343,10 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
     inputs = node.inputs
     if inputs is None:
         raise RuntimeError(FREED_MSG)
-    versions = node.versions
     if op.saves_ans or EVER_PACKED:
-        inputs, ans = _saved(node, create_graph)
+        inputs, ans = _saved(node, p.create_graph)
     else:
+        versions = node.versions
         if versions is not None:
             for x, v in zip(inputs, versions):
                 if v is not None and x._vc[0] != v:
@@ -341,11 +354,11 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
         ans = OutputMeta(node.ans)
     if type(g) is list and not getattr(op, "keeps_none", False):  # multi-output: absent cotangents are zeros
         # (custom Functions take the Nones and apply their own materialize_grads setting)
-        batch = next(x for x in g if x is not None)._data.shape[:nb]
+        batch = next(x for x in g if x is not None)._data.shape[:p.nb]
         g = tuple(gi if gi is not None else _wrap(np.zeros(batch + a._data.shape, a._data.dtype))
                   for gi, a in zip(g, ans))
+    deps = p.deps
     params = node.params
-    nrs = node.next_nr
     vjps = op.vjp
     check_nan = ANOMALY.enabled and ANOMALY.check_nan
     for i, e in enumerate(node.next):
@@ -357,12 +370,12 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             c = deps[e] - 1
             deps[e] = c
             if not c:
-                ready.append(e)
-        if needed is not None:
+                p.ready.append(e)
+        if p.needed is not None:
             if is_node:
-                if e not in needed and e not in node_targets:
+                if e not in p.needed and e not in p.node_targets:
                     continue
-            elif id(e) not in leaf_ids:
+            elif id(e) not in p.leaf_ids:
                 continue
         rule = vjps[i]
         if rule is None:
@@ -374,18 +387,20 @@ def _execute(node: Node, g, buf: dict, leaf_buf: dict, nb: int, create_graph: bo
             raise nan_error(op.grad_name, i, getattr(node, "trace", None), gi._data)
         xd = inputs[i]._data
         gd = gi._data
+        nb = p.nb
         if gd.shape != xd.shape if not nb else gd.shape[nb:] != xd.shape or gd.ndim != nb + xd.ndim:
             gi = _fit(gi, inputs[i], nb, node, i)
         elif gd.dtype is not xd.dtype and xd.dtype.kind in "fc":
             gi = cast_grad(gi, inputs[i])
         if is_node:
+            buf = p.buf
             if e.op.n_out == 1:
                 old = buf.get(e)
                 buf[e] = gi if old is None else old + gi
             else:
-                _add_output(buf, e, nrs[i] if nrs else 0, gi)
+                _add_output(buf, e, node.next_nr[i] if node.next_nr else 0, gi)
         else:
-            _add_leaf(leaf_buf, e, gi)
+            _add_leaf(p.leaf_buf, e, gi)
 
 
 # One lock for every ``.grad`` update (as PyTorch's AccumulateGrad locks): ``+=`` on a large array

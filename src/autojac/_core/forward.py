@@ -176,14 +176,9 @@ def _push(op, args, params, out, pairs):
 
 def _fit_tangent(tt: Tensor, batch: tuple, out: Tensor) -> Tensor:
     """Broadcast a tangent to ``batch + out.shape`` and give it ``out``'s dtype."""
-    target = batch + out._data.shape
-    if tt._data.shape != target:
-        from .broadcast import _expand_rows
+    if tt._data.shape == batch + out._data.shape and tt._data.dtype is out._data.dtype:
+        return tt
+    # broadcast declares its ops through node, which imports this module for propagate
+    from .broadcast import fit_tangent
 
-        nb = len(batch)
-        tt = _expand_rows(tt, nb, tuple(tt._data.shape[nb:]), out._data.shape)
-    if tt._data.dtype is not out._data.dtype:
-        from .engine import cast_grad
-
-        tt = cast_grad(tt, out)  # a complex tangent of a real output: its real part
-    return tt
+    return fit_tangent(tt, batch, out)

@@ -69,10 +69,37 @@ def _make_grads(outputs: tuple, grad_outputs, is_grads_batched: bool) -> list:
     return grads
 
 
-def _check_outputs(outputs: tuple) -> None:
+def _check_inputs(inputs: tuple) -> None:
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+
+def _pull_back(outputs: tuple, grad_outputs, retain_graph: bool | None, create_graph: bool, targets,
+               accumulate: bool, is_grads_batched: bool = False) -> tuple[list, dict]:
+    """The steps ``backward`` and ``grad`` share: check the outputs, make their gradients, run the
+    engine (``retain_graph`` defaults to ``create_graph``); returns the gradients and what the engine captured."""
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    grads = _make_grads(outputs, grad_outputs, is_grads_batched)
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph, targets=targets,
+                            accumulate=accumulate, nb=1 if is_grads_batched else 0)
+    return grads, captured
+
+
+def tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs=None) -> None:
+    """``Tensor.backward``: accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``backward``).
+
+    >>> import autojac
+    >>> x = autojac.tensor([1., 2.], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad
+    tensor([2., 4.])
+    """
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | None = None,
@@ -92,15 +119,8 @@ def backward(tensors: TensorOrTensors, grad_tensors=None, retain_graph: bool | N
         targets = _as_tuple(inputs, "inputs")
         if not targets:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-        for t in targets:
-            if not t._requires_grad:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-    _check_outputs(outputs)
-    grads = _make_grads(outputs, grad_tensors, False)
-    if retain_graph is None:
-        retain_graph = create_graph
-    captured = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
-                            targets=targets, accumulate=True)
+        _check_inputs(targets)
+    _, captured = _pull_back(outputs, grad_tensors, retain_graph, create_graph, targets, accumulate=True)
     if targets is not None:
         for t in targets:
             if t._grad_fn is not None and id(t) in captured:
@@ -128,22 +148,14 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs=None,
     elif materialize_grads and not allow_unused:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
                          "but got: allow_unused=False.")
-    for t in ins:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    _check_outputs(outs)
-    grads = _make_grads(outs, grad_outputs, is_grads_batched)
-    if retain_graph is None:
-        retain_graph = create_graph
-    nb = 1 if is_grads_batched else 0
-    captured = run_backward(outs, grads, retain_graph=retain_graph, create_graph=create_graph,
-                            targets=ins, accumulate=False, nb=nb)
+    _check_inputs(ins)
+    grads, captured = _pull_back(outs, grad_outputs, retain_graph, create_graph, ins, False, is_grads_batched)
     result = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
         if g is None:
             if materialize_grads:
-                batch = grads[0]._data.shape[:nb]
+                batch = grads[0]._data.shape[:1 if is_grads_batched else 0]
                 g = _wrap(np.zeros(batch + t._data.shape, t._data.dtype))
             elif not allow_unused:
                 raise RuntimeError(

@@ -18,15 +18,14 @@ the inputs and outputs are tuples), ``create_graph``, ``strict`` and the errors 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 
 from .._core import forward
 from .._core.engine import run_backward
 from .._core.grad_mode import STATE, enable_grad
+from .._jacobian import basis_rows, check_chunk_size, jacobian_2d, parse_memory, split_2d, wants_chunking
 from .._tensor import Tensor, _wrap
-from ..executors import check_chunk_size, jacobian_2d, parse_memory, split_2d, wants_chunking
 from .api import grad as _grad
 from .forward_ad import make_dual_batched
 
@@ -271,13 +270,6 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
 # ----------------------------------------------------------------------------- jacobian
 
 
-@lru_cache(maxsize=64)
-def _eye(n: int, dtype: np.dtype) -> np.ndarray:
-    e = np.eye(n, dtype=dtype)
-    e.flags.writeable = False  # shared between calls: never handed out writable (see _own)
-    return e
-
-
 def _own(t: Tensor) -> Tensor:
     """``t`` with writable data of its own if its data is read-only: (a view of) a cached
     identity that ``func`` passed through unchanged, or a broadcast view. ``t`` is a tensor
@@ -286,19 +278,6 @@ def _own(t: Tensor) -> Tensor:
     if not d.flags.writeable:
         t._data = d.copy()
     return t
-
-
-def _basis(numels: tuple, k: int, dtype: np.dtype, shape: tuple) -> Tensor:
-    """Rows ``sum(numels[:k]) ...`` of the identity of size ``sum(numels)``, for block ``k``,
-    shaped ``(sum(numels),) + shape``."""
-    n = numels[k]
-    total = sum(numels)
-    if total == n:
-        return _wrap(_eye(n, dtype).reshape((n,) + shape))
-    b = np.zeros((total, n), dtype)
-    start = sum(numels[:k])
-    b[start:start + n] = _eye(n, dtype)
-    return _wrap(b.reshape((total,) + shape))
 
 
 def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
@@ -416,7 +395,7 @@ def _jac_rows(i: int, out: Tensor, inputs: list, create_graph: bool, strict: boo
     oshape = od.shape
     m = od.size
     if out._requires_grad and m:
-        basis = _basis((m,), 0, od.dtype, oshape)
+        (basis,) = basis_rows([out], 0, m, shared=True)
         captured = run_backward((out,), (basis,), retain_graph=True, create_graph=create_graph, targets=inputs,
                                 accumulate=False, nb=1)
         grads = [captured.get(id(x)) for x in inputs]
@@ -454,8 +433,8 @@ def _jacfwd(func: Callable, inputs):
     numels = tuple(x._data.size for x in inputs)
     total = sum(numels)
     with _DualLevel() as level:
-        duals = tuple(make_dual_batched(x, _basis(numels, k, x._data.dtype, x._data.shape), level)
-                      for k, x in enumerate(inputs))
+        basis = basis_rows(inputs, 0, total, shared=True)
+        duals = tuple(make_dual_batched(x, b, level) for x, b in zip(inputs, basis))
         outputs = func(*duals)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
         tangents = _tangents(outputs, level)

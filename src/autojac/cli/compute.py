@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import autojac
+from autojac import sparse
 from autojac.autograd import functional
 
 from .errors import InputError
@@ -233,8 +234,6 @@ def _jacdet(program, f, xs, wrt, value, v) -> Result:
 
 def sparse_jacobian(program: Program, env: dict[str, Any], wrt: list[str]) -> Result:
     """The Jacobian by ``autojac.sparse``: pattern detected, colored, one pass per color."""
-    from .. import sparse  # noqa: PLC0415  (SciPy's sparse machinery, only for --sparse)
-
     if len(wrt) != 1:
         raise InputError("--sparse: one input at a time (--wrt NAME)", ",".join(wrt))
     f = make_function(program, env, wrt)

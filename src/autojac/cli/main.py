@@ -17,10 +17,12 @@ from typing import Any
 
 import autojac
 
+from ..viz import graph, jacobian_plot
 from .compute import COMMANDS, differentiate, sparse_jacobian
 from .errors import InputError
 from .expr import Program
 from .render import latex, save_arrays, sparsity_report, terminal, to_json
+from .tour import run_tour
 from .values import binding_name, parse_binding, parse_value
 
 _DTYPES = {"float32": autojac.float32, "float64": autojac.float64}
@@ -182,8 +184,6 @@ def _emit(args: argparse.Namespace, program: Program, result, inputs: dict[str, 
 
 
 def _plot(result, path: str, expression: str) -> None:
-    from ..viz import jacobian_plot
-
     d = result.displays[0]
     matrix, colors = d.matrix, None
     if result.sparsity is not None:  # a spy plot, nonzeros coloured by their group
@@ -199,8 +199,6 @@ def _plot(result, path: str, expression: str) -> None:
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    from ..viz import graph
-
     program, env, wrt = _bind(args)
     for w in wrt:
         env[w] = env[w].detach().requires_grad_()
@@ -228,8 +226,6 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _run_tour(args: argparse.Namespace) -> int:
-    from .tour import run_tour
-
     run_tour(lang=args.lang, color=not args.no_color)
     return 0
 

@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import autojac
+
 
 @dataclass(frozen=True)
 class Step:
@@ -294,8 +296,6 @@ SECTIONS: tuple[Section, ...] = (SEED_000, SEED_002, SEED_003, SEED_004)
 # ---------------------------------------------------------------------- running the steps
 def new_namespace() -> dict[str, Any]:
     """The globals a section's steps share: ``torch`` is autojac."""
-    import autojac
-
     return {"torch": autojac, "__name__": "__tour__"}
 
 

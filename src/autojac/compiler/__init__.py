@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._compiled import CompiledCallable, CompileError
+from .._core.trace import _current
 
 __all__ = ["compile", "CompileError", "CompiledCallable", "reset", "is_compiling"]
 
@@ -60,6 +61,4 @@ def reset() -> None:
 
 def is_compiling() -> bool:
     """Whether the current thread is tracing a compiled function."""
-    from .._core.trace import _current  # noqa: PLC0415  (tiny; keeps the public namespace clean)
-
     return _current() is not None

@@ -19,6 +19,7 @@ import numpy as np
 from .._core.grad_mode import STATE, enable_grad
 from .._core.trace import Tracer
 from .._tensor import Tensor, _wrap
+from ..autograd import grad as autograd_grad
 from ..autograd.function import Function
 from ..func._pytree import tree_flatten, tree_unflatten
 from ._program import generate
@@ -172,8 +173,6 @@ class CompiledFunction(Function):
 
 def _eager_grads(ctx, grads) -> list:
     """The gradients by running the function eagerly again, recorded (for ``create_graph=True``)."""
-    from ..autograd import grad as autograd_grad  # noqa: PLC0415  (autograd imports the transforms above us)
-
     entry = ctx.entry
     n_call = len(ctx.tensors) - len(entry.externals)
     call_tensors = iter(ctx.tensors[:n_call])
@@ -289,8 +288,6 @@ class CompiledCallable:
 
     def _trace_backward(self, tracer: Tracer, tensors: list, diff_outs: list):
         """Record the backward the rules run for the call's differentiable outputs (retaining the graph)."""
-        from ..autograd import grad as autograd_grad  # noqa: PLC0415  (autograd imports the transforms above us)
-
         externals = [t for t in tracer.externals.values() if t._requires_grad]
         diff_inputs = [i for i, t in enumerate(tensors) if t._requires_grad]
         targets = [tensors[i] for i in diff_inputs] + externals

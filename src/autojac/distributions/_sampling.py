@@ -21,6 +21,7 @@ from .._core.batching import BROADCAST
 from .._core.node import defop
 from .._random import default_generator
 from .._tensor import _wrap
+from ..ops.special import lgamma, xlogy
 
 
 class _Stream:
@@ -179,8 +180,6 @@ reparam_dirichlet = defop("dirichlet", lambda alpha, x: x.copy(), vjp=(_dirichle
 
 
 def _gammainc_vjp_x(g, ans, a, x):
-    from ..ops.special import lgamma, xlogy
-
     return g * (xlogy(a - 1, x) - x - lgamma(a)).exp()
 
 

@@ -16,7 +16,7 @@ from ..ops.shape import stack
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution
-from .utils import _as_size, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
@@ -38,12 +38,7 @@ class Beta(Distribution):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = _as_size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Beta, batch_shape, _instance, "_dirichlet")
 
     @property
     def mean(self):

@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
+from ..linalg import vector_norm
+from ..ops.shape import cat as _cat
+from ..ops.shape import stack as _stack
 
 __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval", "is_dependent",
@@ -262,8 +265,6 @@ class _CorrCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from ..linalg import vector_norm
-
         tol = np.finfo(value._data.dtype).eps * value.shape[-1] * 10
         row_norm = vector_norm(value.detach(), dim=-1)
         unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
@@ -330,8 +331,6 @@ class _Cat(Constraint):
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        from ..ops.shape import cat as _cat
-
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -357,8 +356,6 @@ class _Stack(Constraint):
         return dim + 1 if self.dim + dim < 0 else dim
 
     def check(self, value):
-        from ..ops.shape import stack as _stack
-
         vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
         return _stack([c.check(v) for v, c in zip(vs, self.cseq)], self.dim)
 

@@ -8,11 +8,12 @@ Normal(loc: 0.0, scale: 1.0)
 from __future__ import annotations
 
 import warnings
+from numbers import Number
 
 from .._core.grad_mode import no_grad
 from .._tensor import Size, Tensor
 from . import constraints
-from .utils import _as_size, lazy_property
+from .utils import _as_size, broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -157,6 +158,29 @@ class Distribution:
                 f"to be within the support ({support!r}) of the distribution {self!r}, "
                 f"but found invalid values:\n{value}"
             )
+
+    def _init_params(self, validate_args, **params) -> None:
+        """Broadcast the parameters together, set each as an attribute and initialize with their
+        batch shape (``()`` when all are Python numbers, as in PyTorch)."""
+        values = broadcast_all(*params.values())
+        for name, value in zip(params, values):
+            setattr(self, name, value)
+        scalar = all(isinstance(v, Number) for v in params.values())
+        Distribution.__init__(self, Size() if scalar else values[0].size(), validate_args=validate_args)
+
+    def _expand_params(self, cls, batch_shape, _instance, *names: str):
+        """``expand`` of a distribution whose parameters ``names`` carry just its batch shape."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _as_size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        return self._init_expanded(new, batch_shape)
+
+    def _init_expanded(self, new, batch_shape, event_shape=Size()):
+        """Finish ``expand``: ``new`` (its parameters set) takes the shapes and this one's validation setting."""
+        Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

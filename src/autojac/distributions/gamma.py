@@ -8,8 +8,6 @@ tensor(-1.)
 
 from __future__ import annotations
 
-from numbers import Number
-
 import numpy as np
 
 from .._tensor import Size, _wrap
@@ -18,7 +16,7 @@ from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
 from ._sampling import gammainc, reparam_standard_gamma, standard_gamma_array
 from .distribution import Distribution
-from .utils import _as_size, broadcast_all
+from .utils import finfo
 
 __all__ = ["Gamma"]
 
@@ -30,28 +28,18 @@ def _standard_gamma(concentration):
 
 
 class Gamma(Distribution):
-    """The gamma distribution with shape ``concentration`` and inverse scale ``rate``."""
+    """The gamma distribution with shape ``concentration`` and inverse scale ``rate`` (density
+    ``rate**concentration * x**(concentration - 1) * exp(-rate * x) / Gamma(concentration)``)."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        if isinstance(concentration, Number) and isinstance(rate, Number):
-            batch_shape = Size()
-        else:
-            batch_shape = self.concentration.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_params(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = _as_size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gamma, batch_shape, _instance, "concentration", "rate")
 
     @property
     def mean(self):
@@ -89,6 +77,4 @@ class Gamma(Distribution):
 
 
 def _tiny(t):
-    from .utils import finfo
-
     return finfo(t.dtype).tiny

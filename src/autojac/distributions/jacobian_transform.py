@@ -34,9 +34,10 @@ from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
 from ..autograd.forward_ad import make_dual_batched, unpack_batched
 from ..func._jacdet import _reaches_other_leaf
+from ..linalg import slogdet
 from ..ops.shape import alias
 from . import constraints
-from .transforms import Transform
+from ._transform import Transform
 
 __all__ = ["JacobianTransform"]
 
@@ -193,8 +194,6 @@ class JacobianTransform(Transform):
         return d.abs().log()
 
     def _logdet(self, jac: Tensor) -> Tensor:
-        from ..linalg import slogdet
-
         tri = self.triangular
         if tri == "auto":
             tri = _triangular_kind(jac._data)

@@ -14,7 +14,7 @@ from functools import total_ordering
 from ..linalg import solve
 from ..nn.functional import softplus
 from ..ops.elementwise import where
-from ..ops.shape import broadcast_shapes
+from ..ops.shape import broadcast_shapes, cat
 from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .beta import Beta
@@ -23,12 +23,12 @@ from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .gamma import Gamma
 from .independent import Independent
-from .lowrank_multivariate_normal import LowRankMultivariateNormal, _batch_lowrank_logdet
+from .lowrank_multivariate_normal import LowRankMultivariateNormal, _batch_lowrank_logdet, _batch_lowrank_mahalanobis
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
-from .utils import _sum_rightmost
+from .utils import _diag_embed, _sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -209,9 +209,6 @@ def _trace_qinv_p(p, q):
     """``trace(Sigma_q^{-1} Sigma_p)`` from the factors of both covariances."""
     if isinstance(p, LowRankMultivariateNormal):
         # Sigma_p = S S^T with S = [W, diag(sqrt D)]
-        from ..ops.shape import cat
-        from .utils import _diag_embed
-
         S = cat([p._unbroadcasted_cov_factor, _diag_embed(p._unbroadcasted_cov_diag.sqrt())], -1)
     else:
         S = p._unbroadcasted_scale_tril
@@ -232,8 +229,6 @@ def _trace_qinv_p(p, q):
 
 def _mahalanobis_q(q, x):
     if isinstance(q, LowRankMultivariateNormal):
-        from .lowrank_multivariate_normal import _batch_lowrank_mahalanobis
-
         return _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, x,
                                           q._capacitance_tril)
     return _batch_mahalanobis(q._unbroadcasted_scale_tril, x)

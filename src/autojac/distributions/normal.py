@@ -9,7 +9,7 @@ tensor(-0.9189)
 from __future__ import annotations
 
 import math
-from numbers import Number, Real
+from numbers import Real
 
 from .._core.grad_mode import no_grad
 from .._tensor import Size
@@ -17,7 +17,7 @@ from ..ops.creation import randn
 from ..ops.special import erf, erfinv
 from . import constraints
 from .distribution import Distribution
-from .utils import _as_size, _standard_normal, broadcast_all
+from .utils import _standard_normal
 
 __all__ = ["Normal"]
 
@@ -30,18 +30,10 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_params(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = _as_size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Normal, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self):

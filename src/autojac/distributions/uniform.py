@@ -7,13 +7,10 @@ tensor(0.6931)
 
 from __future__ import annotations
 
-from numbers import Number
-
 from .._tensor import Size
 from ..ops.creation import rand
 from . import constraints
 from .distribution import Distribution
-from .utils import _as_size, broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -28,18 +25,10 @@ class Uniform(Distribution):
         return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None) -> None:
-        self.low, self.high = broadcast_all(low, high)
-        batch_shape = Size() if isinstance(low, Number) and isinstance(high, Number) else self.low.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_params(validate_args, low=low, high=high)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = _as_size(batch_shape)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Uniform, batch_shape, _instance, "low", "high")
 
     @property
     def mean(self):

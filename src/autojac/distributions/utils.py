@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype
 from .._core.grad_mode import enable_grad
 from .._tensor import Size, Tensor
-from ..ops.creation import eye, tensor
+from ..ops.creation import eye, randn, tensor
 from ..ops.reduce import softmax
 from ..ops.shape import broadcast_tensors
 
@@ -43,8 +43,6 @@ def broadcast_all(*values):
 
 
 def _standard_normal(shape, dtype) -> Tensor:
-    from ..ops.creation import randn
-
     return randn(*shape, dtype=dtype)
 
 

@@ -11,7 +11,8 @@ The chunked path behind the ``chunk_size``, ``max_memory``, ``out``, ``progress`
 * ``executor``: any ``concurrent.futures.Executor`` (process pool, Dask, Ray); see
   docs/DISTRIBUTED.md.
 
-It sits beside the transforms: it depends on the core (graph, engine, dual levels) only.
+The machinery lives in ``autojac._jacobian`` (the transforms layer, below ``func`` and
+``autograd.functional``, which call it); this package is its public face.
 
 >>> import autojac
 >>> from autojac.func import jacrev
@@ -21,10 +22,18 @@ It sits beside the transforms: it depends on the core (graph, engine, dual level
 True
 """
 
-from ._blocks import ForwardTask, ReverseTask, basis_rows, forward_cols, reverse_rows
-from ._jacobian import check_out, jacobian_2d, split_2d, wants_chunking
-from ._memory import check_chunk_size, choose_chunk, graph_footprint, parse_memory
-from ._progress import progress_bar
-from ._remote import run_chunk
+from .._jacobian import (
+    ForwardTask,
+    ReverseTask,
+    basis_rows,
+    choose_chunk,
+    forward_cols,
+    graph_footprint,
+    jacobian_2d,
+    parse_memory,
+    reverse_rows,
+    run_chunk,
+    split_2d,
+)
 
 __all__ = ["parse_memory", "graph_footprint", "choose_chunk", "jacobian_2d", "split_2d"]

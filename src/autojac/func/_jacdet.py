@@ -13,8 +13,10 @@ import numpy as np
 
 from .._core.grad_mode import enable_grad, is_grad_enabled
 from .._core.node import NODE_TYPES
+from .._jacobian import basis_rows
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
+from ..linalg import det, slogdet
 from ..ops.shape import alias
 
 
@@ -64,7 +66,7 @@ def _square_jacobian(func: Callable, argnums: int, args: tuple, name: str) -> Te
             )
         if not out.requires_grad:
             return _wrap(np.zeros((n_out, n_in), dtype=out.numpy(force=True).dtype))
-        basis = _wrap(np.eye(n_out, dtype=out._data.dtype).reshape((n_out,) + out._data.shape))
+        (basis,) = basis_rows([out], 0, n_out)
         (jac,) = _grad(out, xin, basis, create_graph=keep, allow_unused=True, is_grads_batched=True,
                        materialize_grads=True)
     jac = jac.reshape(n_out, n_in)
@@ -83,8 +85,6 @@ def jacdet(func: Callable, argnums: int = 0) -> Callable:
     tensor(6.)
     """
     def wrapped(*args):
-        from ..linalg import det
-
         return det(_square_jacobian(func, argnums, args, "jacdet"))
 
     return wrapped
@@ -100,8 +100,6 @@ def slogjacdet(func: Callable, argnums: int = 0) -> Callable:
     (tensor(-1.), tensor(2.0794))
     """
     def wrapped(*args):
-        from ..linalg import slogdet
-
         return slogdet(_square_jacobian(func, argnums, args, "slogjacdet"))
 
     return wrapped

@@ -32,12 +32,12 @@ import numpy as np
 
 from .._core import forward
 from .._core.grad_mode import STATE, enable_grad, is_grad_enabled, set_grad_enabled
+from .._jacobian import basis_rows as _basis_rows
+from .._jacobian import check_chunk_size, choose_chunk, jacobian_2d, parse_memory, split_2d, wants_chunking
 from .._random import vmap_randomness
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _autograd_grad
 from ..autograd.forward_ad import make_dual, make_dual_batched, unpack_batched
-from ..executors import basis_rows as _basis_rows
-from ..executors import check_chunk_size, choose_chunk, jacobian_2d, parse_memory, split_2d, wants_chunking
 from ..ops.shape import alias, cat
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 

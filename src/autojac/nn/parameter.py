@@ -15,6 +15,7 @@ tensor([1., 2.], requires_grad=True)
 from __future__ import annotations
 
 from .._tensor import Tensor, _wrap
+from ..ops.creation import empty
 
 
 class _ParameterMeta(type):
@@ -27,8 +28,6 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Tensor:
         if data is None:
-            from ..ops.creation import empty
-
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}")
@@ -64,8 +63,6 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
         if data is None:
-            from ..ops.creation import empty
-
             data = empty(0)
         t = data.detach().requires_grad_(data.requires_grad)
         t.__dict__["persistent"] = persistent

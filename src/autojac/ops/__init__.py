@@ -1,4 +1,4 @@
-"""The primitive table, one module per op family. Importing it attaches Tensor methods."""
+"""The primitive table, one module per op family (Tensor's methods are assigned in ``_tensor_methods``)."""
 
 from . import creation, elementwise, trig, operators, index, matmul, reduce, shape  # noqa: F401
 from . import complex  # noqa: F401,E402  (after elementwise and shape: their rules import it lazily)

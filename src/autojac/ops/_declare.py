@@ -1,4 +1,4 @@
-"""Shortcuts for the common shapes of rule, and attaching ops as Tensor methods."""
+"""Shortcuts for the common shapes of rule, and the helpers of in-place ops."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from .._core.grad_mode import STATE
 from .._core.node import Node, Op, apply, defop
 from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
+from .creation import tensor
+from .views import alias, inplace_on_view, refresh_views, save_written
 
-__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "attach", "operand", "inplace", "apply", "Op",
+__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "operand", "inplace", "apply", "Op",
            "conj", "conj_op"]
 
 # Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
@@ -110,21 +112,6 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
 _BINARY = _patterns.binary_pattern()
 
 
-def attach(**methods: Callable) -> None:
-    """Make functions (or ops) available as Tensor methods."""
-    for name, fn in methods.items():
-        setattr(Tensor, name, _unary_method(fn) if isinstance(fn, Op) and fn.n_in == 1 else fn)
-
-
-def _unary_method(op: Op) -> Callable:
-    # a plain function is the cheapest bound method: no MethodType per call, no __call__ hop
-    def method(self):
-        return apply(op, (self,))
-
-    method.__name__ = op.name
-    return method
-
-
 _NUMBER = (int, float, bool, complex)
 
 
@@ -138,8 +125,6 @@ def operand(x):
     if isinstance(x, Tensor) or isinstance(x, _NUMBER):
         return x
     if isinstance(x, (np.ndarray, list, tuple)):
-        from .creation import tensor
-
         return tensor(x)
     return NotImplemented
 
@@ -188,8 +173,6 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
     needs_graph = STATE.enabled and (self._requires_grad or any(
         type(a) is Tensor and a._requires_grad for a in args))
     if self._base is not None and (needs_graph or (ANY_LEVELS and has_tangent(self, self._base[0], *args))):
-        from .views import inplace_on_view
-
         # the write goes into the base's storage: the base's graph (and tangent) must see it
         return inplace_on_view(self, fn, args, saves_self)
     if not needs_graph:
@@ -199,12 +182,8 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
         if ANY_LEVELS:
             self._fw = result._fw
             if "_views" in self.__dict__:
-                from .views import refresh_views
-
                 refresh_views(self)
         return self
-    from .views import alias, refresh_views, save_written
-
     result = fn(alias(self, copy=saves_self), *args)
     _store(self, result)
     if ANY_LEVELS:

@@ -2,7 +2,7 @@
 
 PyTorch's argument parser takes ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``
 wherever those arguments exist, and exposes in-place ops as functions (``torch.sin_(x)``).
-``install`` adds both to a namespace (``autojac``'s) and to ``Tensor``.
+``install`` adds both to a namespace (``autojac``'s); ``_tensor_methods`` gives Tensor's methods the same.
 
 >>> import autojac
 >>> x = autojac.tensor([[1., 2.], [3., 4.]])
@@ -60,7 +60,9 @@ def numpy_keywords(fn: Callable) -> Callable:
     return wrapper
 
 
-def _inplace_of(fn: Callable, name: str) -> Callable:
+def inplace_of(fn: Callable, name: str) -> Callable:
+    """The in-place method ``name`` (``exp_``) of the out-of-place function ``fn`` (``exp``)."""
+
     def method(self, *args, **kwargs):
         args = tuple(operand(a) for a in args)
         return inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args)
@@ -71,20 +73,16 @@ def _inplace_of(fn: Callable, name: str) -> Callable:
 
 
 def install(namespace: dict) -> None:
-    """Add the NumPy-style keywords and the in-place functions to ``namespace`` and ``Tensor``."""
+    """Add the NumPy-style keywords and the top-level in-place functions to ``namespace`` (``autojac``'s).
+
+    Tensor's methods take the keywords already, and have the in-place forms: ``_tensor_methods``
+    assigns them with ``numpy_keywords`` and ``inplace_of``.
+    """
     for name in DIM_FUNCTIONS:
         fn = namespace.get(name)
         if callable(fn) and not getattr(fn, "_numpy_keywords", False):
             namespace[name] = numpy_keywords(fn)
-        meth = Tensor.__dict__.get(name)
-        if meth is not None and callable(meth) and not getattr(meth, "_numpy_keywords", False):
-            setattr(Tensor, name, numpy_keywords(meth))
     for name in INPLACE_FUNCTIONS:
-        meth = Tensor.__dict__.get(name)
-        if meth is None:
-            base = namespace.get(name[:-1])
-            if not callable(base):
-                continue
-            meth = _inplace_of(base, name)
-            setattr(Tensor, name, meth)
-        namespace.setdefault(name, getattr(Tensor, name))
+        meth = getattr(Tensor, name, None)
+        if meth is not None:
+            namespace.setdefault(name, meth)

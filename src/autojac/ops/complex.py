@@ -20,10 +20,13 @@ import numpy as np
 
 from .. import _dtype
 from .._core.batching import BROADCAST
+from .._dtype import torch_name
 from .._tensor import Tensor
-from ._declare import attach, conj_op, defop, lift, named, renamed
 from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
+from ._declare import conj_op, defop, lift, named, renamed
 from .elementwise import _no_out, where, zero_grad
+from .elementwise import abs as _abs
+from .trig import cos, sin
 
 __all__ = ["conj", "conj_physical", "resolve_conj", "resolve_neg", "real", "imag", "angle", "polar", "complex",
            "view_as_real", "view_as_complex", "is_conj", "adjoint"]
@@ -128,8 +131,6 @@ def _csgn_forward(x):
 def _safe_abs(x: Tensor):
     """``|x|`` with 1 where it is 0 (the masked branch of a where stays finite: no nan * 0
     in higher derivatives), and the mask."""
-    from .elementwise import abs as _abs
-
     a = _abs(x)
     zero = a == 0
     return where(zero, 1.0, a), zero
@@ -210,10 +211,11 @@ def complex(real: Tensor, imag: Tensor, *, out=None) -> Tensor:  # noqa: A001
             raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(x).__name__}")
     dr, di = real._data.dtype, imag._data.dtype
     if dr.kind != "f" or di.kind != "f":
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_tname(real)} "
-                           f"and {_tname(imag)}")
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{torch_name(real.dtype)} and {torch_name(imag.dtype)}")
     if dr != di:
-        raise RuntimeError(f"Expected object of scalar type {_tname(real)} but got scalar type {_tname(imag)} "
+        raise RuntimeError(f"Expected object of scalar type {torch_name(real.dtype)} but got scalar type "
+                           f"{torch_name(imag.dtype)} "
                            "for second argument")
     return _complex_op(real, imag)
 
@@ -225,8 +227,6 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     >>> autojac.polar(autojac.tensor([2.]), autojac.tensor([0.]))
     tensor([2.+0.j])
     """
-    from .trig import cos, sin
-
     _no_out(out)
     for name, x in (("abs", abs), ("angle", angle)):
         if not isinstance(x, Tensor):
@@ -234,12 +234,6 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     if abs._data.dtype.kind != "f" or abs._data.dtype != angle._data.dtype:
         complex(abs, angle)  # raises PyTorch's error
     return named(_complex_op(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
-
-
-def _tname(x: Tensor) -> str:
-    return {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
-            "complex128": "ComplexDouble", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-            "uint8": "Byte", "bool": "Bool"}[x.dtype.name]
 
 
 # --------------------------------------------------------------------------- view_as_real / view_as_complex
@@ -281,7 +275,7 @@ def view_as_complex(input: Tensor) -> Tensor:
     d = input._data
     if d.dtype not in (np.float32, np.float64):
         raise RuntimeError("view_as_complex is only supported for float and double tensors, but got a tensor of "
-                           f"scalar type: {_tname(input)}")
+                           f"scalar type: {torch_name(input.dtype)}")
     if d.ndim == 0 or d.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     return _view_as_complex_op(input)
@@ -293,10 +287,3 @@ def _real_prop(self: Tensor) -> Tensor:
 
 def _imag_prop(self: Tensor) -> Tensor:
     return imag(self)
-
-
-attach(
-    real=property(_real_prop), imag=property(_imag_prop), conj=conj, conj_physical=conj_physical,
-    resolve_conj=resolve_conj, resolve_neg=resolve_neg, is_conj=is_conj, is_neg=is_conj, angle=angle,
-    adjoint=adjoint,
-)

@@ -7,11 +7,10 @@ import os
 
 import numpy as np
 
-from .. import _dtype, _random_fill
+from .. import _dtype
 from .._device import check_device
 from .._random import check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
-from ._declare import attach
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty", "zeros_like",
@@ -488,10 +487,3 @@ def _sampler_(draw):
         self._vc[0] += 1
         return self
     return method
-
-
-attach(
-    new_zeros=_new(0), new_ones=_new(1), new_empty=_new(0), new_tensor=_new_tensor, new_full=_new_full,
-    uniform_=_sampler_(lambda s, g, a=0.0, b=1.0: _random_fill.uniform(g, s._data.size, s._data.dtype, a, b)),
-    normal_=_sampler_(lambda s, g, mean=0.0, std=1.0: _random_fill.normal(g, s._data.size, s._data.dtype, mean, std)),
-)

@@ -17,15 +17,15 @@ import numpy as np
 
 from .._core.batching import BROADCAST
 from .._core.patterns import CDIST, EINSUM
+from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, conj, defop, named, renamed
+from ._declare import conj, defop, named, renamed
+from .elementwise import where
+from .reduce import _vector_norm
 
 __all__ = ["einsum", "tensordot", "kron", "cdist"]
 
 LETTERS = string.ascii_lowercase + string.ascii_uppercase
-_TYPE = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool",
-         "float16": "Half", "int16": "Short", "int8": "Char", "uint8": "Byte", "complex64": "ComplexFloat",
-         "complex128": "ComplexDouble"}
 
 
 # --------------------------------------------------------------------------- the primitive
@@ -216,10 +216,6 @@ def _canonical(equation: str, operands: list) -> tuple[str, list]:
     return spec, new_ops
 
 
-def _type_name(x: Tensor) -> str:
-    return _TYPE.get(x.dtype.name, x.dtype.name)
-
-
 def einsum(*args) -> Tensor:
     """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
 
@@ -250,7 +246,8 @@ def einsum(*args) -> Tensor:
     dt = operands[0]._data.dtype
     for x in operands[1:]:
         if x._data.dtype != dt:
-            raise RuntimeError(f"expected scalar type {_type_name(operands[0])} but found {_type_name(x)}")
+            raise RuntimeError(f"expected scalar type {torch_name(operands[0].dtype)} but found "
+                               f"{torch_name(x.dtype)}")
     spec, operands = _canonical(equation, operands)
     return _einsum_raw(spec, *operands)
 
@@ -354,8 +351,6 @@ def _cdist2_forward(x1, x2, mm):
 
 def _weights(g, ans):
     """``g / d``, 0 where the distance is 0 (PyTorch's gradient there)."""
-    from .elementwise import where
-
     zero = ans == 0
     if not zero._data.any():
         return g / ans
@@ -409,16 +404,14 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     tensor([[0.],
             [5.]])
     """
-    from .reduce import _vector_norm
-
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.dtype.kind != "f":
-            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_type_name(x)}")
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {torch_name(x.dtype)}")
     if x1._data.dtype != x2._data.dtype:
-        raise RuntimeError(f"expected scalar type {_type_name(x1)} but found {_type_name(x2)}")
+        raise RuntimeError(f"expected scalar type {torch_name(x1.dtype)} but found {torch_name(x2.dtype)}")
     if x1._data.shape[-1] != x2._data.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} "
                            f"X2: {x2._data.shape[-1]}")
@@ -432,6 +425,3 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         return (_cdist2_mm if mm else _cdist2)(x1, x2, mm)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return named(_vector_norm(diff, float(p), (diff._data.ndim - 1,), False), "CdistBackward0")
-
-
-attach(kron=kron)

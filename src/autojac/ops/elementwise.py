@@ -17,8 +17,10 @@ from .._core.batched import Batched
 from .._core.batching import BROADCAST
 from .._core.node import nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
+from .._dtype import FROM_NP, get_default_dtype, result_type
 from .._tensor import Tensor, _wrap
 from ._declare import apply, binary, conj, defop, elementwise, lift, named, operand, renamed
+from .creation import tensor
 
 _EMPTY: dict = {}
 
@@ -108,8 +110,6 @@ def _pow(a, b):
 
 
 def _default_float():
-    from .._dtype import get_default_dtype
-
     return get_default_dtype()
 
 
@@ -224,17 +224,13 @@ negative = lambda input: neg(input)  # noqa: E731
 # --------------------------------------------------------------------------- unary math
 def _abs_vjp(g, ans, x):
     if x._data.dtype.kind == "c":  # d|z| = Re(conj(sgn z) dz): the gradient is g * sgn(z), 0 at z = 0
-        from .complex import csgn
-
-        return g * csgn(x)
+        return g * x.sgn()  # a method: ops/complex.py builds on this module
     return g * sign(x)
 
 
 def _abs_jvp(t, ans, x):
     if x._data.dtype.kind == "c":
-        from .complex import csgn, real
-
-        return real(conj(csgn(x)) * t)
+        return (conj(x.sgn()) * t).real
     return t * sign(x)
 
 
@@ -518,20 +514,14 @@ def where(condition, input=None, other=None) -> Tensor:
     tensor([0., 2.])
     """
     if input is None and other is None:
-        from .index import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return condition.nonzero(as_tuple=True)  # a method: ops/index.py builds on this module
     cd = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cd.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cd.dtype}")
     a, b = operand(input), operand(other)
     if type(a) is not Tensor and type(b) is not Tensor:
-        from .creation import tensor
-
         a = tensor(a)
     if type(a) is Tensor and type(b) is Tensor and a._data.dtype != b._data.dtype:
-        from .._dtype import FROM_NP, result_type
-
         def lvl(t):
             return 2 if t._data.ndim else 1
         rt = result_type(FROM_NP[a._data.dtype], lvl(a), FROM_NP[b._data.dtype], lvl(b))

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, inplace, named, renamed
-from .index import put
+from ._declare import inplace, named, renamed
+from .elementwise import where
+from .index import getitem_raw, put
 from .index import scatter as _scatter_add_op
 from .index import take as _take_op
 
@@ -40,8 +42,7 @@ def along(index: np.ndarray, dim: int) -> tuple:
 
 
 def _tname(t: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double", "bool": "Bool",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "float16": "Half"}.get(t.dtype.name, t.dtype.name)
+    return torch_name(t.dtype)
 
 
 def _index_array(index, name: str, kinds: str = "il") -> np.ndarray:
@@ -97,8 +98,6 @@ def _crop(src: Tensor, shape: tuple) -> Tensor:
     """``src`` restricted to the leading ``shape`` block (PyTorch reads only that part of ``src``)."""
     if tuple(src._data.shape) == tuple(shape):
         return src
-    from .index import getitem_raw
-
     return getitem_raw(src, tuple(slice(0, s) for s in shape))
 
 
@@ -257,8 +256,6 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def _reduce_sum(input, src, at, touched, own):
-    from .elementwise import where
-
     base = input if own._data.all() else where(own, input, _wrap(np.zeros((), input._data.dtype)))
     return base + _scatter_sum(src, input._data.shape, at)
 
@@ -271,8 +268,6 @@ def _count(shape: tuple, at: tuple, weights, dtype) -> np.ndarray:
 
 
 def _reduce_mean(input, src, at, touched, own):
-    from .elementwise import where
-
     x = input._data
     total = _reduce_sum(input, src, at, touched, own)
     n = np.maximum(_count(x.shape, at, 1, x.dtype) + own._data, 1)
@@ -288,8 +283,6 @@ def _identity(kind: str, dtype: np.dtype):
 
 def _reduce_extreme(kind: str):
     def reducer(input, src, at, touched, own):
-        from .elementwise import where
-
         x = input._data
         r0 = np.where(own._data, x, _identity(kind, x.dtype))
         (np.maximum if kind == "amax" else np.minimum).at(r0, at, src._data)
@@ -316,8 +309,6 @@ def _occurrence(pos: np.ndarray) -> np.ndarray:
 
 
 def _reduce_prod(input, src, at, touched, own):
-    from .elementwise import where
-
     # Multiply the factors in rounds (round r: each position's r-th factor): plain products, so the
     # gradient is exact with zeros too, with no division.
     x = input._data
@@ -430,8 +421,6 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     tensor([[-1.,  1., -1.],
             [-1.,  1., -1.]])
     """
-    from .elementwise import where
-
     a = _index_vector(index, "index_fill_")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
@@ -477,13 +466,3 @@ def _inplace(fn):
     def method(self, *args, **kwargs):
         return inplace(self, lambda s, *a: fn(s, *args, **kwargs), saves_self=False)
     return method
-
-
-attach(
-    gather=gather, take_along_dim=take_along_dim, take=take, scatter=scatter, scatter_add=scatter_add,
-    scatter_reduce=scatter_reduce, index_add=index_add, index_copy=index_copy, index_fill=index_fill,
-    masked_scatter=masked_scatter,
-    scatter_=_inplace(scatter), scatter_add_=_inplace(scatter_add), scatter_reduce_=_inplace(scatter_reduce),
-    index_add_=_inplace(index_add), index_copy_=_inplace(index_copy), index_fill_=_inplace(index_fill),
-    masked_scatter_=_inplace(masked_scatter),
-)

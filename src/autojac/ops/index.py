@@ -14,10 +14,11 @@ from .._core.batching import NB
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
 from .._core.patterns import MOVE, SCATTER
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
-from ._declare import attach, defop, inplace, named, operand, renamed
-from .shape import mark_view
+from ._declare import defop, inplace, named, operand, renamed
+from .elementwise import where
+from .views import mark_view
 
 __all__ = ["getitem", "index_put", "index_select", "nonzero", "masked_fill", "masked_select"]
 
@@ -186,10 +187,8 @@ fill_zero = defop(
 def _put_jvp_v(t, ans, x, v, idx, basic):
     nb = t.ndim - v.ndim
     region = np.zeros(tuple(x.shape), dtype=bool)[idx].shape
-    from .shape import expand
-
     pad = (1,) * (len(region) - v.ndim)  # v broadcasts right-aligned into the region, batch dims stay in front
-    te = expand(t.reshape(tuple(t.shape[:nb]) + pad + tuple(v.shape)), tuple(t.shape[:nb]) + region)
+    te = t.reshape(tuple(t.shape[:nb]) + pad + tuple(v.shape)).expand(tuple(t.shape[:nb]) + region)
     return scatter(te, tuple(x.shape), idx, basic, nb)
 
 
@@ -321,8 +320,6 @@ pad_zeros = defop(
 # --------------------------------------------------------------------------- selection helpers
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Pick entries ``index`` along ``dim``."""
-    from .._tensor import _wrap_dim
-
     d = _wrap_dim(dim, input._data.ndim)
     ia = index._data if isinstance(index, Tensor) else np.asarray(index)
     if ia.ndim > 1:
@@ -350,8 +347,6 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """Replace entries where ``mask`` is True by ``value``."""
-    from .elementwise import where
-
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
     if isinstance(value, Tensor):
@@ -375,8 +370,6 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     >>> autojac.arange(6.).reshape(2, 3).select(1, 2)
     tensor([2., 5.])
     """
-    from .._tensor import _wrap_dim
-
     d = _wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= index < size:
@@ -423,13 +416,3 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
     else:
         mask[(np.arange(shape[0]),) * len(shape)] = True
     return inplace(self, lambda s: masked_fill(s, _wrap(mask), fill_value), saves_self=False)
-
-
-attach(
-    fill_diagonal_=fill_diagonal_,
-    select=select, copy_=copy_,
-    __getitem__=getitem, __setitem__=_setitem, index_select=index_select, nonzero=nonzero,
-    masked_fill=masked_fill, masked_select=masked_select,
-    masked_fill_=lambda self, mask, value: inplace(self, lambda s: masked_fill(s, mask, value), saves_self=False),
-    index_put=lambda self, indices, values, accumulate=False: index_put(self, values, tuple(indices)),
-)

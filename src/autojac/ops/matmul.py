@@ -11,9 +11,10 @@ import numpy as np
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
-from ._declare import attach, conj, defop, lift, named
+from ._declare import conj, defop, lift, named
+from .creation import tensor
 from .elementwise import where
-from .index import index_put
+from .index import index_put, scatter
 from .shape import mark_view, reshape, unsqueeze
 
 
@@ -242,8 +243,6 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     tensor([[1., 0.],
             [0., 2.]])
     """
-    from .index import scatter
-
     nd = input._data.ndim
     if nd == 2:
         return named(globals()["diagonal"](input, diagonal), "DiagonalBackward0_copy")  # PyTorch's name
@@ -279,15 +278,5 @@ tril = _tri(True)
 triu = _tri(False)
 
 
-attach(
-    __matmul__=lambda self, other: matmul(self, other) if isinstance(other, Tensor) else NotImplemented,
-    __rmatmul__=lambda self, other: matmul(_as_tensor(other), self),
-    matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer, ger=outer,
-    diag=diag, diagonal=diagonal, trace=trace, tril=tril, triu=triu,
-)
-
-
 def _as_tensor(x) -> Tensor:
-    from .creation import tensor
-
     return tensor(x)

@@ -6,15 +6,19 @@ the ``nb`` leading batch dims of a cotangent or tangent.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from .._core.batching import Axes
 from .._core.patterns import SELECT, scan_pattern
+from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, conj, defop, inplace, renamed
+from ._declare import conj, defop, renamed
+from ._return_types import return_type
 from .elementwise import exp, log, where
+from .gather import along
+from .index import take
+from .reduce import _others_last
+from .shape import _clone, cat, narrow
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff"]
 
@@ -82,8 +86,6 @@ def _cumprod_jacobian(x: Tensor, dim: int) -> Tensor:
     Built from products that leave one factor out (no division): exact where ``x`` has zeros, and
     differentiable again. O(n^2) per slice, so it is used only when ``x`` has zeros.
     """
-    from .reduce import _others_last
-
     xl = _last(x, dim)
     n = xl.shape[-1]
     after = _wrap(np.triu(np.ones((n, n), dtype=bool), 1))  # row k: factors i > k are left out (set to 1)
@@ -186,32 +188,13 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     tensor([ 0.0000,  0.6931, 10.0001])
     """
     if input._data.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_type_name(input)}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{torch_name(input.dtype)}'")
     return _lcse(input, _wrap_dim(dim, input._data.ndim))
 
 
-def _type_name(x: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
-            "uint8": "Byte"}.get(x.dtype.name, x.dtype.name)
-
-
 # --------------------------------------------------------------------------- cummax / cummin
-CummaxResult = namedtuple("cummax", ["values", "indices"])
-CumminResult = namedtuple("cummin", ["values", "indices"])
-
-
-class _ReturnCummax(CummaxResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.cummax(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class _ReturnCummin(CumminResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.cummin(\nvalues={self.values!r},\nindices={self.indices!r})"
+CummaxResult = return_type("cummax")
+CumminResult = return_type("cummin")
 
 
 def _cum_extreme_indices(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
@@ -225,11 +208,9 @@ def _cum_extreme_indices(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
 
 
 def _cum_extreme(input: Tensor, dim: int, largest: bool):
-    from .gather import along
-
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
-    result = _ReturnCummax if largest else _ReturnCummin
+    result = CummaxResult if largest else CumminResult
     op = _CUM_OPS[largest]
     if nd == 0:
         return result(_CUM_0D[largest](input), _wrap(np.array(0)))
@@ -260,9 +241,6 @@ def cummin(input: Tensor, dim: int):
 
 
 def _cum_ops() -> tuple[dict, dict]:
-    from .index import take
-    from .shape import _clone
-
     return ({True: renamed(take, "CummaxBackward0"), False: renamed(take, "CumminBackward0")},
             {True: renamed(_clone, "CummaxBackward0"), False: renamed(_clone, "CumminBackward0")})
 
@@ -281,8 +259,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     >>> autojac.diff(autojac.tensor([1., 4., 9., 16.]))
     tensor([3., 5., 7.])
     """
-    from .shape import cat, narrow
-
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -301,10 +277,3 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         hi, lo = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
         x = hi ^ lo if x._data.dtype == np.bool_ else hi - lo
     return x
-
-
-attach(
-    cumsum=cumsum, cumprod=cumprod, logcumsumexp=logcumsumexp, cummax=cummax, cummin=cummin, diff=diff,
-    cumsum_=lambda self, dim, *, dtype=None: inplace(self, lambda s: cumsum(s, dim, dtype=dtype), saves_self=False),
-    cumprod_=lambda self, dim, *, dtype=None: inplace(self, lambda s: cumprod(s, dim, dtype=dtype)),
-)

@@ -11,14 +11,15 @@ picks the first tied index in input order (what a stable sort gives).
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from .._core.patterns import SELECT
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import attach, renamed
+from ._declare import renamed
+from ._return_types import return_type
+from .gather import along
 from .index import take
+from .shape import _clone
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
 
@@ -30,19 +31,9 @@ for _op in (_sort_op, _sort_stable_op, _topk_op, _kth_op):
     _op.sparsity = SELECT  # the positions depend on the values: a global pattern reads the whole fiber
 
 
-def _result(name: str, fields=("values", "indices")):
-    base = namedtuple(name, fields)
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"autojac.return_types.{name}(\n{body})"
-
-    return type(f"_Return{name.capitalize()}", (base,), {"__slots__": (), "__repr__": __repr__})
-
-
-SortResult = _result("sort")
-TopkResult = _result("topk")
-KthvalueResult = _result("kthvalue")
+SortResult = return_type("sort")
+TopkResult = return_type("topk")
+KthvalueResult = return_type("kthvalue")
 
 
 def order(x: np.ndarray, dim: int, descending: bool = False) -> np.ndarray:
@@ -87,8 +78,6 @@ def select(x: np.ndarray, k: int, dim: int, largest: bool = True) -> np.ndarray:
 
 def _pick(op, input: Tensor, idx: np.ndarray, dim: int) -> Tensor:
     """``input`` gathered at ``idx`` along ``dim`` (``idx`` has ``input``'s ndim, or one less)."""
-    from .gather import along
-
     if idx.ndim == input._data.ndim:
         return op(input, along(idx, dim), False, 0)
     grids = np.indices(idx.shape, sparse=True)
@@ -97,8 +86,6 @@ def _pick(op, input: Tensor, idx: np.ndarray, dim: int) -> Tensor:
 
 
 def _scalar_pick(op, input: Tensor) -> Tensor:
-    from .shape import _clone
-
     return renamed(_clone, op.grad_name)(input)
 
 
@@ -181,6 +168,3 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not keepdim:
         idx = np.squeeze(idx, d)
     return KthvalueResult(_pick(_kth_op, input, idx, d), _wrap(idx.astype(np.int64)))
-
-
-attach(sort=sort, argsort=argsort, msort=msort, topk=topk, kthvalue=kthvalue)

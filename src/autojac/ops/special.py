@@ -21,12 +21,11 @@ from .._core.batching import BROADCAST
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
-from ._declare import attach, binary, defop, elementwise, inplace, lift, operand, renamed
+from ._declare import binary, defop, elementwise, inplace, lift, operand, renamed
+from .complex import csgn
 from .elementwise import (
     _no_out,
     _public,
-    _sign_op,
-    ceil,
     check_integer_division,
     eq,
     exp,
@@ -38,8 +37,6 @@ from .elementwise import (
     where,
     zero_grad,
 )
-from .elementwise import round as round_
-from .trig import _acos, _acosh, _asin, _asinh, _atan, _atanh, _cosh, _sinh, atan2
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "hypot", "xlogy", "logaddexp", "logaddexp2",
            "frac", "logit", "sgn", "psi", "remainder", "fmod"]
@@ -271,8 +268,6 @@ def sgn(input: Tensor, *, out=None) -> Tensor:
     """
     _no_out(out)
     if input._data.dtype.kind == "c":
-        from .complex import csgn
-
         return csgn(input)
     return _sgn_op(input)
 
@@ -337,27 +332,3 @@ def _inplace_unary(fn):
     def method(self):
         return inplace(self, fn)
     return method
-
-
-_UNARY = dict(erf=_erf, erfc=_erfc, erfinv=_erfinv, lgamma=_lgamma, digamma=_digamma, sinh=_sinh, cosh=_cosh,
-              asin=_asin, acos=_acos, atan=_atan, asinh=_asinh, acosh=_acosh, atanh=_atanh, arcsin=_asin,
-              arccos=_acos, arctan=_atan, arcsinh=_asinh, arccosh=_acosh, arctanh=_atanh, frac=_frac)
-attach(**_UNARY)
-attach(**{name + "_": _inplace_unary(fn) for name, fn in _UNARY.items()})
-attach(
-    polygamma=lambda self, n: polygamma(n, self),
-    polygamma_=lambda self, n: inplace(self, lambda s: polygamma(n, s)),
-    atan2=atan2, arctan2=atan2, hypot=hypot, xlogy=xlogy, logaddexp=logaddexp, logaddexp2=logaddexp2,
-    atan2_=lambda self, other: inplace(self, lambda s, o: atan2(s, o), operand(other)),
-    hypot_=lambda self, other: inplace(self, lambda s, o: hypot(s, o), operand(other)),
-    xlogy_=lambda self, other: inplace(self, lambda s, o: xlogy(s, o), operand(other)),
-    logit=logit, logit_=lambda self, eps=None: inplace(self, lambda s: logit(s, eps)),
-    # differentiable % (replaces the recorded-nothing __mod__ of ops/operators.py, imported before this module)
-    __mod__=_mod_method, __rmod__=_rmod_method, remainder=remainder, fmod=fmod,
-    remainder_=lambda self, other: inplace(self, lambda s, o: remainder(s, o), operand(other)),
-    fmod_=lambda self, other: inplace(self, lambda s, o: fmod(s, o), operand(other)),
-    __imod__=lambda self, other: inplace(self, lambda s, o: remainder(s, o), operand(other)),
-    sgn=sgn, sgn_=_inplace_unary(_sgn_op), sign_=_inplace_unary(_sign_op), floor_=_inplace_unary(floor),
-    ceil_=_inplace_unary(ceil), trunc_=_inplace_unary(trunc),
-    round_=lambda self, decimals=0: inplace(self, lambda s: round_(s, decimals=decimals)),
-)

@@ -116,3 +116,18 @@ def alias(t: Tensor, copy: bool) -> Tensor:
     if t._fw is not None:
         a._fw = t._fw
     return a
+
+
+def mark_view(out: Tensor, base: Tensor, view_fn, unview_fn) -> Tensor:
+    """Record that ``out`` shares ``base``'s storage (for in-place ops through views)."""
+    out._vc = base._vc
+    if base._base is not None:  # compose with the base's own view relation
+        root, fn0, unfn0 = base._base
+        out._base = (root, lambda r: view_fn(fn0(r)),
+                     lambda r, new: unfn0(r, unview_fn(fn0(r), new)))
+    else:
+        out._base = (base, view_fn, unview_fn)
+    if "_multi_view" in base.__dict__:  # a view of a split/unbind output is just as restricted
+        out._multi_view = True
+    register_view(out._base[0], out)
+    return out

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import add_scaled, add_scaled_, addcmul_
-from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
+from ._kernels import add_scaled_, addcmul_
+from ._update import bump, decayed_grad, incr_step, init_state, real
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 class Adadelta(Optimizer):
@@ -21,16 +22,7 @@ class Adadelta(Optimizer):
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        if hasattr(lr, "numel") and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameters(lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
@@ -44,16 +36,10 @@ class Adadelta(Optimizer):
             rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
             for p, state in self._with_grads(group):
                 if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_state(p)
-                    state["acc_delta"] = _zeros_state(p)
-                _incr_step(state["step"])
-                g = _grad_array(p, maximize)
-                x = p._data
-                if wd != 0:
-                    g = add_scaled(g, x, wd)
-                g, x = _real(g), _real(x)
-                square_avg, acc_delta = _real(state["square_avg"]._data), _real(state["acc_delta"]._data)
+                    init_state(state, p, "square_avg", "acc_delta")
+                incr_step(state["step"])
+                g, x = decayed_grad(p, maximize, lr, wd)
+                square_avg, acc_delta = real(state["square_avg"]._data), real(state["acc_delta"]._data)
                 tmp = scratch.get(x)
                 square_avg *= rho
                 addcmul_(square_avg, g, g, 1 - rho, tmp)
@@ -66,5 +52,5 @@ class Adadelta(Optimizer):
                 acc_delta *= rho
                 addcmul_(acc_delta, delta, delta, 1 - rho, tmp)
                 add_scaled_(x, delta, -lr, tmp)
-                _bump(p)
+                bump(p)
         return loss

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
-from .optimizer import (
-    Optimizer,
-    _bump,
-    _grad_array,
-    _incr_step,
-    _real,
-    _step_tensor,
-    _to_scalar,
-    _zeros_state,
-    check_hyperparameters,
-)
+from ._kernels import addcdiv_
+from ._update import adam_moments, bump, decayed_grad, incr_step, init_state, real
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 class Adam(Optimizer):
@@ -57,31 +48,18 @@ class Adam(Optimizer):
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             for p, state in self._with_grads(group):
                 if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_state(p)
-                g = _grad_array(p, maximize)
-                x = p._data
-                step = _incr_step(state["step"])
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = add_scaled(g, x, wd)
-                g, x = _real(g), _real(x)
-                exp_avg, exp_avg_sq = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
+                    init_state(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
+                step = incr_step(state["step"])
+                g, x = decayed_grad(p, maximize, lr, wd, decoupled)
+                exp_avg, exp_avg_sq = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
                 tmp, denom = scratch.get(x, 0), scratch.get(x, 1)
-                lerp_(exp_avg, g, 1 - beta1, tmp)
-                exp_avg_sq *= beta2
-                addcmul_(exp_avg_sq, g, g, 1 - beta2, tmp)
+                adam_moments(exp_avg, exp_avg_sq, g, beta1, beta2, tmp)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    m = _real(state["max_exp_avg_sq"]._data)
+                    m = real(state["max_exp_avg_sq"]._data)
                     np.maximum(m, exp_avg_sq, out=m)
                     np.sqrt(m, out=denom)
                 else:
@@ -89,7 +67,7 @@ class Adam(Optimizer):
                 denom /= bias_correction2_sqrt
                 denom += eps
                 addcdiv_(x, exp_avg, denom, -step_size, tmp)
-                _bump(p)
+                bump(p)
         return loss
 
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import add_scaled, addcdiv_, lerp_
-from .optimizer import (
-    Optimizer,
-    _bump,
-    _grad_array,
-    _incr_step,
-    _real,
-    _step_tensor,
-    _to_scalar,
-    _zeros_state,
-    check_hyperparameters,
-)
+from ._kernels import addcdiv_, lerp_
+from ._update import bump, decayed_grad, incr_step, init_state, real
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 class Adamax(Optimizer):
@@ -46,16 +37,10 @@ class Adamax(Optimizer):
             eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
             for p, state in self._with_grads(group):
                 if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_inf"] = _zeros_state(p)
-                g = _grad_array(p, maximize)
-                x = p._data
-                step = _incr_step(state["step"])
-                if wd != 0:
-                    g = add_scaled(g, x, wd)
-                g, x = _real(g), _real(x)
-                exp_avg, exp_inf = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
+                    init_state(state, p, "exp_avg", "exp_inf")
+                step = incr_step(state["step"])
+                g, x = decayed_grad(p, maximize, lr, wd)
+                exp_avg, exp_inf = real(state["exp_avg"]._data), real(state["exp_inf"]._data)
                 tmp = scratch.get(x)
                 lerp_(exp_avg, g, 1 - beta1, tmp)
                 exp_inf *= beta2
@@ -64,5 +49,5 @@ class Adamax(Optimizer):
                 np.maximum(exp_inf, g_abs, out=exp_inf)
                 clr = lr / (1 - beta1 ** step)
                 addcdiv_(x, exp_avg, exp_inf, -clr, tmp)
-                _bump(p)
+                bump(p)
         return loss

@@ -10,7 +10,10 @@ from collections.abc import Callable
 
 from .._core.grad_mode import enable_grad, no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, _to_scalar
+from ..ops.complex import view_as_real
+from ..ops.creation import zeros
+from ..ops.shape import cat
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -143,10 +146,7 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if hasattr(lr, "numel") and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_hyperparameters(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval, "tolerance_grad": tolerance_grad,
@@ -164,9 +164,6 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self) -> Tensor:
-        from ..ops.creation import zeros
-        from ..ops.shape import cat
-
         views = []
         for p in self._params:
             g = p._grad
@@ -175,8 +172,6 @@ class LBFGS(Optimizer):
             else:
                 v = g.reshape(-1)
             if v.is_complex():
-                from ..ops.complex import view_as_real
-
                 v = view_as_real(v).reshape(-1)
             views.append(v)
         return cat(views, 0)

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
-from .optimizer import (
-    Optimizer,
-    _bump,
-    _grad_array,
-    _incr_step,
-    _real,
-    _step_tensor,
-    _to_scalar,
-    _zeros_state,
-    check_hyperparameters,
-)
+from ._kernels import addcdiv_
+from ._update import adam_moments, bump, decayed_grad, incr_step, real, step_tensor, zeros_state
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 class NAdam(Optimizer):
@@ -33,9 +24,7 @@ class NAdam(Optimizer):
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        check_hyperparameters(lr, eps=eps, betas=betas, weight_decay=weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_hyperparameters(lr, eps=eps, betas=betas, weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
@@ -53,34 +42,25 @@ class NAdam(Optimizer):
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             for p, state in self._with_grads(group):
                 if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                g = _grad_array(p, maximize)
-                x = p._data
-                step = _incr_step(state["step"])
+                    state["step"] = step_tensor()
+                    state["mu_product"] = step_tensor(1.0)
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_sq"] = zeros_state(p)
+                step = incr_step(state["step"])
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = add_scaled(g, x, wd)
-                g, x = _real(g), _real(x)
+                g, x = decayed_grad(p, maximize, lr, wd, decoupled)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 mu_product = state["mu_product"]._data
                 mu_product *= mu  # in the counter's dtype, as PyTorch's 0-d tensor
                 mu_product_next = float(mu_product) * mu_next
-                exp_avg, exp_avg_sq = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
+                exp_avg, exp_avg_sq = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
                 tmp = scratch.get(x)
-                lerp_(exp_avg, g, 1 - beta1, tmp)
-                exp_avg_sq *= beta2
-                addcmul_(exp_avg_sq, g, g, 1 - beta2, tmp)
+                adam_moments(exp_avg, exp_avg_sq, g, beta1, beta2, tmp)
                 denom = np.divide(exp_avg_sq, bias_correction2, out=scratch.get(x, 1))
                 np.sqrt(denom, out=denom)
                 denom += eps
                 addcdiv_(x, g, denom, -lr * (1.0 - mu) / (1.0 - float(mu_product)), tmp)
                 addcdiv_(x, exp_avg, denom, (-lr * mu_next) / (1.0 - mu_product_next), tmp)
-                _bump(p)
+                bump(p)
         return loss

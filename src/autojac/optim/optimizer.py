@@ -22,9 +22,10 @@ from copy import deepcopy
 from itertools import chain
 from typing import Any
 
-import numpy as np
-
+from .. import _dtype
+from .._core.grad_mode import enable_grad
 from .._tensor import Tensor
+from ._kernels import Scratch
 
 
 class _RequiredParameter:
@@ -200,8 +201,6 @@ class Optimizer:
 
     def _scratch(self):
         """Scratch arrays reused across steps (not state: never saved or loaded)."""
-        from ._kernels import Scratch
-
         return self.__dict__.setdefault("_scratch_buffers", Scratch())
 
     def _with_grads(self, group: dict):
@@ -213,8 +212,6 @@ class Optimizer:
     def _closure_loss(self, closure):
         if closure is None:
             return None
-        from .._core.grad_mode import enable_grad
-
         with enable_grad():
             return closure()
 
@@ -348,70 +345,31 @@ def _cast_state_tensor(param: Tensor, value: Tensor, param_id, param_groups, key
 
 
 def _float32():
-    from .. import _dtype
-
     return _dtype.float32
-
-
-# ---------------------------------------------------------------------- helpers for subclasses
-def _params_with_grad(group: dict[str, Any]) -> list[Tensor]:
-    return [p for p in group["params"] if p._grad is not None]
-
-
-def _grad_array(p: Tensor, maximize: bool) -> np.ndarray:
-    """The gradient's array, negated (a new array) under ``maximize``."""
-    g = p._grad._data
-    return np.negative(g) if maximize else g
-
-
-def _real(a: np.ndarray) -> np.ndarray:
-    """A complex array as interleaved real numbers (``view_as_real``): the adaptive optimizers
-    treat real and imaginary parts as separate coordinates, as PyTorch does."""
-    return a.view(a.real.dtype) if a.dtype.kind == "c" else a
-
-
-def _bump(p: Tensor) -> None:
-    """Record an in-place change of ``p`` (autograd's saved-tensor checks read the version)."""
-    p._vc[0] += 1
-
-
-def _zeros_state(p: Tensor) -> Tensor:
-    from .._tensor import _wrap
-
-    return _wrap(np.zeros_like(p._data))
-
-
-def _step_tensor(value: float = 0.0) -> Tensor:
-    """The ``step`` counter PyTorch keeps per parameter: a 0-d tensor of the scalar dtype
-    (float32, or float64 when that is the default dtype)."""
-    from .. import _dtype
-    from .._tensor import _wrap
-
-    dt = np.float64 if _dtype.get_default_dtype() is _dtype.float64 else np.float32
-    return _wrap(np.array(value, dtype=dt))
-
-
-def _incr_step(step_t: Tensor) -> float:
-    """``step_t += 1`` in float32, as PyTorch's counter does, and its new value."""
-    a = step_t._data
-    a += 1
-    step_t._vc[0] += 1
-    return float(a)
 
 
 __all__ = ["Optimizer", "required"]
 
 
-def check_hyperparameters(lr, *, eps=None, betas=None, weight_decay=None) -> None:
-    """torch's ValueErrors for the usual hyperparameters, in torch's order (each checked when given)."""
+_LABELS = {"eps": "epsilon"}  # torch's words for an argument in its "Invalid ... value" errors
+
+
+def check_hyperparameters(lr, **values) -> None:
+    """torch's ValueErrors for ``lr`` and then ``values`` in the order given (torch's order): ``betas``
+    must lie in ``[0, 1)``, ``rho`` in ``[0, 1]``, every other value must be ``>= 0``.
+
+    >>> check_hyperparameters(0.1, eps=-1.0)
+    Traceback (most recent call last):
+    ValueError: Invalid epsilon value: -1.0
+    """
     if hasattr(lr, "numel") and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
-    if eps is not None and not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    for i, beta in enumerate(betas[:2] if betas is not None else ()):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-    if weight_decay is not None and not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value[:2]):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif not 0.0 <= value or (name == "rho" and value > 1.0):
+            raise ValueError(f"Invalid {_LABELS.get(name, name)} value: {value}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, _bump, _grad_array, _incr_step, _real, _step_tensor, _to_scalar, _zeros_state
+from ._update import bump, grad_array, incr_step, init_state, real
+from .optimizer import Optimizer, _to_scalar, check_hyperparameters
 
 
 class Rprop(Optimizer):
@@ -21,10 +22,7 @@ class Rprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
-        if hasattr(lr, "numel") and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_hyperparameters(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach, "maximize": maximize,
@@ -41,13 +39,12 @@ class Rprop(Optimizer):
             for p, state in self._with_grads(group):
                 if len(state) == 0:
                     lr = _to_scalar(group["lr"])
-                    state["step"] = _step_tensor()
-                    state["prev"] = _zeros_state(p)
+                    init_state(state, p, "prev")
                     state["step_size"] = _wrap(np.full_like(p._data, complex(lr, lr) if p.is_complex() else lr))
-                _incr_step(state["step"])
-                g = _real(_grad_array(p, maximize))
-                x = _real(p._data)
-                prev, step_size = _real(state["prev"]._data), _real(state["step_size"]._data)
+                incr_step(state["step"])
+                g = real(grad_array(p, maximize))
+                x = real(p._data)
+                prev, step_size = real(state["prev"]._data), real(state["step_size"]._data)
                 sign = np.sign(g * prev)
                 sign[sign > 0] = etaplus
                 sign[sign < 0] = etaminus
@@ -61,5 +58,5 @@ class Rprop(Optimizer):
                 update *= step_size
                 x += update
                 prev[...] = g
-                _bump(p)
+                bump(p)
         return loss

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._tensor import _wrap
 from ._kernels import add_scaled, add_scaled_
-from .optimizer import Optimizer, _bump, _grad_array, _to_scalar
+from ._update import bump, grad_array
+from .optimizer import Optimizer, _to_scalar
 
 
 class SGD(Optimizer):
@@ -48,7 +49,7 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p._grad is None:
                     continue
-                g = _grad_array(p, maximize)
+                g = grad_array(p, maximize)
                 if wd != 0:
                     g = add_scaled(g, p._data, wd)
                 if momentum != 0:
@@ -62,5 +63,5 @@ class SGD(Optimizer):
                         add_scaled_(b, g, 1 - dampening)
                     g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
                 add_scaled_(p._data, g, -lr, scratch.get(p._data))
-                _bump(p)
+                bump(p)
         return loss

@@ -10,8 +10,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import sparse as _sparse
 from .._core.grad_mode import no_grad
 from .._tensor import Tensor, _wrap
+from ..autograd.functional import hvp
+from ..autograd.functional import jacobian as _jacobian
+from ..func import grad_and_value
+from ..func import hessian as _hessian
 
 SPARSE_MIN_N = 100  # below this a dense Jacobian costs less than detecting and coloring
 SPARSE_MAX_DENSITY = 0.1
@@ -43,8 +48,6 @@ def values(fun: Callable) -> Callable:
 
 def scalar_and_grad(fun: Callable) -> Callable:
     """``x -> (fun(x), grad fun(x))`` for ``jac=True``: one forward and one backward pass."""
-    from ..func import grad_and_value
-
     gv = grad_and_value(lambda t: _scalar(fun(t)))
 
     def f(x):
@@ -63,8 +66,6 @@ def _scalar(y) -> Tensor:
 
 def hessp(fun: Callable) -> Callable:
     """``(x, p) -> H(x) p`` by forward-over-reverse (one pass, no Hessian formed)."""
-    from ..autograd.functional import hvp
-
     def f(x, p):
         _, hv = hvp(lambda t: _scalar(fun(t)), tensor(x), tensor(p))
         return np.array(hv._data, dtype=np.float64)
@@ -84,14 +85,10 @@ def hessian(fun: Callable, x0: np.ndarray, sparse="auto", dense_output: bool = F
     """``x -> Hessian`` of the scalar ``fun``: a star-colored plan when large and sparse, else dense."""
     scalar = lambda t: _scalar(fun(t))  # noqa: E731
     if sparse is not False and np.size(x0) >= (1 if sparse is True else SPARSE_MIN_N):
-        from .. import sparse as _sparse
-
         P = _sparse.hessian_sparsity(scalar, x0)
         if _worth_sparse(P, sparse):
             plan = _sparse.hessian_plan(scalar, x0, sparsity=P)
             return (lambda x: plan(x).toarray()) if dense_output else plan
-    from ..func import hessian as _hessian
-
     h = _hessian(scalar)
     n = np.size(x0)
     return lambda x: np.array(h(tensor(x))._data, dtype=np.float64).reshape(n, n)
@@ -100,16 +97,12 @@ def hessian(fun: Callable, x0: np.ndarray, sparse="auto", dense_output: bool = F
 def jacobian(fun: Callable, x0: np.ndarray, sparse="auto", sparsity=None, dense_output: bool = False) -> Callable:
     """``x -> Jacobian`` ``(m, n)`` of ``fun``: a colored plan when the pattern is large and sparse (or
     ``sparsity`` is given), else one dense batched pass (forward or reverse, whichever is narrower)."""
-    from .. import sparse as _sparse
-
     n = np.size(x0)
     if sparsity is not None or (sparse is not False and n >= (1 if sparse is True else SPARSE_MIN_N)):
         P = _sparse.jacobian_sparsity(fun, x0) if sparsity is None else sparsity
         if sparsity is not None or _worth_sparse(P, sparse):
             plan = _sparse.jacobian_plan(fun, x0, sparsity=P)
             return (lambda x: plan(x).toarray()) if dense_output else plan
-    from ..autograd.functional import jacobian as _jacobian
-
     with no_grad():
         m = np.size(to_numpy(fun(tensor(x0))))
     strategy = "forward-mode" if m > n else "reverse-mode"
@@ -118,8 +111,6 @@ def jacobian(fun: Callable, x0: np.ndarray, sparse="auto", sparsity=None, dense_
 
 def vector_hessian(fun: Callable, x0: np.ndarray) -> Callable:
     """``(x, v) -> sum_i v_i Hessian(fun_i)(x)``: the Hessian of ``v . fun(x)`` (for constraints)."""
-    from ..func import hessian as _hessian
-
     n = np.size(x0)
 
     def h(x, v):

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..ops.creation import as_tensor
 
 __all__ = ["assert_close"]
 
@@ -129,8 +130,6 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_device, c
         raise _Failure(TypeError, f"No comparison pair was able to handle inputs of type {type(actual)} and "
                                   f"{type(expected)}.", id_)
     if isinstance(actual, np.ndarray):
-        from ..ops.creation import as_tensor
-
         actual, expected = as_tensor(actual), as_tensor(expected)
     rtol, atol = _tolerances(actual.dtype, expected.dtype, rtol=rtol, atol=atol, id_=id_)
 

@@ -21,11 +21,21 @@ __all__ = ["Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "
            "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax"]
 
 
+def _name_functional(cls, base) -> None:
+    """A direct subclass of ``base`` calls the functional form named as the class in lower case."""
+    if base in cls.__bases__:
+        cls._fn = cls.__name__.lower()
+
+
 class _Inplace(Module):
-    """An activation whose only argument is ``inplace``; ``_fn`` names the functional form."""
+    """An activation whose only argument is ``inplace`` (``_fn``: the functional form's name)."""
 
     _fn = ""
     _show_inplace = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _name_functional(cls, _Inplace)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -39,9 +49,13 @@ class _Inplace(Module):
 
 
 class _Plain(Module):
-    """An activation without arguments."""
+    """An activation without arguments (``_fn``: the functional form's name)."""
 
     _fn = ""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _name_functional(cls, _Plain)
 
     def forward(self, input: Tensor) -> Tensor:
         return getattr(F, self._fn)(input)
@@ -60,28 +74,28 @@ class Threshold(Module):
 
 
 class ReLU(_Inplace):
-    _fn = "relu"
+    """``max(0, x)``, elementwise."""
 
 
 class SiLU(_Inplace):
-    _fn = "silu"
+    """``x * sigmoid(x)``, elementwise."""
 
 
 class Mish(_Inplace):
-    _fn = "mish"
+    """``x * tanh(softplus(x))``, elementwise."""
 
 
 class SELU(_Inplace):
-    _fn = "selu"
+    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))``, elementwise, with PyTorch's fixed constants."""
 
 
 class Hardsigmoid(_Inplace):
-    _fn = "hardsigmoid"
+    """``clamp(x / 6 + 1 / 2, 0, 1)``, elementwise."""
     _show_inplace = False
 
 
 class Hardswish(_Inplace):
-    _fn = "hardswish"
+    """``x * hardsigmoid(x)``, elementwise."""
     _show_inplace = False
 
 
@@ -116,23 +130,23 @@ class ReLU6(Hardtanh):
 
 
 class Sigmoid(_Plain):
-    _fn = "sigmoid"
+    """``1 / (1 + exp(-x))``, elementwise."""
 
 
 class Tanh(_Plain):
-    _fn = "tanh"
+    """``tanh(x)``, elementwise."""
 
 
 class LogSigmoid(_Plain):
-    _fn = "logsigmoid"
+    """``log(sigmoid(x))``, elementwise."""
 
 
 class Softsign(_Plain):
-    _fn = "softsign"
+    """``x / (1 + |x|)``, elementwise."""
 
 
 class Tanhshrink(_Plain):
-    _fn = "tanhshrink"
+    """``x - tanh(x)``, elementwise."""
 
 
 class ELU(Module):

@@ -28,6 +28,7 @@ from ... import _dtype
 from ..._core.grad_mode import no_grad
 from ..._tensor import Tensor
 from ..parameter import Buffer, Parameter, is_parameter
+from ._backward_hooks import call_with_backward_hooks
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -149,8 +150,6 @@ class Module:
                 if out is not None:
                     args = out if isinstance(out, tuple) else (out,)
         if self._backward_hooks or self._backward_pre_hooks:
-            from ._backward_hooks import call_with_backward_hooks
-
             result = call_with_backward_hooks(self, self.forward, args, kwargs)
         else:
             result = self.forward(*args, **kwargs)

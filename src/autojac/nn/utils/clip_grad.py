@@ -8,6 +8,10 @@ from collections.abc import Iterable
 
 from ..._core.grad_mode import no_grad
 from ..._tensor import Tensor
+from ...linalg import vector_norm
+from ...ops.creation import tensor
+from ...ops.elementwise import clamp
+from ...ops.shape import stack
 
 _TensorOrTensors = Tensor | Iterable[Tensor]
 
@@ -21,10 +25,6 @@ def get_total_norm(tensors: _TensorOrTensors, norm_type: float = 2.0, error_if_n
     >>> get_total_norm([autojac.tensor([3.0]), autojac.tensor([4.0])])
     tensor(5.)
     """
-    from ...linalg import vector_norm
-    from ...ops.creation import tensor
-    from ...ops.shape import stack
-
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     norm_type = float(norm_type)
     if len(tensors) == 0:
@@ -42,8 +42,6 @@ def get_total_norm(tensors: _TensorOrTensors, norm_type: float = 2.0, error_if_n
 def clip_grads_with_norm_(parameters: _TensorOrTensors, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:
     """Scale the gradients by ``min(1, max_norm / (total_norm + 1e-6))`` in place."""
-    from ...ops.elementwise import clamp
-
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]

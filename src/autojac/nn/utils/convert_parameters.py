@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..._tensor import Tensor
+from ...ops.shape import cat
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -15,8 +16,6 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     >>> parameters_to_vector([autojac.ones(2, 2), autojac.zeros(1)])
     tensor([1., 1., 1., 1., 0.])
     """
-    from ...ops.shape import cat
-
     return cat([p.reshape(-1) for p in parameters])
 
 

@@ -30,7 +30,6 @@ Gradients of complex matrices are not supported (the rules would need conjugates
 forwards work.
 """
 
-from .._declare import attach
 from ._base import LinAlgError
 from ._det import det, slogdet, logdet, inv, inverse, solve, _slogdet_top, SlogdetResult
 from ._factor import (
@@ -42,6 +41,3 @@ from ._exp_cross import matrix_exp, cross, _cross_top
 
 __all__ = ["det", "slogdet", "logdet", "inv", "inverse", "solve", "LinAlgError", "cholesky", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "vector_norm", "matrix_norm", "norm", "pinv", "pinverse", "lstsq", "matrix_exp", "cross"]
-
-
-attach(cholesky=_cholesky_top, qr=_qr_top, svd=_svd_top, pinverse=pinverse, matrix_exp=matrix_exp, cross=_cross_top)

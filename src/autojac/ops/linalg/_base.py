@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..._core.grad_mode import STATE
+from ..._dtype import torch_name
 from ..._tensor import Tensor, _wrap
 from ..matmul import diagonal
 from ..reduce import _others_last_forward
@@ -17,13 +16,8 @@ class LinAlgError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- argument checks
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                "uint8": "Byte", "bool": "Bool"}
-
-
 def _tname(x: Tensor) -> str:
-    return _TORCH_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+    return torch_name(x._data.dtype)
 
 
 def _need_tensor(x, fn: str, arg: str, pos: int) -> None:
@@ -232,12 +226,3 @@ def _zeros_like_shape(x: Tensor, shape: tuple) -> Tensor:
     return _wrap(np.zeros(shape, dtype=x._data.dtype))
 
 
-def _return_type(name: str, fields: list):
-    """A namedtuple printed like ``torch.return_types.<name>``."""
-    base = namedtuple(name, fields)
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"autojac.return_types.{name}(\n{body})"
-
-    return type(f"_Return_{name}", (base,), {"__slots__": (), "__repr__": __repr__})

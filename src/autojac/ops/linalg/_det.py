@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..._core.batched import Batched
@@ -12,7 +10,8 @@ from ..._core.grad_mode import STATE
 from ..._core.patterns import ZERO, batched_matrix_pattern
 from ..._tensor import Tensor
 from .._batched import logical_ndim, pad_to
-from .._declare import attach, defop
+from .._declare import defop
+from .._return_types import return_type
 from ..elementwise import where
 from ._base import (
     _check_matrix,
@@ -148,21 +147,8 @@ _solve = defop("linalg_solve", _solve_forward, vjp=(_solve_vjp_a, _solve_vjp_b),
 
 
 # --------------------------------------------------------------------------- public functions
-SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-
-
-class _ReturnLinalgSlogdet(SlogdetResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.linalg_slogdet(\nsign={self.sign!r},\nlogabsdet={self.logabsdet!r})"
-
-
-class _ReturnSlogdet(namedtuple("slogdet", ["sign", "logabsdet"])):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.slogdet(\nsign={self.sign!r},\nlogabsdet={self.logabsdet!r})"
+SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
+_SlogdetResult = return_type("slogdet", ("sign", "logabsdet"), "_ReturnSlogdet")  # torch.slogdet's name
 
 
 def det(A: Tensor) -> Tensor:
@@ -193,14 +179,14 @@ def slogdet(A: Tensor) -> SlogdetResult:
     """
     _need_tensor(A, "linalg_slogdet", "A", 1)
     _check_matrix(A, "linalg.slogdet")
-    return _ReturnLinalgSlogdet(*_slogdet_parts(A))
+    return SlogdetResult(*_slogdet_parts(A))
 
 
 def _slogdet_top(input: Tensor) -> SlogdetResult:
     """``torch.slogdet``: as ``linalg.slogdet``, returned as ``return_types.slogdet``."""
     _need_tensor(input, "slogdet", "input", 1)
     _check_matrix(input, "linalg.slogdet")
-    return _ReturnSlogdet(*_slogdet_parts(input))
+    return _SlogdetResult(*_slogdet_parts(input))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -277,9 +263,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if B._data.dtype.kind == "c" and STATE.enabled and B._requires_grad:
         raise NotImplementedError("linalg.solve: gradients of complex matrices are not supported by autojac")
     return _solve(A, B, left=left, vec=vec)
-
-
-attach(det=det, logdet=logdet, slogdet=_slogdet_top, inverse=inverse)
 
 
 def _tri_solve(A: Tensor, B: Tensor, left: bool = True) -> Tensor:

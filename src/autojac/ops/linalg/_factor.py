@@ -9,6 +9,7 @@ import numpy as np
 from ..._core.batching import BROADCAST
 from ..._tensor import Tensor
 from .._declare import defop, renamed
+from .._return_types import return_type
 from ..matmul import tril, triu
 from ..shape import cat
 from ._base import (
@@ -20,7 +21,6 @@ from ._base import (
     _live,
     _mT,
     _need_tensor,
-    _return_type,
     _tname,
     _zeros_like_shape,
 )
@@ -125,8 +125,8 @@ def _cholesky_top(input: Tensor, upper: bool = False) -> Tensor:
 
 
 # --------------------------------------------------------------------------- qr
-QRResult = _return_type("linalg_qr", ["Q", "R"])
-_QRTop = _return_type("qr", ["Q", "R"])
+QRResult = return_type("linalg_qr", ["Q", "R"])
+_QRTop = return_type("qr", ["Q", "R"])
 
 _QR_MODES = ("reduced", "complete", "r")
 
@@ -225,7 +225,7 @@ def _qr_top(input: Tensor, some: bool = True) -> QRResult:
 
 
 # --------------------------------------------------------------------------- eigh / eigvalsh
-EighResult = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EighResult = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
 
 
 def _eigh_vjp(g, ans, A, UPLO):
@@ -293,8 +293,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 # --------------------------------------------------------------------------- svd / svdvals
-SVDResult = _return_type("linalg_svd", ["U", "S", "Vh"])
-_SVDTop = _return_type("svd", ["U", "S", "V"])
+SVDResult = return_type("linalg_svd", ["U", "S", "Vh"])
+_SVDTop = return_type("svd", ["U", "S", "V"])
 
 
 def _thin(U: Tensor, Vh: Tensor, k: int) -> tuple:

@@ -7,7 +7,8 @@ import numpy as np
 from ..._core.batching import PER_ELEMENT
 from ..._tensor import Tensor, _wrap
 from .._declare import defop
-from ._base import _check_matrix, _live, _mT, _need_tensor, _return_type, _tname, _zeros_like_shape
+from .._return_types import return_type
+from ._base import _check_matrix, _live, _mT, _need_tensor, _tname, _zeros_like_shape
 from ._det import _batch_broadcast, _pad_batch
 from ._factor import _eigh_parts
 
@@ -102,7 +103,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 # --------------------------------------------------------------------------- lstsq
-LstsqResult = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+LstsqResult = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 

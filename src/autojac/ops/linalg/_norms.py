@@ -6,12 +6,13 @@ import numpy as np
 
 from ..._core.batching import Axes
 from ..._core.patterns import reduce_pattern
+from ..._dtype import to_dtype, torch_name
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop
 from ..elementwise import abs as _abs
 from ..elementwise import sign, where
 from ..reduce import _sum_dim, normalize_dims, unreduce
-from ._base import _TORCH_NAMES, _check_matrix, _need_tensor, _tname, _zeros_like_shape
+from ._base import _check_matrix, _need_tensor, _tname, _zeros_like_shape
 from ._factor import _svd_checked
 
 # --------------------------------------------------------------------------- vector_norm
@@ -87,16 +88,14 @@ def _norm_dtype(x: Tensor, dtype, name: str) -> Tensor:
     """Apply a norm's ``dtype=`` (PyTorch's ``check_linalg_norm_dtype``)."""
     if dtype is None:
         return x
-    from ..._dtype import to_dtype
-
     d = to_dtype(dtype)
     target = np.dtype(d.np)
     if target.kind not in "fc":
-        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {_TORCH_NAMES[target.name]}")
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {torch_name(target)}")
     src = x._data.dtype
     if (src.kind == "c") != (target.kind == "c") or _NARROWER.get(target.name, 0) < _NARROWER.get(src.name, 0):
         raise RuntimeError(f"{name}: the dtype of the input ({_tname(x)}) should be convertible without narrowing "
-                           f"to the specified dtype ({_TORCH_NAMES[target.name]})")
+                           f"to the specified dtype ({torch_name(target)})")
     return x.to(d)
 
 

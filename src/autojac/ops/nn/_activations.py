@@ -10,7 +10,7 @@ from ..._core.batching import BROADCAST
 from ..._core.patterns import ELEMENTWISE
 from ..._tensor import Tensor, _wrap_dim
 from .. import _specfun
-from .._declare import attach, defop, inplace, named, renamed
+from .._declare import defop, inplace, named, renamed
 from ..elementwise import abs as _abs
 from ..elementwise import exp, where
 from ..elementwise import relu as _relu_op
@@ -399,6 +399,3 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     elif input._data.ndim:
         w = weight.reshape(())
     return named(where(input > 0, input, w * input), "PreluKernelBackward0")
-
-
-attach(hardshrink=hardshrink, prelu=prelu)

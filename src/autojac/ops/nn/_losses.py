@@ -14,6 +14,7 @@ from ..elementwise import abs as _abs
 from ..elementwise import exp, log1p, where
 from ..reduce import log_softmax as _log_softmax_fn
 from ..reduce import softmax as _softmax_fn
+from ..special import xlogy
 from ._activations import _logsigmoid
 
 
@@ -428,8 +429,6 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     >>> autojac.nn.functional.kl_div(autojac.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
     tensor(0.1438)
     """
-    from ..special import xlogy
-
     if size_average is not None or reduce is not None:
         red = _reduction(size_average, reduce, "mean")
     else:

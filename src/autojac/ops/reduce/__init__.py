@@ -1,7 +1,6 @@
 """Reductions: sum, mean, prod, amax/amin, max/min (with indices), var/std, norm, logsumexp,
 softmax and log_softmax."""
 
-from .._declare import attach
 from ._sum import (
     sum, mean, prod, all, any, count_nonzero, _others_last, _others_last_forward, _sum_dim, normalize_dims,
     unreduce,
@@ -13,10 +12,3 @@ from ._softmax import logsumexp, softmax, log_softmax
 __all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
            "norm", "logsumexp", "softmax", "log_softmax", "all", "any", "count_nonzero", "var_mean",
            "std_mean", "aminmax"]
-
-
-attach(
-    sum=sum, mean=mean, prod=prod, amax=amax, amin=amin, max=max, min=min, argmax=argmax, argmin=argmin,
-    var=var, std=std, norm=norm, logsumexp=logsumexp, softmax=softmax, log_softmax=log_softmax,
-    all=all, any=any, count_nonzero=count_nonzero, aminmax=aminmax,
-)

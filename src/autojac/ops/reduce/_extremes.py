@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..._core.batching import Axes
@@ -11,7 +9,8 @@ from ..._core.node import nondiff
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
-from ..elementwise import where
+from .._return_types import return_type
+from ..elementwise import isnan, maximum, minimum, where
 from ..shape import _clone
 from ._sum import _shift, _sum, normalize_dims, unreduce
 
@@ -31,8 +30,6 @@ def _extreme_all_vjp(g, ans, x, dims, keepdim):
     # (PyTorch's evenly_distribute_backward), where x == ans would match nothing
     if not np.isnan(ans._data).any() if type(ans) is Tensor else not np.isnan(ans).any():
         return _extreme_vjp(g, ans, x, dims, keepdim)
-    from ..elementwise import isnan
-
     mask = isnan(x)
     return unreduce(g, tuple(x.shape), dims, keepdim) * where(mask, 1.0, 0.0) / _sum(mask, dims, True)
 
@@ -79,8 +76,8 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amin(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = return_type("max")
+MinResult = return_type("min")
 
 
 def _select_vjp(g, ans, x, idx, dim, keepdim):
@@ -138,30 +135,12 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
     values=tensor([5., 7.]),
     indices=tensor([1, 0]))
     """
-    from ..elementwise import maximum
-
-    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, _ReturnMax, maximum)
+    return _extreme(input, dim, keepdim, other, _max_all, _max_dim, np.argmax, MaxResult, maximum)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     """Smallest element; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
-    from ..elementwise import minimum
-
-    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, _ReturnMin, minimum)
-
-
-class _ReturnMax(MaxResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.max(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class _ReturnMin(MinResult):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"autojac.return_types.min(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return _extreme(input, dim, keepdim, other, _min_all, _min_dim, np.argmin, MinResult, minimum)
 
 
 def _arg(np_fn):

@@ -8,6 +8,7 @@ from ..._core.batching import Axes
 from ..._core.patterns import fiberwise_pattern, reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, named
+from ..elementwise import exp
 from ._sum import _shift, _sum, normalize_dims, unreduce
 
 
@@ -23,8 +24,6 @@ def _lse_weights(ans, x, dims, keepdim):
     form loses the small terms of logsumexp to rounding (exp(1e300 - 1e300) = 1 for both entries
     of [1e300, 1e300]; float32 rows near -1000 get 2e-5 relative errors). The shift ``m`` is a
     constant: softmax does not depend on it, so higher derivatives stay exact."""
-    from ..elementwise import exp
-
     xd = x._data
     m = np.max(xd.real, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
     e = exp(x - _wrap(np.where(np.isfinite(m), m, 0).astype(xd.dtype, copy=False)))
@@ -80,15 +79,11 @@ def _log_softmax_forward(x, dim):
 
 
 def _log_softmax_vjp(g, ans, x, dim):
-    from ..elementwise import exp
-
     d = dim - x.ndim
     return g - exp(ans) * _sum(g, (g.ndim + d,), True)
 
 
 def _log_softmax_jvp(t, ans, x, dim):
-    from ..elementwise import exp
-
     d = dim - x.ndim
     return t - _sum(t * exp(ans), (t.ndim + d,), True)
 

@@ -8,7 +8,9 @@ from ..._core.batching import BROADCAST, Axes
 from ..._core.patterns import ELEMENTWISE, reduce_pattern
 from ..._tensor import Tensor
 from .._declare import conj, defop, named
-from ..elementwise import where
+from ..complex import real
+from ..elementwise import abs as _abs
+from ..elementwise import isnan, sign, where
 from ._extremes import _amax, _amin
 from ._sum import _count, _float_check, _shift, _sum, mean, normalize_dims, sum, unreduce
 
@@ -40,8 +42,6 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
 
 def _abs2(z: Tensor) -> Tensor:
     """``|z|^2`` of a complex tensor, as a real one (var and std of complex tensors are real)."""
-    from ..complex import real
-
     return real(z * conj(z))
 
 
@@ -124,9 +124,6 @@ _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), sav
 # magnitudes; zero at a zero norm for p > 1; for p < 1 as |x|^(p-1) ||x||^(1-p), zero where x == 0
 # (an inner where keeps that masked branch finite: higher derivatives are not poisoned by 0 * inf).
 def _pnorm_factor(ans, x, p, dims, keepdim):
-    from ..elementwise import abs as _abs
-    from ..elementwise import sign
-
     n = unreduce(ans, tuple(x.shape), dims, keepdim)
     if p < 1.0:
         xz = x == 0
@@ -152,9 +149,6 @@ _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), sav
 # p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal
 # to the norm or nan, so a nan entry takes the gradient times sgn(nan), which PyTorch makes 0
 def _inf_norm_factor(ans, x, dims, keepdim):
-    from ..elementwise import abs as _abs
-    from ..elementwise import isnan, sign
-
     ax = _abs(x)
     mask = (ax == unreduce(ans, tuple(x.shape), dims, keepdim)) | isnan(ax)
     return where(mask, where(isnan(x), 0.0, sign(x)), 0.0) / _sum(mask, dims, True)
@@ -191,8 +185,6 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         input = input.to(dtype)
     _float_check(input, "norm")
     if input._data.dtype.kind == "c":  # every p-norm depends on |z| only; abs gives the complex gradient
-        from ..elementwise import abs as _abs
-
         input = _abs(input)
     if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:  # PyTorch: a matrix norm then
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
@@ -200,8 +192,6 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
 
 
 def _vector_norm(input: Tensor, p, dims: tuple, keepdim: bool) -> Tensor:
-    from ..elementwise import abs as _abs
-
     if p in ("fro", 2, 2.0, None):
         return _norm2(input, dims, keepdim)
     if p in (float("inf"), "inf"):

@@ -7,10 +7,12 @@ import builtins as _b
 import numpy as np
 
 from ..._core.batching import BROADCAST, Axes
+from ..._core.broadcast import expand as expand_op
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, renamed
 from ..elementwise import where
+from ..shape import _reshape_alias_op
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -48,9 +50,6 @@ def unreduce(g: Tensor, x_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     and a cotangent is never written in place, so the public methods' checks and view
     bookkeeping are not needed on this hot path (seed 000's Jacobian).
     """
-    from ..._core.broadcast import expand as expand_op
-    from ..shape import _reshape_alias_op
-
     gs = g._data.shape
     nb = len(gs) - (len(x_shape) if keepdim else len(x_shape) - len(dims))
     batch = gs[:nb]

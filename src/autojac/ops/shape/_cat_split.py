@@ -8,17 +8,17 @@ import numpy as np
 
 from ... import _dtype
 from ..._core.batching import Axes
+from ..._core.node import Op
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named
+from ..index import getitem, getitem_raw, pad_zeros
 from ._casts import clone
 from ._reshape import _nb, _reshape_with, _unsqueeze_op, reshape
 
 
 # --------------------------------------------------------------------------- cat / stack / split
 def _slice_along(g: Tensor, axis: int, start: int, stop: int) -> Tensor:
-    from ..index import getitem_raw
-
     idx = (slice(None),) * axis + (slice(start, stop),)
     return getitem_raw(g, idx)
 
@@ -52,8 +52,6 @@ def _cat_jvp(i: int):
         total = ans.shape[dim]
         width = [(0, 0)] * t.ndim
         width[nb + dim] = (start, total - start - xs[i].shape[dim])
-        from ..index import pad_zeros
-
         return pad_zeros(t, tuple(width))
     return rule
 
@@ -149,8 +147,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def _stack_name(op):
     # Same rules as cat; only the name shown in grad_fn differs
-    from ..._core.node import Op
-
     named = _stack_names.get(op)
     if named is None:
         named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
@@ -178,8 +174,6 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     >>> autojac.arange(10.).narrow(0, -3, 2)
     tensor([7., 8.])
     """
-    from ..index import getitem
-
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input._data.ndim)
@@ -238,8 +232,6 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
-    from ..index import getitem
-
     d = _wrap_dim(dim, input._data.ndim)
     return tuple(_multi_view(named(getitem(input, (slice(None),) * d + (i,)), "UnbindBackward0"))
                  for i in range(input._data.shape[d]))

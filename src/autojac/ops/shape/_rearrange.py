@@ -8,7 +8,8 @@ from ..._core.batching import Axes, shift_axes
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._batched import pad_to, widths_batch
-from .._declare import attach, defop, named
+from .._declare import defop, named
+from ..index import index_select, take
 from ._reshape import _nb, _shape_arg, expand, reshape, unsqueeze
 
 # =========================================================================== flip, roll, repeat, rot90, pad
@@ -210,8 +211,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
                                f"{counts.shape[0]} and input.size({d}) = {n}")
         if counts.size and counts.min() < 0:
             raise RuntimeError("repeats can not be negative")
-        from ..index import index_select
-
         return index_select(x, d, _wrap(np.repeat(np.arange(n), counts)))
     r = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if r < 0:
@@ -335,14 +334,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if shape[d] + lo + hi < 0:
             raise RuntimeError(f"input tensor is too small for padding {pad} at dimension {d}")
-    from ..index import take
-
     src = np.ix_(*[_pad_source(mode, shape[d], *pairs[d]) for d in range(nd - k, nd)])
     out = take(input, (slice(None),) * (nd - k) + tuple(src), False, 0)
     name = "CopySlices" if mode == "circular" else \
         f"{'ReflectionPad' if mode == 'reflect' else 'ReplicationPad'}{k}DBackward0"
     return named(out, name)
-
-
-attach(flip=flip, fliplr=fliplr, flipud=flipud, roll=roll, repeat=repeat, tile=tile,
-       repeat_interleave=repeat_interleave, rot90=rot90)

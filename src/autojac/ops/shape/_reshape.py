@@ -11,8 +11,10 @@ from ... import _dtype
 from ..._core.batching import Shape
 from ..._core.broadcast import expand as _expand_op
 from ..._core.patterns import MOVE, RESHAPE
-from ..._tensor import Tensor, _wrap, _wrap_dim
+from ..._dtype import torch_name
+from ..._tensor import Size, Tensor, _wrap, _wrap_dim
 from .._declare import defop
+from ..views import mark_view
 
 
 def _nb(g, ans) -> int:
@@ -23,23 +25,6 @@ def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
-
-
-def mark_view(out: Tensor, base: Tensor, view_fn, unview_fn) -> Tensor:
-    """Record that ``out`` shares ``base``'s storage (for in-place ops through views)."""
-    out._vc = base._vc
-    if base._base is not None:  # compose with the base's own view relation
-        root, fn0, unfn0 = base._base
-        out._base = (root, lambda r: view_fn(fn0(r)),
-                     lambda r, new: unfn0(r, unview_fn(fn0(r), new)))
-    else:
-        out._base = (base, view_fn, unview_fn)
-    if "_multi_view" in base.__dict__:  # a view of a split/unbind output is just as restricted
-        out._multi_view = True
-    from ..views import register_view
-
-    register_view(out._base[0], out)
-    return out
 
 
 # --------------------------------------------------------------------------- reshape family
@@ -140,11 +125,6 @@ def _view_strides_exist(a: np.ndarray, new: tuple) -> bool:
     return v == -1
 
 
-_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
-               "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-               "uint8": "Byte", "bool": "Bool"}
-
-
 def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
     """The bits of ``input`` read as ``d`` (PyTorch's ``view(dtype)``): shares memory and the version counter,
     not differentiable; a size change of the elements scales the last dim."""
@@ -153,7 +133,7 @@ def _view_dtype(input: Tensor, d: _dtype.dtype) -> Tensor:
         return input.detach()  # PyTorch: not differentiable even to the same dtype
     old_size, new_size = a.itemsize, d.itemsize
     if old_size != new_size:
-        what = f"to view {_TYPE_NAMES[input.dtype.name]} as {_TYPE_NAMES[d.name]} (different element sizes)"
+        what = f"to view {torch_name(input.dtype)} as {torch_name(d)} (different element sizes)"
         if a.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         if a.shape[-1] != 1 and a.strides[-1] != old_size:
@@ -396,6 +376,4 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 
 
 def broadcast_shapes(*shapes):
-    from ..._tensor import Size
-
     return Size(np.broadcast_shapes(*shapes))

@@ -8,7 +8,10 @@ import re
 
 import numpy as np
 
+from ... import _dtype
 from ..._tensor import Tensor
+from ...ops.creation import as_tensor, tensor
+from ...ops.shape import stack
 
 _NP_STR_OBJ = re.compile(r"[SaUO]")
 _ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -16,8 +19,6 @@ _ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dict
 
 def default_convert(data):
     """Turn NumPy arrays and scalars into tensors, recursively through dicts and sequences."""
-    from ...ops.creation import as_tensor
-
     t = type(data)
     if isinstance(data, Tensor):
         return data
@@ -47,9 +48,6 @@ def default_collate(batch):
     [tensor([[1., 2.],
             [3., 4.]]), tensor([0, 1])]
     """
-    from ...ops.creation import as_tensor, tensor
-    from ...ops.shape import stack
-
     elem = batch[0]
     t = type(elem)
     if isinstance(elem, Tensor):
@@ -82,8 +80,6 @@ def default_collate(batch):
 
 
 def _float64():
-    from ... import _dtype
-
     return _dtype.float64
 
 

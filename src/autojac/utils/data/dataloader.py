@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ...ops.creation import tensor
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draw_seed
@@ -132,8 +133,6 @@ class DataLoader:
             if not self._auto_collation:
                 yield collate(dataset[index])
             elif fast:  # rows gathered at once: the same values as stacking dataset[i] one by one
-                from ...ops.creation import tensor
-
                 idx = tensor(index)
                 yield [t[idx] for t in dataset.tensors]
             elif callable(getitems):

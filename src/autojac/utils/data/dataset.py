@@ -9,7 +9,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ..._random import default_generator
 from ..._tensor import Tensor
+from ...ops.creation import randperm
 
 
 class Dataset:
@@ -114,9 +116,6 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator=Non
     >>> list(a), list(b)
     ([2, 6, 1], [8, 4, 5, 0, 9, 3, 7])
     """
-    from ..._random import default_generator
-    from ...ops.creation import randperm
-
     if generator is None:
         generator = default_generator
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

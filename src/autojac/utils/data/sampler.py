@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
+from ..._random import Generator, default_generator
+from ...ops.creation import randint, randperm
+
 
 def _draw_seed(generator=None) -> int:
     """``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``: 64 bits mod 2**63."""
-    from ..._random import default_generator
-
     g = default_generator if generator is None else generator
     return int(g._u64(1)[0] % np.uint64(2 ** 63))
 
@@ -69,9 +70,6 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        from ..._random import Generator
-        from ...ops.creation import randint, randperm
-
         n = len(self.data_source)
         if self.generator is None:
             generator = Generator().manual_seed(_draw_seed())
@@ -98,8 +96,6 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        from ...ops.creation import randperm
-
         for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 

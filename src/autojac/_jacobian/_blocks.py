@@ -22,20 +22,7 @@ from .._core.engine import run_backward
 from .._core.grad_mode import enable_grad
 from .._tensor import Tensor, _wrap
 from ..ops.shape import alias
-
-
-def basis_rows(tensors: Sequence[Tensor], start: int, stop: int) -> list[Tensor]:
-    """Rows ``start:stop`` of the identity over all ``tensors``' elements, split per tensor and
-    shaped ``(stop - start,) + tensor.shape``: the cotangents (or tangents) of one batched pass."""
-    rows, off = [], 0
-    for t in tensors:
-        m = t._data.size
-        c = np.zeros((stop - start, m), t._data.dtype)
-        k = np.arange(max(start, off), min(stop, off + m))
-        c[k - start, k - off] = 1
-        rows.append(_wrap(c.reshape((stop - start,) + t._data.shape)))
-        off += m
-    return rows
+from ._basis import basis_rows
 
 
 def _flat_dtype(tensors: Sequence[Tensor]) -> np.dtype:

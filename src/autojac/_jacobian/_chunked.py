@@ -16,7 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._blocks import ForwardTask, ReverseTask, forward_cols, reverse_rows
-from ._memory import check_chunk_size, choose_chunk, parse_memory
+from ._plan import check_chunk_size, choose_chunk, parse_memory
 from ._progress import progress_bar
 from ._remote import check_executor, check_retries, run_remote
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .batched import Batched
+
 __all__ = ["TRACERS", "Tracer", "Step", "enter", "leave", "note_wrap", "note_store", "note_break", "plain"]
 
 # The active tracers (one per tracing thread). A list, so the hot path's check is one truthiness test.
@@ -165,7 +167,7 @@ class Tracer:
 
     def _trace_tensor(self, t) -> None:
         d = t._data
-        if type(d) is not _Traced and d.dtype.kind != "O":
+        if type(d) is not _Traced and type(d) is not Batched and d.dtype.kind != "O":  # (vmap: values are in phys)
             v = d.view(_Traced)
             k = self.slots[id(d)]
             self.slots[id(v)] = k

@@ -23,7 +23,6 @@ from typing import Any
 from .._core.batched import BATCHING, Batched, BatchedRead, placeholder
 from .._random import default_generator, vmap_randomness
 from .._tensor import Tensor, _wrap
-from ..ops._batched import VmapInplaceError
 from ..ops.shape import cat, stack
 from . import _batching  # noqa: F401  (installs the batching interpreter)
 from ._vmap_args import batch_inputs, check_out_dims, check_output_leaf, func_name, out_structure_error
@@ -148,10 +147,8 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
         return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch, name)
     except BatchedRead as e:
         cause = f"it read the values of a batched tensor ({e})"
-    except VmapInplaceError:  # torch's refusal, before anything was written: a loop would write first
-        raise
     except Exception as e:  # an op the batching rules cannot express; the loop gives the exact result or error
-        if STRICT:
+        if STRICT or getattr(e, "vmap_refusal", False):  # (a refusal comes before anything was written)
             raise
         cause = f"the vectorized run raised {type(e).__name__}: {e}"
     finally:

@@ -14,7 +14,7 @@ from .._core.batched import Batched, read_batched
 from .._core.broadcast import expand
 from .._tensor import Tensor
 
-__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", "widths_batch", "VmapInplaceError"]
+__all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", "widths_batch"]
 
 
 def logical_ndim(x, batched: bool) -> int:
@@ -76,10 +76,6 @@ INPLACE_ON_UNBATCHED = (
 )
 
 
-class VmapInplaceError(RuntimeError):
-    """A batched value written in place into a tensor that is not batched (refused before any write)."""
-
-
 def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
     """The in-place write of ``result`` into ``self`` when either is batched: into ``self``'s physical tensor.
 
@@ -90,7 +86,9 @@ def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
     sd, rd = self._data, result._data
     level = max(d.level for d in (sd, rd) if type(d) is Batched)
     if not (type(sd) is Batched and sd.level == level):
-        raise VmapInplaceError(INPLACE_ON_UNBATCHED)
+        err = RuntimeError(INPLACE_ON_UNBATCHED)
+        err.vmap_refusal = True  # vmap raises it as is: the loop over the batch would write before refusing
+        raise err
     ps = sd.phys
     pr = rd.phys if type(rd) is Batched and rd.level == level else materialize(result, sd.bsize)
     if ps._requires_grad or pr._requires_grad:

@@ -16,6 +16,7 @@ from .._core.grad_mode import STATE
 from .._core.node import Node, Op, apply, defop
 from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
+from ._batched import store
 from .creation import tensor
 from .views import alias, inplace_on_view, refresh_views, save_written
 
@@ -137,8 +138,6 @@ def _leaf_check(t: Tensor) -> None:
 def _store(self: Tensor, result: Tensor) -> None:
     data = result._data
     if BATCHING and (type(data) is Batched or type(self._data) is Batched):
-        from ._batched import store  # noqa: PLC0415  (_batched builds on shape ops, which build on this module)
-
         return store(self, result, _store)
     if data.dtype != self._data.dtype and not np.can_cast(data.dtype, self._data.dtype, "same_kind"):
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")

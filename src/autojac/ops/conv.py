@@ -22,7 +22,7 @@ import numpy as np
 
 from .._core.patterns import DENSE, Sparsity
 from .._tensor import Tensor
-from ._batched import run_per_element
+from ._batched import logical_ndim, pad_to
 from ._declare import defop, named
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -226,32 +226,14 @@ def _size(x, d: int) -> tuple:
     return tuple(x.shape[-d:])
 
 
-def _fold(x, size: int):
-    """Physical ``x`` (batch, N, ...) as (batch * N, ...): the vmap batch joins the minibatch."""
-    shape = tuple(x.shape)
-    return x.reshape((size * shape[1],) + shape[2:])
-
-
-def _unfold(y, size: int):
-    shape = tuple(y.shape)
-    return y.reshape((size, shape[0] // size) + shape[1:])
-
-
 def _conv_batch(call, args, batched, params, size):
-    """``vmap`` rule of the convolution and its input gradient: a batched input (or output gradient)
-    joins the minibatch when the weight is shared; a batched weight runs per element."""
-    if batched[1]:
-        return run_per_element(call, args, batched, params, size)
-    out = call([_fold(args[0], size)] + list(args[1:]), params)
-    return _unfold(out, size)
-
-
-def _conv_dw_batch(call, args, batched, params, size):
-    """``vmap`` rule of the weight gradient: a batched output gradient alone is a batch of cotangents,
-    which the primitive takes in front; a batched input needs one weight gradient per element."""
-    if batched[0]:
-        return run_per_element(call, args, batched, params, size)
-    return call(args, params)
+    """``vmap`` rule of the three convolution primitives: their forwards broadcast leading dims over every
+    operand (per-example weights too), so each batched operand only gets size-1 dims after the batch dim
+    until the operands' leading dims line up (a cotangent may carry extra leading dims of its own)."""
+    d = len(params["stride"])
+    cores = [1 if i == 2 else d + 2 for i in range(len(args))]  # x/gy and w: (N or O, C, *spatial); bias: (O,)
+    lead = max(logical_ndim(a, b) - c for a, b, c in zip(args, batched, cores) if a is not None)
+    return call([pad_to(a, lead + c) if b else a for a, b, c in zip(args, batched, cores)], params)
 
 
 _conv = defop(
@@ -281,7 +263,7 @@ _conv_dw = defop(
          lambda v, ans, x, gy, kernel, **p: _conv(x, v, None, **p)),
     jvp=(lambda t, ans, x, gy, **p: _conv_dw(t, gy, **p),
          lambda t, ans, x, gy, **p: _conv_dw(x, t, **p)),
-    grad_name="ConvolutionBackwardBackward0", batch=_conv_dw_batch
+    grad_name="ConvolutionBackwardBackward0", batch=_conv_batch
 )
 
 

@@ -1,0 +1,152 @@
+"""The checks every op-table row gets (``test_table.py`` runs each on every row it applies to).
+
+- ``value``: dtype, shape, ``requires_grad``, ``grad_fn`` name and value against torch (float64, float32);
+- ``grad``: the VJP against ``torch.autograd.grad``, gradient dtypes included (float64, float32);
+- ``second_derivative``: a double backward through a ``create_graph=True`` gradient, w.r.t. the inputs and the
+  cotangent, against torch;
+- ``finite_differences``: the VJP against float64 central differences (eps 1e-6);
+- ``batched``: DESIGN.md decision 3, a batched cotangent (``is_grads_batched=True``) equals the stacked
+  single VJPs, for the op (``vjp``) and for its create_graph gradient (``vjp_of_grad``);
+- ``batched_create_graph``: a batched create_graph VJP differentiates like the loop (the Hessian path);
+- ``jvp``: the JVP rules run forward op by op: ``<v, J t> = <J^T v, t>``, and batched tangents equal
+  the loop of single ones;
+- ``jvp_finite_differences``: the JVP rules against central differences;
+- ``forward_mode``: ``autojac.func.jvp`` against ``torch.func.jvp``;
+- ``jacfwd``: ``autojac.func.jacfwd`` (one pass of batched tangents through the forward engine)
+  against ``torch.func.jacfwd``.
+
+Tolerances come from the row (``_case.Case``) and are floored by dtype in ``_tol``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._case import Case
+from ._oracle import (
+    B,
+    assert_all_close,
+    assert_close,
+    autojac,
+    batched_then_differentiated,
+    batched_vs_loop,
+    fd_jvp,
+    fd_vjp,
+    func_jacfwd,
+    func_jvp,
+    jvp_rules,
+    lib_tensors,
+    out_arrays,
+    outputs,
+    rng_for,
+    second,
+    to_np,
+    torch,
+    vjp,
+)
+
+DTYPES = ["float64", "float32"]
+
+
+def _cotangents(case: Case, rng: np.random.Generator, xs: list) -> list:
+    return [rng.standard_normal(o.shape) for o in out_arrays(torch, case.fn, xs)]
+
+
+def _grad_fn_name(t) -> str | None:
+    if t.grad_fn is None:
+        return None
+    return type(t.grad_fn).__name__ if isinstance(t, torch.Tensor) else t.grad_fn.name()
+
+
+def value(case: Case, dtype: str) -> None:
+    rtol, atol = (case.vtol, case.vtol / 100) if dtype == "float64" else case.f32
+    xs = case.inputs()
+    got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
+    want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
+    assert len(got) == len(want), "number of outputs"
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], f"output {i} dtype"
+        assert tuple(g.shape) == tuple(w.shape), f"output {i} shape"
+        assert g.requires_grad == w.requires_grad, f"output {i} requires_grad"
+        if case.names:
+            assert _grad_fn_name(g) == _grad_fn_name(w), f"output {i} grad_fn"
+        assert_close(to_np(g), to_np(w), f"output {i}", rtol, atol)
+
+
+def grad(case: Case, dtype: str) -> None:
+    rtol, atol = (max(1e-9, case.rtol), case.gatol) if dtype == "float64" else (max(case.g32[0], case.rtol),
+                                                                               case.g32[1])
+    xs = case.inputs()
+    vs = _cotangents(case, rng_for("v" + case.id), xs)
+    got = vjp(autojac, case.fn, xs, vs, dtype)
+    want = vjp(torch, case.fn, xs, vs, dtype)
+    assert [g.dtype for g in got] == [w.dtype for w in want], "gradient dtypes"
+    assert_all_close(got, want, "vjp", rtol, atol)
+
+
+def second_derivative(case: Case) -> None:
+    xs = case.inputs()
+    rng = rng_for("w" + case.id)
+    vs = _cotangents(case, rng, xs)
+    ws = [rng.standard_normal(x.shape) for x in xs]
+    got = second(autojac, case.fn, xs, vs, ws)
+    want = second(torch, case.oracle or case.fn, xs, vs, ws)
+    assert_all_close(got, want, "d(grad.w)/d(inputs, cotangent)", case.rtol, case.rtol / 10)
+
+
+def finite_differences(case: Case) -> None:
+    xs = case.inputs()
+    vs = _cotangents(case, rng_for("fd" + case.id), xs)
+    assert_all_close(vjp(autojac, case.fn, xs, vs), fd_vjp(case.fn, xs, vs), "vjp vs central differences",
+                     case.fdtol, case.fdtol / 10)
+
+
+def batched(case: Case, order: int) -> None:
+    got, stacked = batched_vs_loop(case.fn, case.inputs(), rng_for(f"b{order}" + case.id), order)
+    if order == 1:
+        assert got, "nothing was differentiated"
+    assert_all_close(got, stacked, f"is_grads_batched order {order}", *case.btol)
+
+
+def batched_create_graph(case: Case) -> None:
+    got, loop = batched_then_differentiated(case.fn, case.inputs(), rng_for("bc" + case.id))
+    assert_all_close(got, loop, "d/dx of a batched create_graph VJP", max(case.rtol, 1e-10), case.atol2)
+
+
+def jvp(case: Case) -> None:
+    xs = case.inputs()
+    rng = rng_for("jvp" + case.id)
+    ts = [rng.standard_normal(x.shape) for x in xs]
+    vs = _cotangents(case, rng, xs)
+    if case.adjoint:
+        jt = jvp_rules(case.fn, xs, ts, 0)
+        vj = vjp(autojac, case.fn, xs, vs)
+        ys = out_arrays(autojac, case.fn, xs)  # where a value is nan (logdet < 0) its tangent may be too
+        lhs = sum(float(np.sum(np.where(np.isnan(y), 0.0, v * j))) for y, v, j in zip(ys, vs, jt))
+        rhs = sum(float(np.sum(g * t)) for g, t in zip(vj, ts))
+        assert_close(np.array(lhs), np.array(rhs), "<v, J t> vs <J^T v, t>", max(case.rtol, 1e-10),
+                     max(case.rtol / 10, 1e-10))
+    big = [rng.standard_normal((B,) + x.shape) for x in xs]
+    got = jvp_rules(case.fn, xs, big, 1)
+    loop = [jvp_rules(case.fn, xs, [t[b] for t in big], 0) for b in range(B)]
+    assert_all_close(got, [np.stack([lp[i] for lp in loop]) for i in range(len(got))], "batched JVP", *case.btol)
+
+
+def jvp_finite_differences(case: Case) -> None:
+    xs = case.inputs()
+    ts = [rng_for("jfd" + case.id).standard_normal(x.shape) for x in xs]
+    assert_all_close(jvp_rules(case.fn, xs, ts, 0), fd_jvp(case.fn, xs, ts), "JVP vs central differences",
+                     case.fdtol, case.fdtol / 10)
+
+
+def forward_mode(case: Case) -> None:
+    xs = case.inputs()
+    ts = [rng_for("fwd" + case.id).standard_normal(x.shape) for x in xs]
+    assert_all_close(func_jvp(autojac, case.fn, xs, ts), func_jvp(torch, case.oracle or case.fn, xs, ts),
+                     "func.jvp vs torch.func.jvp", max(case.rtol, 1e-9), case.gatol)
+
+
+def jacfwd(case: Case) -> None:
+    xs = case.inputs()
+    assert_all_close(func_jacfwd(autojac, case.fn, xs), func_jacfwd(torch, case.oracle or case.fn, xs),
+                     "func.jacfwd vs torch.func.jacfwd", max(case.rtol, 1e-9), case.gatol)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._oracle import rng_for, sample
+from ._oracle import COMPLEX_DOMAINS, rng_for, sample
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,26 @@ class Case:
     def test_id(self) -> str:
         return f"{self.family}:{self.id}"
 
+    @property
+    def is_complex(self) -> bool:
+        doms = self.domain if isinstance(self.domain, tuple) else (self.domain,)
+        return any(d in COMPLEX_DOMAINS for d in doms) or any(np.iscomplexobj(v) for v in self.values or ())
+
+    @property
+    def dtypes(self) -> tuple:
+        """The dtypes the row runs in against torch: complex inputs take the complex dtype of each precision,
+        real inputs the real one."""
+        return ("complex128", "complex64") if self.is_complex else ("float64", "float32")
+
+    @property
+    def derivative_dtypes(self) -> tuple:
+        """The dtypes of the second-derivative and forward-mode checks: float64 for real rows; both for complex
+        rows (complex64's own kernels and conj bits are worth a look)."""
+        return self.dtypes if self.is_complex else self.dtypes[:1]
+
     def inputs(self) -> list:
         if self.values is not None:
-            return [np.array(v, dtype=np.float64) for v in self.values]
+            return [np.array(v, dtype=np.complex128 if np.iscomplexobj(v) else np.float64) for v in self.values]
         rng = rng_for(self.id)
         doms = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(self.shapes)
         return [sample(rng, s, d) for s, d in zip(self.shapes, doms)]

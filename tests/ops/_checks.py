@@ -13,8 +13,12 @@
 - ``jvp_finite_differences``: the JVP rules against central differences;
 - ``forward_mode``: ``autojac.func.jvp`` against ``torch.func.jvp``;
 - ``jacfwd``: ``autojac.func.jacfwd`` (one pass of batched tangents through the forward engine)
-  against ``torch.func.jacfwd``.
+  against ``torch.func.jacfwd`` (real rows: torch's has no complex inputs);
+- ``real_loss``: complex rows, ``backward()`` of the real losses ``sum |f|^2``, ``sum Re f`` and ``sum |f|``
+  into ``.grad`` of complex and real leaves, against torch.
 
+A row with complex inputs runs in complex128/complex64 (its real inputs in float64/float32), with complex
+cotangents and tangents; a VJP then is the gradient of ``Re(sum(conj(v) * f))`` (PyTorch's convention).
 Tolerances come from the row (``_case.Case``) and are floored by dtype in ``_tol``.
 """
 
@@ -32,10 +36,13 @@ from ._oracle import (
     batched_vs_loop,
     fd_jvp,
     fd_vjp,
+    floating,
     func_jacfwd,
     func_jvp,
+    inner,
     jvp_rules,
     lib_tensors,
+    normal_like,
     out_arrays,
     outputs,
     rng_for,
@@ -45,11 +52,28 @@ from ._oracle import (
     vjp,
 )
 
-DTYPES = ["float64", "float32"]
+LOSSES = {  # real losses of a complex function (for ``real_loss``)
+    "abs2": lambda y: (y.abs() ** 2).sum(),
+    "real": lambda y: y.real.sum(),
+    "abs": lambda y: y.abs().sum(),
+}
+
+
+def _high(dtype: str) -> bool:
+    return dtype in ("float64", "complex128")
 
 
 def _cotangents(case: Case, rng: np.random.Generator, xs: list) -> list:
-    return [rng.standard_normal(o.shape) for o in out_arrays(torch, case.fn, xs)]
+    return [normal_like(rng, o.shape, o.dtype) for o in out_arrays(torch, case.fn, xs)]
+
+
+def _tangents(rng: np.random.Generator, xs: list, batch: tuple = ()) -> list:
+    return [normal_like(rng, batch + x.shape, x.dtype) for x in xs]
+
+
+def _grad_tol(case: Case, dtype: str) -> tuple:
+    """The tolerance of a VJP or JVP against torch's at ``dtype``."""
+    return (max(1e-9, case.rtol), case.gatol) if _high(dtype) else (max(case.g32[0], case.rtol), case.g32[1])
 
 
 def _grad_fn_name(t) -> str | None:
@@ -59,7 +83,7 @@ def _grad_fn_name(t) -> str | None:
 
 
 def value(case: Case, dtype: str) -> None:
-    rtol, atol = (case.vtol, case.vtol / 100) if dtype == "float64" else case.f32
+    rtol, atol = (case.vtol, case.vtol / 100) if _high(dtype) else case.f32
     xs = case.inputs()
     got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
     want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
@@ -74,8 +98,7 @@ def value(case: Case, dtype: str) -> None:
 
 
 def grad(case: Case, dtype: str) -> None:
-    rtol, atol = (max(1e-9, case.rtol), case.gatol) if dtype == "float64" else (max(case.g32[0], case.rtol),
-                                                                               case.g32[1])
+    rtol, atol = _grad_tol(case, dtype)
     xs = case.inputs()
     vs = _cotangents(case, rng_for("v" + case.id), xs)
     got = vjp(autojac, case.fn, xs, vs, dtype)
@@ -84,14 +107,15 @@ def grad(case: Case, dtype: str) -> None:
     assert_all_close(got, want, "vjp", rtol, atol)
 
 
-def second_derivative(case: Case) -> None:
+def second_derivative(case: Case, dtype: str = "float64") -> None:
+    rtol, atol = (case.rtol, case.rtol / 10) if _high(dtype) else (10 * case.g32[0], 10 * case.g32[1])
     xs = case.inputs()
     rng = rng_for("w" + case.id)
     vs = _cotangents(case, rng, xs)
-    ws = [rng.standard_normal(x.shape) for x in xs]
-    got = second(autojac, case.fn, xs, vs, ws)
-    want = second(torch, case.oracle or case.fn, xs, vs, ws)
-    assert_all_close(got, want, "d(grad.w)/d(inputs, cotangent)", case.rtol, case.rtol / 10)
+    ws = _tangents(rng, xs)
+    got = second(autojac, case.fn, xs, vs, ws, dtype)
+    want = second(torch, case.oracle or case.fn, xs, vs, ws, dtype)
+    assert_all_close(got, want, "d(grad.w)/d(inputs, cotangent)", rtol, atol)
 
 
 def finite_differences(case: Case) -> None:
@@ -116,17 +140,17 @@ def batched_create_graph(case: Case) -> None:
 def jvp(case: Case) -> None:
     xs = case.inputs()
     rng = rng_for("jvp" + case.id)
-    ts = [rng.standard_normal(x.shape) for x in xs]
+    ts = _tangents(rng, xs)
     vs = _cotangents(case, rng, xs)
     if case.adjoint:
         jt = jvp_rules(case.fn, xs, ts, 0)
         vj = vjp(autojac, case.fn, xs, vs)
         ys = out_arrays(autojac, case.fn, xs)  # where a value is nan (logdet < 0) its tangent may be too
-        lhs = sum(float(np.sum(np.where(np.isnan(y), 0.0, v * j))) for y, v, j in zip(ys, vs, jt))
-        rhs = sum(float(np.sum(g * t)) for g, t in zip(vj, ts))
+        lhs = sum(inner(v, np.where(np.isnan(y), 0.0, j)) for y, v, j in zip(ys, vs, jt))
+        rhs = sum(inner(g, t) for g, t in zip(vj, ts))
         assert_close(np.array(lhs), np.array(rhs), "<v, J t> vs <J^T v, t>", max(case.rtol, 1e-10),
                      max(case.rtol / 10, 1e-10))
-    big = [rng.standard_normal((B,) + x.shape) for x in xs]
+    big = _tangents(rng, xs, (B,))
     got = jvp_rules(case.fn, xs, big, 1)
     loop = [jvp_rules(case.fn, xs, [t[b] for t in big], 0) for b in range(B)]
     assert_all_close(got, [np.stack([lp[i] for lp in loop]) for i in range(len(got))], "batched JVP", *case.btol)
@@ -134,19 +158,35 @@ def jvp(case: Case) -> None:
 
 def jvp_finite_differences(case: Case) -> None:
     xs = case.inputs()
-    ts = [rng_for("jfd" + case.id).standard_normal(x.shape) for x in xs]
+    ts = _tangents(rng_for("jfd" + case.id), xs)
     assert_all_close(jvp_rules(case.fn, xs, ts, 0), fd_jvp(case.fn, xs, ts), "JVP vs central differences",
                      case.fdtol, case.fdtol / 10)
 
 
-def forward_mode(case: Case) -> None:
+def forward_mode(case: Case, dtype: str = "float64") -> None:
     xs = case.inputs()
-    ts = [rng_for("fwd" + case.id).standard_normal(x.shape) for x in xs]
-    assert_all_close(func_jvp(autojac, case.fn, xs, ts), func_jvp(torch, case.oracle or case.fn, xs, ts),
-                     "func.jvp vs torch.func.jvp", max(case.rtol, 1e-9), case.gatol)
+    ts = _tangents(rng_for("fwd" + case.id), xs)
+    assert_all_close(func_jvp(autojac, case.fn, xs, ts, dtype), func_jvp(torch, case.oracle or case.fn, xs, ts, dtype),
+                     "func.jvp vs torch.func.jvp", *_grad_tol(case, dtype))
 
 
 def jacfwd(case: Case) -> None:
     xs = case.inputs()
     assert_all_close(func_jacfwd(autojac, case.fn, xs), func_jacfwd(torch, case.oracle or case.fn, xs),
                      "func.jacfwd vs torch.func.jacfwd", max(case.rtol, 1e-9), case.gatol)
+
+
+def real_loss(case: Case, loss: str, dtype: str) -> None:
+    xs = case.inputs()
+    grads = []
+    for T in (autojac, torch):
+        ts = lib_tensors(T, xs, dtype)
+        for out in floating(outputs(case.fn(T, *ts))):
+            LOSSES[loss](out).backward(retain_graph=True)
+        grads.append([None if t.grad is None else to_np(t.grad) for t in ts])
+    for i, (g, w) in enumerate(zip(*grads)):
+        if w is None:  # an input torch leaves without a gradient: ours has none or zeros
+            assert g is None or not g.any(), f"input {i}: a gradient where torch has none"
+            continue
+        assert g is not None and g.dtype == w.dtype, f"input {i}: gradient dtype"
+        assert_close(g, w, f"grad of {loss}, input {i}", *_grad_tol(case, dtype))

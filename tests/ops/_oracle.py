@@ -23,8 +23,22 @@ def rng_for(key: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(key.encode()))
 
 
+COMPLEX_DOMAINS = ("c", "cu")  # complex normal; complex in the unit disc's middle (asin, atanh...)
+
+
 def sample(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
+    if domain == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    if domain == "cu":
+        return 0.6 * (rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape))
     return np.asarray(_draw(rng, shape, domain), dtype=np.float64)
+
+
+def normal_like(rng: np.random.Generator, shape: tuple, like) -> np.ndarray:
+    """A standard normal array of ``shape``, complex (both parts normal) where ``like``'s dtype is."""
+    if np.dtype(like).kind == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    return rng.standard_normal(shape)
 
 
 def _draw(rng: np.random.Generator, shape: tuple, domain: str):
@@ -107,9 +121,16 @@ def _matrix(rng: np.random.Generator, shape: tuple, kind: str) -> np.ndarray:
     raise ValueError(f"unknown domain {kind!r}")
 
 
+REAL_OF = {"complex128": "float64", "complex64": "float32"}
+
+
 def lib_tensors(T, arrays: Sequence[np.ndarray], dtype: str, requires_grad: bool = True) -> list:
-    dt = getattr(T, dtype)
-    return [T.tensor(a, dtype=dt, requires_grad=requires_grad) for a in arrays]
+    """Tensors of library ``T``: complex arrays in the complex dtype of ``dtype``'s precision, real ones in the
+    real dtype (a complex ``dtype`` gives real arrays its real counterpart)."""
+    real = REAL_OF.get(dtype, dtype)
+    cplx = {"float64": "complex128", "float32": "complex64"}.get(real, dtype)
+    return [T.tensor(a, dtype=getattr(T, cplx if np.iscomplexobj(a) else real), requires_grad=requires_grad)
+            for a in arrays]
 
 
 def outputs(result) -> tuple:
@@ -117,15 +138,27 @@ def outputs(result) -> tuple:
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
 
+def inexact(t) -> bool:
+    """A floating or complex tensor (one that can carry a gradient)."""
+    return t.is_floating_point() or t.is_complex()
+
+
 def floating(outs: tuple) -> list:
     """The outputs that carry gradients."""
-    return [o for o in outs if o.is_floating_point() and o.requires_grad]
+    return [o for o in outs if inexact(o) and o.requires_grad]
 
 
 def to_np(t) -> np.ndarray:
-    if isinstance(t, torch.Tensor) and t._is_zerotensor():  # torch's lazy zeros (e.g. abs'' )
-        return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])
+    if isinstance(t, torch.Tensor):
+        if t._is_zerotensor():  # torch's lazy zeros (e.g. abs'' )
+            return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])
+        return np.asarray(t.detach().resolve_conj().resolve_neg().numpy())  # its lazy conj/neg views
     return np.asarray(t.detach().numpy())
+
+
+def inner(a, b) -> float:
+    """The real inner product ``Re(sum(conj(a) * b))`` (the one PyTorch's complex gradients are adjoint in)."""
+    return float(np.sum(np.real(np.conj(a) * b)))
 
 
 def dense(grads: Sequence, like: Sequence[np.ndarray], batch: tuple = ()) -> list:
@@ -160,14 +193,20 @@ def vjp(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray
     return dense(gs, arrays)
 
 
+def _contract(T, g, w: np.ndarray):
+    """``Re(sum(conj(w) * g))`` recorded in library ``T`` (for real tensors: ``sum(g * w)``, nothing more)."""
+    w = T.tensor(w)
+    return (g * w.conj()).real.sum() if g.is_complex() or w.is_complex() else (g * w).sum()
+
+
 def second(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray],
-           ws: Sequence[np.ndarray]) -> list:
+           ws: Sequence[np.ndarray], dtype: str = "float64") -> list:
     """Gradient of ``sum(grad_i . w_i)`` w.r.t. the inputs and the cotangents (a double backward)."""
-    xs = lib_tensors(T, arrays, "float64")
+    xs = lib_tensors(T, arrays, dtype)
     outs = floating(outputs(fn(T, *xs)))
-    vs = lib_tensors(T, cots, "float64")
+    vs = lib_tensors(T, cots, dtype)
     gs = T.autograd.grad(outs, xs, vs, create_graph=True, allow_unused=True)
-    terms = [(g * T.tensor(w)).sum() for g, w in zip(gs, ws) if g is not None and g.requires_grad]
+    terms = [_contract(T, g, w) for g, w in zip(gs, ws) if g is not None and g.requires_grad]
     if not terms:  # the first derivative is constant: the second is zero
         return dense([None] * (len(xs) + len(vs)), list(arrays) + list(cots))
     s = terms[0]
@@ -178,26 +217,28 @@ def second(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndar
 
 
 def out_arrays(T, fn: Callable, arrays: Sequence[np.ndarray], dtype: str = "float64") -> list:
-    """The float outputs of ``fn`` as float64 arrays, computed without recording."""
+    """The float (and complex) outputs of ``fn`` as float64 (complex128) arrays, computed without recording."""
     xs = lib_tensors(T, arrays, dtype, requires_grad=False)
     with T.no_grad():
         outs = outputs(fn(T, *xs))
-    return [to_np(o).astype(np.float64) for o in outs if o.is_floating_point()]
+    return [to_np(o).astype(np.complex128 if o.is_complex() else np.float64) for o in outs if inexact(o)]
 
 
 def fd_vjp(fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray], eps: float = 1e-6) -> list:
-    """Central finite differences of ``x -> sum_k <out_k(x), v_k>`` in autojac, float64."""
+    """Central finite differences of ``x -> sum_k <v_k, out_k(x)>`` in autojac, float64 (complex128). For a
+    complex input the gradient is ``d/dx + i d/dy`` (PyTorch's convention)."""
     grads = []
     for i, a in enumerate(arrays):
-        g = np.zeros(a.shape)
-        for j in np.ndindex(a.shape):
-            vals = []
-            for step in (eps, -eps):
-                moved = [x.copy() for x in arrays]
-                moved[i][j] += step
-                outs = out_arrays(autojac, fn, moved)
-                vals.append(sum(float(np.sum(o * v)) for o, v in zip(outs, cots)))
-            g[j] = (vals[0] - vals[1]) / (2 * eps)
+        g = np.zeros(a.shape, dtype=a.dtype)
+        for direction in ((1.0, 1j) if np.iscomplexobj(a) else (1.0,)):
+            for j in np.ndindex(a.shape):
+                vals = []
+                for step in (eps, -eps):
+                    moved = [x.copy() for x in arrays]
+                    moved[i][j] += step * direction
+                    outs = out_arrays(autojac, fn, moved)
+                    vals.append(sum(inner(v, o) for o, v in zip(outs, cots)))
+                g[j] += direction * (vals[0] - vals[1]) / (2 * eps)
         grads.append(g)
     return grads
 
@@ -213,14 +254,14 @@ def batched_vs_loop(fn: Callable, arrays: Sequence[np.ndarray], rng: np.random.G
     outs = floating(outputs(fn(autojac, *xs)))
     targets = xs
     if order == 2:
-        vs = lib_tensors(autojac, [rng.standard_normal(tuple(o.shape)) for o in outs], "float64")
+        vs = lib_tensors(autojac, [normal_like(rng, tuple(o.shape), to_np(o).dtype) for o in outs], "float64")
         gs = autojac.autograd.grad(outs, xs, vs, create_graph=True, allow_unused=True)
         outs = [g for g in gs if g is not None and g.requires_grad]
         targets = xs + vs
     like = [to_np(t) for t in targets]
     if not outs:
         return [], []
-    big = [rng.standard_normal((B,) + tuple(o.shape)) for o in outs]
+    big = [normal_like(rng, (B,) + tuple(o.shape), to_np(o).dtype) for o in outs]
     batched = autojac.autograd.grad(outs, targets, [autojac.tensor(g) for g in big], retain_graph=True,
                                     is_grads_batched=True, allow_unused=True)
     loops = []
@@ -240,12 +281,12 @@ def batched_then_differentiated(fn: Callable, arrays: Sequence[np.ndarray], rng:
     """
     xs = lib_tensors(autojac, arrays, "float64")
     outs = floating(outputs(fn(autojac, *xs)))
-    big = [rng.standard_normal((B,) + tuple(o.shape)) for o in outs]
-    ws = [rng.standard_normal((B,) + a.shape) for a in arrays]
+    big = [normal_like(rng, (B,) + tuple(o.shape), to_np(o).dtype) for o in outs]
+    ws = [normal_like(rng, (B,) + a.shape, a.dtype) for a in arrays]
 
     def d_contracted(gs, w: list) -> list:
         """d/dx of sum_i <gs_i, w_i> (zeros where nothing depends on x)."""
-        terms = [(g * autojac.tensor(wi)).sum() for g, wi in zip(gs, w) if g is not None and g.requires_grad]
+        terms = [_contract(autojac, g, wi) for g, wi in zip(gs, w) if g is not None and g.requires_grad]
         if not terms:
             return [np.zeros(a.shape) for a in arrays]
         hs = autojac.autograd.grad(sum(terms[1:], terms[0]), xs, retain_graph=True, allow_unused=True)
@@ -332,6 +373,8 @@ def jvp_rules(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.
                 continue
             shape = batch + tuple(o.shape)
             assert tk.ndim <= len(shape), f"{node.op.name}: JVP of shape {list(tk.shape)} for {list(shape)}"
+            if tk.is_complex() and isinstance(o, autojac.Tensor) and not o.is_complex():
+                tk = tk.real  # a complex tangent of a real output: its real part (as the forward engine)
             tan[(node, k)] = tk.expand(*shape) if tuple(tk.shape) != shape else tk
     return [to_np(tan[_key(o)]) if _key(o) in tan else np.zeros(batch + tuple(o.shape)) for o in outs]
 
@@ -340,13 +383,14 @@ def flat_tangents(tree) -> list:
     """The floating tangents of a (nested) ``func.jvp`` / ``func.jacfwd`` result, as arrays."""
     if isinstance(tree, (tuple, list)):
         return [a for t in tree for a in flat_tangents(t)]
-    return [to_np(tree)] if tree.is_floating_point() else []
+    return [to_np(tree)] if inexact(tree) else []
 
 
-def func_jvp(T, fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray]) -> list:
-    """The output tangents of ``T.func.jvp`` (forward mode through the library's engine), float64."""
-    prim = tuple(lib_tensors(T, arrays, "float64", requires_grad=False))
-    tang = tuple(lib_tensors(T, tangents, "float64", requires_grad=False))
+def func_jvp(T, fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray],
+             dtype: str = "float64") -> list:
+    """The output tangents of ``T.func.jvp`` (forward mode through the library's engine)."""
+    prim = tuple(lib_tensors(T, arrays, dtype, requires_grad=False))
+    tang = tuple(lib_tensors(T, tangents, dtype, requires_grad=False))
     _, tout = T.func.jvp(lambda *a: fn(T, *a), prim, tang)
     return flat_tangents(tout)
 
@@ -366,5 +410,6 @@ def fd_jvp(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.nda
 
 __all__ = ["B", "rng_for", "sample", "lib_tensors", "outputs", "floating", "to_np", "dense", "assert_close",
            "assert_all_close", "vjp", "second", "out_arrays", "fd_vjp", "batched_vs_loop", "torch", "autojac",
-           "batched_then_differentiated", "jvp_rules", "fd_jvp", "flat_tangents", "func_jvp", "func_jacfwd"]
+           "batched_then_differentiated", "jvp_rules", "fd_jvp", "flat_tangents", "func_jvp", "func_jacfwd",
+           "COMPLEX_DOMAINS", "normal_like", "inexact", "inner"]
 

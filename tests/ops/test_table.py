@@ -6,10 +6,12 @@ Test ids are ``test_<check>[<family>:<row>-<variant>]``, e.g. ``test_grad[core:m
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from . import _checks as check
-from . import table_core, table_linalg, table_linalg_more, table_nn, table_scan_index, table_special
+from . import table_complex, table_core, table_linalg, table_linalg_more, table_nn, table_scan_index, table_special
 
 # torch's own notices (kl_div 'mean', even-kernel 'same' padding, deprecated aliases, its vmap's slow fallbacks):
 # not about the code under test
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWa
                                         "ignore:There is a performance drop:UserWarning")
 
 ROWS = [*table_core.ROWS, *table_special.ROWS, *table_nn.ROWS, *table_scan_index.ROWS, *table_linalg.ROWS,
-        *table_linalg_more.ROWS]
+        *table_linalg_more.ROWS, *table_complex.ROWS]
 
 
 def rows(applies=lambda case: True) -> list:
@@ -26,22 +28,26 @@ def rows(applies=lambda case: True) -> list:
     return [pytest.param(c, id=c.test_id) for c in ROWS if applies(c)]
 
 
+def rows_in(dtypes, applies=lambda case: True, *more) -> list:
+    """``(row, dtype, *more)`` params: each row in each of ``dtypes(row)`` (and each combination of ``more``)."""
+    return [pytest.param(c, d, *m, id="-".join([c.test_id, d, *map(str, m)]))
+            for c in ROWS if applies(c) for d in dtypes(c) for m in itertools.product(*more)]
+
+
 # --------------------------------------------------------------------------- the checks, one test each
-@pytest.mark.parametrize("dtype", check.DTYPES)
-@pytest.mark.parametrize("case", rows())
+@pytest.mark.parametrize("case,dtype", rows_in(lambda c: c.dtypes))
 def test_value(case, dtype: str) -> None:
     check.value(case, dtype)
 
 
-@pytest.mark.parametrize("dtype", check.DTYPES)
-@pytest.mark.parametrize("case", rows())
+@pytest.mark.parametrize("case,dtype", rows_in(lambda c: c.dtypes))
 def test_grad(case, dtype: str) -> None:
     check.grad(case, dtype)
 
 
-@pytest.mark.parametrize("case", rows(lambda c: c.d2))
-def test_second_derivative(case) -> None:
-    check.second_derivative(case)
+@pytest.mark.parametrize("case,dtype", rows_in(lambda c: c.derivative_dtypes, lambda c: c.d2))
+def test_second_derivative(case, dtype: str) -> None:
+    check.second_derivative(case, dtype)
 
 
 @pytest.mark.parametrize("case", rows(lambda c: c.fd))
@@ -70,14 +76,19 @@ def test_jvp_finite_differences(case) -> None:
     check.jvp_finite_differences(case)
 
 
-@pytest.mark.parametrize("case", rows(lambda c: c.torch_fwd))
-def test_forward_mode(case) -> None:
-    check.forward_mode(case)
+@pytest.mark.parametrize("case,dtype", rows_in(lambda c: c.derivative_dtypes, lambda c: c.torch_fwd))
+def test_forward_mode(case, dtype: str) -> None:
+    check.forward_mode(case, dtype)
 
 
-@pytest.mark.parametrize("case", rows(lambda c: c.torch_fwd and c.torch_jacfwd))
+@pytest.mark.parametrize("case", rows(lambda c: c.torch_fwd and c.torch_jacfwd and not c.is_complex))
 def test_jacfwd(case) -> None:
     check.jacfwd(case)
+
+
+@pytest.mark.parametrize("case,dtype,loss", rows_in(lambda c: c.dtypes, lambda c: c.is_complex, list(check.LOSSES)))
+def test_real_loss(case, dtype: str, loss: str) -> None:
+    check.real_loss(case, loss, dtype)
 
 
 # A new check kind goes here: a function in _checks.py taking a row, and one test above it in this style,

@@ -30,6 +30,7 @@ class Case:
     shapes: tuple  # one shape per input
     domain: str | tuple = "real"  # one for all inputs, or one per input (``_oracle.sample``)
     values: tuple | None = None  # fixed inputs (ties, kinks, zeros) instead of random ones
+    complex_out: bool = False  # real inputs, complex outputs: run as a complex row (complex dtypes' precisions)
 
     # which checks apply
     fd: bool = True  # finite differences (VJP and JVP): False at kinks, ties and where values are nan
@@ -65,7 +66,8 @@ class Case:
     @property
     def is_complex(self) -> bool:
         doms = self.domain if isinstance(self.domain, tuple) else (self.domain,)
-        return any(d in COMPLEX_DOMAINS for d in doms) or any(np.iscomplexobj(v) for v in self.values or ())
+        return (self.complex_out or any(d in COMPLEX_DOMAINS for d in doms)
+                or any(np.iscomplexobj(v) for v in self.values or ()))
 
     @property
     def dtypes(self) -> tuple:

@@ -62,9 +62,8 @@ op("real_add", lambda T, a, b: a + b, ((3,), (2, 3)), domain=(R, C))
 op("real_sub", lambda T, a, b: a - b, ((2, 3), (2, 3)), domain=(R, C))
 op("pow_cc", lambda T, a, b: a ** b, ((2, 3), (2, 3)), domain=(C, C))
 op("where", lambda T, a, b: T.where(a.real > 0, a, b), ((2, 3), (3,)), domain=(C, C))
-# (real inputs: a real row, in float64/float32; jacfwd takes no complex outputs, in either library: as polar)
-op("complex", lambda T, a, b: T.complex(a, b) * T.complex(b, a), ((2, 3), (3,)), domain=(R, R), torch_jacfwd=False)
-op("polar", lambda T, a, b: T.polar(a, b), ((2, 3), (2, 3)), domain=("pos", R), torch_jacfwd=False)  # as complex
+op("complex", lambda T, a, b: T.complex(a, b) * T.complex(b, a), ((2, 3), (3,)), domain=(R, R), complex_out=True)
+op("polar", lambda T, a, b: T.polar(a, b), ((2, 3), (2, 3)), domain=("pos", R), complex_out=True)
 op("real_param_times_constant", lambda T, w, b: (w * (0.5 - 2j)).exp() * b, ((3,), (2, 3)), domain=(R, C))
 op("real_times_constant_tensor", lambda T, w, b: w * T.tensor([1j, 2, -1 + 1j], dtype=b.dtype) + b,
    ((3,), (2, 3)), domain=(R, C))

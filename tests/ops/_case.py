@@ -37,7 +37,6 @@ class Case:
     d2: bool = True  # second derivatives against torch (and the batched create_graph check)
     names: bool = True  # grad_fn names against torch (False where torch fuses or decomposes the op)
     torch_fwd: bool = True  # torch.func.jvp supports the op: compare forward mode with it (else FD judge)
-    torch_jacfwd: bool = True  # torch.func.jacfwd (torch's jvp under vmap) too: compare batched tangents with it
     adjoint: bool = True  # <v, J t> = <J^T v, t> (False where the VJP is symmetrized, as torch's, and the JVP not)
     oracle: Callable | None = None  # torch's side of second-derivative and forward-mode checks where its op has none
 

@@ -233,9 +233,8 @@ op("batch_norm_eval", lambda T, x, w: F(T).batch_norm(x, T.tensor([0.1, -0.2], d
                                                       T.tensor([0.5, 2.0], dtype=x.dtype), w, eps=1e-3),
    ((3, 2, 4), (2,)))
 # a seeded mask inside the function: the same elements drop in both libraries and at every call
-# (torch.func.jacfwd refuses random ops under its vmap)
-op("dropout", lambda T, x: (T.manual_seed(0), F(T).dropout(x, 0.3))[1], ((4, 5),), torch_jacfwd=False)
-op("dropout2d", lambda T, x: (T.manual_seed(1), F(T).dropout2d(x, 0.5))[1], ((2, 3, 2, 2),), torch_jacfwd=False)
+op("dropout", lambda T, x: (T.manual_seed(0), F(T).dropout(x, 0.3))[1], ((4, 5),))
+op("dropout2d", lambda T, x: (T.manual_seed(1), F(T).dropout2d(x, 0.5))[1], ((2, 3, 2, 2),))
 op("dropout_eval", lambda T, x: F(T).dropout(x, 0.5, training=False) * 2.0, ((4, 5),))
 
 # --------------------------------------------------------------------------- kinks, against torch only

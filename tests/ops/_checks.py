@@ -8,12 +8,11 @@
 - ``batched``: DESIGN.md decision 3, a batched cotangent (``is_grads_batched=True``) equals the stacked
   single VJPs, for the op (``vjp``) and for its create_graph gradient (``vjp_of_grad``);
 - ``batched_create_graph``: a batched create_graph VJP differentiates like the loop (the Hessian path);
-- ``jvp``: the JVP rules run forward op by op: ``<v, J t> = <J^T v, t>``, and batched tangents equal
-  the loop of single ones;
+- ``jvp``: the JVP rules run forward op by op: ``<v, J t> = <J^T v, t>``, batched tangents equal the
+  loop of single ones, and (real rows) ``autojac.func.jacfwd``, one pass of batched tangents through the
+  forward engine, equals the rules driven on the same basis;
 - ``jvp_finite_differences``: the JVP rules against central differences;
 - ``forward_mode``: ``autojac.func.jvp`` against ``torch.func.jvp``;
-- ``jacfwd``: ``autojac.func.jacfwd`` (one pass of batched tangents through the forward engine) against
-  the JVP rules driven op by op on the same basis (real rows: jacfwd takes no complex inputs);
 - ``real_loss``: complex rows, ``backward()`` of the real losses ``sum |f|^2``, ``sum Re f`` and ``sum |f|``
   into ``.grad`` of complex and real leaves, against torch.
 
@@ -154,6 +153,22 @@ def jvp(case: Case) -> None:
     got = jvp_rules(case.fn, xs, big, 1)
     loop = [jvp_rules(case.fn, xs, [t[b] for t in big], 0) for b in range(B)]
     assert_all_close(got, [np.stack([lp[i] for lp in loop]) for i in range(len(got))], "batched JVP", *case.btol)
+    if not case.is_complex:  # (func.jacfwd takes no complex inputs)
+        _jacfwd_is_the_rules_on_a_basis(case, xs)
+
+
+def _jacfwd_is_the_rules_on_a_basis(case: Case, xs: list) -> None:
+    """``func.jacfwd`` (one pass of batched tangents through the forward engine) == the rules driven on a basis."""
+    sizes = [x.size for x in xs]
+    basis = np.eye(sum(sizes))  # every input direction at once: tangents with a leading batch dim
+    offsets = np.cumsum([0] + sizes)
+    tangents = [basis[:, a:b].reshape((-1,) + x.shape) for a, b, x in zip(offsets, offsets[1:], xs)]
+    want = []
+    for jt in jvp_rules(case.fn, xs, tangents, 1):  # per output: (directions,) + output shape
+        for a, b, x in zip(offsets, offsets[1:], xs):  # -> output shape + input shape, as jacfwd
+            block = jt[a:b].reshape(x.shape + jt.shape[1:])
+            want.append(np.moveaxis(block, list(range(x.ndim)), list(range(block.ndim - x.ndim, block.ndim))))
+    assert_all_close(func_jacfwd(autojac, case.fn, xs), want, "func.jacfwd vs the JVP rules on a basis", *case.btol)
 
 
 def jvp_finite_differences(case: Case) -> None:
@@ -168,20 +183,6 @@ def forward_mode(case: Case, dtype: str = "float64") -> None:
     ts = _tangents(rng_for("fwd" + case.id), xs)
     assert_all_close(func_jvp(autojac, case.fn, xs, ts, dtype), func_jvp(torch, case.oracle or case.fn, xs, ts, dtype),
                      "func.jvp vs torch.func.jvp", *_grad_tol(case, dtype))
-
-
-def jacfwd(case: Case) -> None:
-    xs = case.inputs()
-    sizes = [x.size for x in xs]
-    basis = np.eye(sum(sizes))  # one pass over every input direction: tangents with a leading batch dim
-    offsets = np.cumsum([0] + sizes)
-    tangents = [basis[:, a:b].reshape((-1,) + x.shape) for a, b, x in zip(offsets, offsets[1:], xs)]
-    want = []
-    for jt in jvp_rules(case.fn, xs, tangents, 1):  # per output: (directions,) + output shape
-        for a, b, x in zip(offsets, offsets[1:], xs):  # -> output shape + input shape, as jacfwd
-            block = jt[a:b].reshape(x.shape + jt.shape[1:])
-            want.append(np.moveaxis(block, list(range(x.ndim)), list(range(block.ndim - x.ndim, block.ndim))))
-    assert_all_close(func_jacfwd(autojac, case.fn, xs), want, "func.jacfwd vs the JVP rules on a basis", *case.btol)
 
 
 def real_loss(case: Case, loss: str, dtype: str) -> None:

@@ -158,7 +158,9 @@ def to_np(t) -> np.ndarray:
 
 def inner(a, b) -> float:
     """The real inner product ``Re(sum(conj(a) * b))`` (the one PyTorch's complex gradients are adjoint in)."""
-    return float(np.sum(np.real(np.conj(a) * b)))
+    if np.iscomplexobj(a) or np.iscomplexobj(b):
+        return float(np.sum((np.conj(a) * b).real))
+    return float(np.sum(a * b))
 
 
 def dense(grads: Sequence, like: Sequence[np.ndarray], batch: tuple = ()) -> list:

@@ -81,11 +81,6 @@ def test_forward_mode(case, dtype: str) -> None:
     check.forward_mode(case, dtype)
 
 
-@pytest.mark.parametrize("case", rows(lambda c: not c.is_complex))
-def test_jacfwd(case) -> None:
-    check.jacfwd(case)
-
-
 @pytest.mark.parametrize("case,dtype,loss", rows_in(lambda c: c.dtypes, lambda c: c.is_complex, list(check.LOSSES)))
 def test_real_loss(case, dtype: str, loss: str) -> None:
     check.real_loss(case, loss, dtype)

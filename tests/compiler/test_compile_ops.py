@@ -15,11 +15,11 @@ import warnings
 import numpy as np
 import pytest
 
-from ops import test_nn, test_op_table, test_special
+from ops import table_core, table_nn, table_special
 from ops._oracle import autojac, lib_tensors, outputs, rng_for, to_np
 
-CASES = test_op_table.CASES + test_nn.CASES + test_special.CASES
-IDS = [f"{type(c).__module__.split('.')[-1]}:{c.id}" for c in CASES]
+CASES = [*table_core.ROWS, *table_nn.ROWS, *table_special.ROWS]
+IDS = [c.test_id for c in CASES]
 assert len(set(IDS)) == len(IDS)
 
 

@@ -10,7 +10,6 @@ import zlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pytest
 import torch
 
 import _tol
@@ -24,8 +23,22 @@ def rng_for(key: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(key.encode()))
 
 
+COMPLEX_DOMAINS = ("c", "cu")  # complex normal; complex in the unit disc's middle (asin, atanh...)
+
+
 def sample(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
+    if domain == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    if domain == "cu":
+        return 0.6 * (rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape))
     return np.asarray(_draw(rng, shape, domain), dtype=np.float64)
+
+
+def normal_like(rng: np.random.Generator, shape: tuple, like) -> np.ndarray:
+    """A standard normal array of ``shape``, complex (both parts normal) where ``like``'s dtype is."""
+    if np.dtype(like).kind == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    return rng.standard_normal(shape)
 
 
 def _draw(rng: np.random.Generator, shape: tuple, domain: str):
@@ -33,7 +46,9 @@ def _draw(rng: np.random.Generator, shape: tuple, domain: str):
 
     ``real``: normal; ``pos``: in [0.5, 2]; ``neg``: in [-2, -0.5]; ``nz``: |x| in [0.5, 2];
     ``unit``: in [-0.9, 0.9]; ``away``: at least 0.06 from every multiple of 0.25, so the
-    kinks of relu/abs/clamp/softplus(threshold) at such points are out of finite-difference reach.
+    kinks of relu/abs/clamp/softplus(threshold) at such points are out of finite-difference reach;
+    ``prob``: in [0.1, 0.9]; ``gt1``: in [1.2, 3]; ``negfrac``: negative non-integers at least 0.2
+    from the poles of lgamma/digamma; ``small``: in [-0.5, 0.5]; and the matrices of ``_matrix``.
     """
     if domain == "real":
         return rng.standard_normal(shape)
@@ -47,12 +62,75 @@ def _draw(rng: np.random.Generator, shape: tuple, domain: str):
         return rng.uniform(-0.9, 0.9, shape)
     if domain == "away":
         return 0.25 * rng.integers(-7, 7, shape) + 0.125 + rng.uniform(-0.06, 0.06, shape)
-    raise ValueError(f"unknown domain {domain!r}")
+    if domain == "prob":
+        return rng.uniform(0.1, 0.9, shape)
+    if domain == "gt1":
+        return rng.uniform(1.2, 3.0, shape)
+    if domain == "negfrac":
+        return -rng.integers(0, 4, shape) - rng.uniform(0.2, 0.8, shape)
+    if domain == "small":
+        return rng.uniform(-0.5, 0.5, shape)
+    return _matrix(rng, shape, domain)
+
+
+def orthogonal(rng: np.random.Generator, batch: tuple, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal(batch + (n, n)))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _spread(rng: np.random.Generator, batch: tuple, k: int, low: float) -> np.ndarray:
+    """``k`` values at least 0.4 apart, the smallest about ``low``, in descending order."""
+    return low + np.arange(k)[::-1] + rng.uniform(-0.3, 0.3, batch + (k,))
+
+
+def _matrix(rng: np.random.Generator, shape: tuple, kind: str) -> np.ndarray:
+    """Matrices (batched in the leading dims) for linear algebra.
+
+    ``A``: ``R / sqrt(n) + 2 I``, eigenvalues within 1 of 2 (small condition numbers); ``-A``: the same
+    with its first row negated (a negative determinant); ``P``: symmetric positive-definite; ``H``:
+    symmetric with eigenvalues at least 0.4 apart; ``G``: any shape with singular values >= 0.7 and at
+    least 0.4 apart; ``M``: normal scaled by 0.7 (``M3``: by 3, so matrix_exp squares); ``Z``: |x| in
+    [0.5, 2] with distinct |x| (no ties in max-norms).
+    """
+    batch, n = shape[:-2], (shape[-1] if shape else 1)
+    if kind in ("A", "-A"):
+        a = rng.standard_normal(shape) / np.sqrt(n) + 2 * np.eye(n)
+        if kind == "-A":
+            a[..., 0, :] *= -1
+        return a
+    if kind == "P":
+        x = rng.standard_normal(shape)
+        return x @ np.swapaxes(x, -1, -2) / n + np.eye(n)
+    if kind == "H":
+        q = orthogonal(rng, batch, n)
+        lam = _spread(rng, batch, n, -n / 2)
+        return (q * lam[..., None, :]) @ np.swapaxes(q, -1, -2)
+    if kind == "G":
+        m = shape[-2]
+        k = min(m, n)
+        u = orthogonal(rng, batch, m)[..., :k]
+        v = orthogonal(rng, batch, n)[..., :k]
+        s = _spread(rng, batch, k, 1.0)
+        return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+    if kind in ("M", "M3"):
+        return rng.standard_normal(shape) * (0.7 if kind == "M" else 3.0)
+    if kind == "Z":
+        size = int(np.prod(shape))
+        mags = 0.5 + 1.5 * (rng.permutation(size) + rng.uniform(0.1, 0.9, size)) / size
+        return (mags * rng.choice([-1.0, 1.0], size)).reshape(shape)
+    raise ValueError(f"unknown domain {kind!r}")
+
+
+REAL_OF = {"complex128": "float64", "complex64": "float32"}
 
 
 def lib_tensors(T, arrays: Sequence[np.ndarray], dtype: str, requires_grad: bool = True) -> list:
-    dt = getattr(T, dtype)
-    return [T.tensor(a, dtype=dt, requires_grad=requires_grad) for a in arrays]
+    """Tensors of library ``T``: complex arrays in the complex dtype of ``dtype``'s precision, real ones in the
+    real dtype (a complex ``dtype`` gives real arrays its real counterpart)."""
+    real = REAL_OF.get(dtype, dtype)
+    cplx = {"float64": "complex128", "float32": "complex64"}.get(real, dtype)
+    return [T.tensor(a, dtype=getattr(T, cplx if np.iscomplexobj(a) else real), requires_grad=requires_grad)
+            for a in arrays]
 
 
 def outputs(result) -> tuple:
@@ -60,15 +138,29 @@ def outputs(result) -> tuple:
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
 
+def inexact(t) -> bool:
+    """A floating or complex tensor (one that can carry a gradient)."""
+    return t.is_floating_point() or t.is_complex()
+
+
 def floating(outs: tuple) -> list:
     """The outputs that carry gradients."""
-    return [o for o in outs if o.is_floating_point() and o.requires_grad]
+    return [o for o in outs if inexact(o) and o.requires_grad]
 
 
 def to_np(t) -> np.ndarray:
-    if isinstance(t, torch.Tensor) and t._is_zerotensor():  # torch's lazy zeros (e.g. abs'' )
-        return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])
+    if isinstance(t, torch.Tensor):
+        if t._is_zerotensor():  # torch's lazy zeros (e.g. abs'' )
+            return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])
+        return np.asarray(t.detach().resolve_conj().resolve_neg().numpy())  # its lazy conj/neg views
     return np.asarray(t.detach().numpy())
+
+
+def inner(a, b) -> float:
+    """The real inner product ``Re(sum(conj(a) * b))`` (the one PyTorch's complex gradients are adjoint in)."""
+    if np.iscomplexobj(a) or np.iscomplexobj(b):
+        return float(np.sum((np.conj(a) * b).real))
+    return float(np.sum(a * b))
 
 
 def dense(grads: Sequence, like: Sequence[np.ndarray], batch: tuple = ()) -> list:
@@ -103,14 +195,20 @@ def vjp(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray
     return dense(gs, arrays)
 
 
+def _contract(T, g, w: np.ndarray):
+    """``Re(sum(conj(w) * g))`` recorded in library ``T`` (for real tensors: ``sum(g * w)``, nothing more)."""
+    w = T.tensor(w)
+    return (g * w.conj()).real.sum() if g.is_complex() or w.is_complex() else (g * w).sum()
+
+
 def second(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray],
-           ws: Sequence[np.ndarray]) -> list:
+           ws: Sequence[np.ndarray], dtype: str = "float64") -> list:
     """Gradient of ``sum(grad_i . w_i)`` w.r.t. the inputs and the cotangents (a double backward)."""
-    xs = lib_tensors(T, arrays, "float64")
+    xs = lib_tensors(T, arrays, dtype)
     outs = floating(outputs(fn(T, *xs)))
-    vs = lib_tensors(T, cots, "float64")
+    vs = lib_tensors(T, cots, dtype)
     gs = T.autograd.grad(outs, xs, vs, create_graph=True, allow_unused=True)
-    terms = [(g * T.tensor(w)).sum() for g, w in zip(gs, ws) if g is not None and g.requires_grad]
+    terms = [_contract(T, g, w) for g, w in zip(gs, ws) if g is not None and g.requires_grad]
     if not terms:  # the first derivative is constant: the second is zero
         return dense([None] * (len(xs) + len(vs)), list(arrays) + list(cots))
     s = terms[0]
@@ -121,26 +219,28 @@ def second(T, fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndar
 
 
 def out_arrays(T, fn: Callable, arrays: Sequence[np.ndarray], dtype: str = "float64") -> list:
-    """The float outputs of ``fn`` as float64 arrays, computed without recording."""
+    """The float (and complex) outputs of ``fn`` as float64 (complex128) arrays, computed without recording."""
     xs = lib_tensors(T, arrays, dtype, requires_grad=False)
     with T.no_grad():
         outs = outputs(fn(T, *xs))
-    return [to_np(o).astype(np.float64) for o in outs if o.is_floating_point()]
+    return [to_np(o).astype(np.complex128 if o.is_complex() else np.float64) for o in outs if inexact(o)]
 
 
 def fd_vjp(fn: Callable, arrays: Sequence[np.ndarray], cots: Sequence[np.ndarray], eps: float = 1e-6) -> list:
-    """Central finite differences of ``x -> sum_k <out_k(x), v_k>`` in autojac, float64."""
+    """Central finite differences of ``x -> sum_k <v_k, out_k(x)>`` in autojac, float64 (complex128). For a
+    complex input the gradient is ``d/dx + i d/dy`` (PyTorch's convention)."""
     grads = []
     for i, a in enumerate(arrays):
-        g = np.zeros(a.shape)
-        for j in np.ndindex(a.shape):
-            vals = []
-            for step in (eps, -eps):
-                moved = [x.copy() for x in arrays]
-                moved[i][j] += step
-                outs = out_arrays(autojac, fn, moved)
-                vals.append(sum(float(np.sum(o * v)) for o, v in zip(outs, cots)))
-            g[j] = (vals[0] - vals[1]) / (2 * eps)
+        g = np.zeros(a.shape, dtype=a.dtype)
+        for direction in ((1.0, 1j) if np.iscomplexobj(a) else (1.0,)):
+            for j in np.ndindex(a.shape):
+                vals = []
+                for step in (eps, -eps):
+                    moved = [x.copy() for x in arrays]
+                    moved[i][j] += step * direction
+                    outs = out_arrays(autojac, fn, moved)
+                    vals.append(sum(inner(v, o) for o, v in zip(outs, cots)))
+                g[j] += direction * (vals[0] - vals[1]) / (2 * eps)
         grads.append(g)
     return grads
 
@@ -156,14 +256,14 @@ def batched_vs_loop(fn: Callable, arrays: Sequence[np.ndarray], rng: np.random.G
     outs = floating(outputs(fn(autojac, *xs)))
     targets = xs
     if order == 2:
-        vs = lib_tensors(autojac, [rng.standard_normal(tuple(o.shape)) for o in outs], "float64")
+        vs = lib_tensors(autojac, [normal_like(rng, tuple(o.shape), to_np(o).dtype) for o in outs], "float64")
         gs = autojac.autograd.grad(outs, xs, vs, create_graph=True, allow_unused=True)
         outs = [g for g in gs if g is not None and g.requires_grad]
         targets = xs + vs
     like = [to_np(t) for t in targets]
     if not outs:
         return [], []
-    big = [rng.standard_normal((B,) + tuple(o.shape)) for o in outs]
+    big = [normal_like(rng, (B,) + tuple(o.shape), to_np(o).dtype) for o in outs]
     batched = autojac.autograd.grad(outs, targets, [autojac.tensor(g) for g in big], retain_graph=True,
                                     is_grads_batched=True, allow_unused=True)
     loops = []
@@ -183,12 +283,12 @@ def batched_then_differentiated(fn: Callable, arrays: Sequence[np.ndarray], rng:
     """
     xs = lib_tensors(autojac, arrays, "float64")
     outs = floating(outputs(fn(autojac, *xs)))
-    big = [rng.standard_normal((B,) + tuple(o.shape)) for o in outs]
-    ws = [rng.standard_normal((B,) + a.shape) for a in arrays]
+    big = [normal_like(rng, (B,) + tuple(o.shape), to_np(o).dtype) for o in outs]
+    ws = [normal_like(rng, (B,) + a.shape, a.dtype) for a in arrays]
 
     def d_contracted(gs, w: list) -> list:
         """d/dx of sum_i <gs_i, w_i> (zeros where nothing depends on x)."""
-        terms = [(g * autojac.tensor(wi)).sum() for g, wi in zip(gs, w) if g is not None and g.requires_grad]
+        terms = [_contract(autojac, g, wi) for g, wi in zip(gs, w) if g is not None and g.requires_grad]
         if not terms:
             return [np.zeros(a.shape) for a in arrays]
         hs = autojac.autograd.grad(sum(terms[1:], terms[0]), xs, retain_graph=True, allow_unused=True)
@@ -251,6 +351,7 @@ def jvp_rules(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.
     batch = tuple(np.shape(tangents[0])[:nb])
     for node in _topo(outs):
         inputs, ans = _saved(node, False)
+        multi = node.op.n_out > 1
         total = None
         for i in range(len(inputs)):
             edge = _edge(node, i)
@@ -259,13 +360,47 @@ def jvp_rules(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.
             if t is None or rule is None:
                 continue
             r = rule(t, ans, *inputs, **node.params)
-            total = r if total is None else total + r
-        if total is not None:
-            assert node.op.n_out == 1, "multi-output JVPs are not driven here"
-            shape = batch + tuple(ans.shape)
-            assert total.ndim <= len(shape), f"{node.op.name}: JVP of shape {list(total.shape)} for {list(shape)}"
-            tan[(node, 0)] = total.expand(*shape) if tuple(total.shape) != shape else total
+            if r is None:
+                continue
+            if total is None:
+                total = r
+            elif multi:  # one tangent per output, None where an output has none
+                total = tuple(x if y is None else (y if x is None else x + y) for x, y in zip(total, r))
+            else:
+                total = total + r
+        if total is None:
+            continue
+        for k, (o, tk) in enumerate(zip(ans if multi else (ans,), total if multi else (total,))):
+            if tk is None:
+                continue
+            shape = batch + tuple(o.shape)
+            assert tk.ndim <= len(shape), f"{node.op.name}: JVP of shape {list(tk.shape)} for {list(shape)}"
+            if tk.is_complex() and isinstance(o, autojac.Tensor) and not o.is_complex():
+                tk = tk.real  # a complex tangent of a real output: its real part (as the forward engine)
+            tan[(node, k)] = tk.expand(*shape) if tuple(tk.shape) != shape else tk
     return [to_np(tan[_key(o)]) if _key(o) in tan else np.zeros(batch + tuple(o.shape)) for o in outs]
+
+
+def flat_tangents(tree) -> list:
+    """The floating tangents of a (nested) ``func.jvp`` / ``func.jacfwd`` result, as arrays."""
+    if isinstance(tree, (tuple, list)):
+        return [a for t in tree for a in flat_tangents(t)]
+    return [to_np(tree)] if inexact(tree) else []
+
+
+def func_jvp(T, fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray],
+             dtype: str = "float64") -> list:
+    """The output tangents of ``T.func.jvp`` (forward mode through the library's engine)."""
+    prim = tuple(lib_tensors(T, arrays, dtype, requires_grad=False))
+    tang = tuple(lib_tensors(T, tangents, dtype, requires_grad=False))
+    _, tout = T.func.jvp(lambda *a: fn(T, *a), prim, tang)
+    return flat_tangents(tout)
+
+
+def func_jacfwd(T, fn: Callable, arrays: Sequence[np.ndarray]) -> list:
+    """The whole Jacobian by ``T.func.jacfwd``: one forward pass over a basis of batched tangents."""
+    prim = lib_tensors(T, arrays, "float64", requires_grad=False)
+    return flat_tangents(T.func.jacfwd(lambda *a: fn(T, *a), argnums=tuple(range(len(arrays))))(*prim))
 
 
 def fd_jvp(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray], eps: float = 1e-6) -> list:
@@ -277,84 +412,6 @@ def fd_jvp(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.nda
 
 __all__ = ["B", "rng_for", "sample", "lib_tensors", "outputs", "floating", "to_np", "dense", "assert_close",
            "assert_all_close", "vjp", "second", "out_arrays", "fd_vjp", "batched_vs_loop", "torch", "autojac",
-           "batched_then_differentiated", "jvp_rules", "fd_jvp"]
+           "batched_then_differentiated", "jvp_rules", "fd_jvp", "flat_tangents", "func_jvp", "func_jacfwd",
+           "COMPLEX_DOMAINS", "normal_like", "inexact", "inner"]
 
-
-# --------------------------------------------------------------------------- the shared table checks
-def table_checks(cases: list, *, value_tol: tuple = ((1e-10, 1e-12), (2e-5, 1e-5)),
-                 grad_tol: tuple = ((1e-9, 1e-11), (2e-4, 2e-5)), second_tol: tuple = (1e-9, 1e-10),
-                 batched_tol: tuple = (1e-11, 1e-12), batched_cg_tol: tuple = (1e-10, 1e-10),
-                 require_batched: bool = False) -> dict:
-    """The op-table checks for a family's ``cases``, as test functions for the module's globals.
-
-    A case has ``id``, ``fn(T, *xs)``, ``inputs()`` and ``fd``; optional attributes: ``grad_fn``
-    (compare grad_fn names, default True), ``d2`` (second-order checks, default True),
-    ``d2_oracle`` (the torch function for the second derivative) and ``atol2``.
-    Use: ``globals().update(table_checks(CASES, ...))``.
-    """
-    ids = [c.id for c in cases]
-    fd_cases = [c for c in cases if c.fd]
-    d2_cases = [c for c in cases if getattr(c, "d2", True)]
-    (v64, v32), (g64, g32) = value_tol, grad_tol
-
-    def cotangents(case, rng, xs) -> list:
-        return [rng.standard_normal(o.shape) for o in out_arrays(torch, case.fn, xs)]
-
-    @pytest.mark.parametrize("dtype,rtol,atol", [("float64", *v64), ("float32", *v32)], ids=["f64", "f32"])
-    @pytest.mark.parametrize("case", cases, ids=ids)
-    def test_value(case, dtype: str, rtol: float, atol: float) -> None:
-        xs = case.inputs()
-        got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
-        want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
-        assert len(got) == len(want)
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], f"output {i} dtype"
-            assert tuple(g.shape) == tuple(w.shape), f"output {i} shape"
-            assert g.requires_grad == w.requires_grad, f"output {i} requires_grad"
-            if getattr(case, "grad_fn", True) and w.grad_fn is not None:
-                assert g.grad_fn.name() == type(w.grad_fn).__name__, f"output {i} grad_fn"
-            assert_close(to_np(g), to_np(w), f"output {i}", rtol, atol)
-
-    @pytest.mark.parametrize("dtype,rtol,atol", [("float64", *g64), ("float32", *g32)], ids=["f64", "f32"])
-    @pytest.mark.parametrize("case", cases, ids=ids)
-    def test_grad(case, dtype: str, rtol: float, atol: float) -> None:
-        xs = case.inputs()
-        vs = cotangents(case, rng_for("v" + case.id), xs)
-        got = vjp(autojac, case.fn, xs, vs, dtype)
-        want = vjp(torch, case.fn, xs, vs, dtype)
-        assert [g.dtype for g in got] == [w.dtype for w in want], "gradient dtypes"
-        assert_all_close(got, want, "vjp", rtol, atol)
-
-    @pytest.mark.parametrize("case", d2_cases, ids=[c.id for c in d2_cases])
-    def test_second_derivative(case) -> None:
-        xs = case.inputs()
-        rng = rng_for("w" + case.id)
-        vs = cotangents(case, rng, xs)
-        ws = [rng.standard_normal(x.shape) for x in xs]
-        oracle = getattr(case, "d2_oracle", None) or case.fn
-        assert_all_close(second(autojac, case.fn, xs, vs, ws), second(torch, oracle, xs, vs, ws),
-                         "d(grad.w)/d(inputs, cotangent)", *second_tol)
-
-    @pytest.mark.parametrize("case", fd_cases, ids=[c.id for c in fd_cases])
-    def test_finite_differences(case) -> None:
-        xs = case.inputs()
-        vs = cotangents(case, rng_for("fd" + case.id), xs)
-        assert_all_close(vjp(autojac, case.fn, xs, vs), fd_vjp(case.fn, xs, vs), "vjp vs central differences",
-                         1e-6, 1e-7)
-
-    @pytest.mark.parametrize("order", [1, 2], ids=["vjp", "vjp_of_grad"])
-    @pytest.mark.parametrize("case", cases, ids=ids)
-    def test_batched_cotangents(case, order: int) -> None:
-        batched, stacked = batched_vs_loop(case.fn, case.inputs(), rng_for(f"b{order}" + case.id), order)
-        if require_batched:
-            assert batched, "nothing was differentiated"
-        assert_all_close(batched, stacked, f"is_grads_batched order {order}", *batched_tol)
-
-    @pytest.mark.parametrize("case", d2_cases, ids=[c.id for c in d2_cases])
-    def test_batched_create_graph(case) -> None:
-        batched, loop = batched_then_differentiated(case.fn, case.inputs(), rng_for("bc" + case.id))
-        assert_all_close(batched, loop, "d/dx of a batched create_graph VJP", batched_cg_tol[0],
-                         getattr(case, "atol2", batched_cg_tol[1]))
-
-    return {f.__name__: f for f in (test_value, test_grad, test_second_derivative, test_finite_differences,
-                                    test_batched_cotangents, test_batched_create_graph)}

@@ -1,17 +1,8 @@
-"""``autojac.linalg`` (det, slogdet, logdet, inv, solve) against PyTorch 2.13 and finite differences.
-
-Each line of the table runs the op-table checks of ``test_op_table.py`` on well-conditioned
-random matrices: value (float64 and float32, dtype, ``grad_fn``), the VJP, the second
-derivative through a ``create_graph`` gradient, a float64 central finite-difference VJP, the
-batched-cotangent rules (DESIGN.md decision 3) and the JVP rules (adjoint identity, batched
-tangents, finite differences). Then singular matrices, where det's gradient is the cofactor
-matrix, and PyTorch's errors.
+"""``autojac.linalg`` (det, slogdet, logdet, inv, solve) beyond its op-table rows (``table_linalg.py``, run
+by ``test_table.py``): singular matrices, where det's gradient is the cofactor matrix, and PyTorch's errors.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -23,130 +14,20 @@ from ._oracle import (
     autojac,
     batched_then_differentiated,
     batched_vs_loop,
-    fd_jvp,
     jvp_rules,
     lib_tensors,
-    out_arrays,
     rng_for,
+    sample,
     second,
-    table_checks,
     to_np,
     torch,
     vjp,
 )
 
 
-def wellcond(rng: np.random.Generator, shape: tuple, flip: bool = False) -> np.ndarray:
-    """``R / sqrt(n) + 2 I``: eigenvalues within 1 of 2, so condition numbers stay small.
-
-    ``flip`` negates the first row: a negative determinant.
-    """
-    n = shape[-1]
-    a = rng.standard_normal(shape) / np.sqrt(n) + 2 * np.eye(n)
-    if flip:
-        a[..., 0, :] *= -1
-    return a
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    fn: Callable
-    shapes: tuple  # per input: a matrix shape (square in its last two dims) or a right-hand side
-    kinds: tuple  # per input: "A" (well-conditioned), "-A" (negative determinant) or "B" (normal)
-    fd: bool = True  # finite differences apply (not where values are nan)
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}[{'_'.join('x'.join(map(str, s)) for s in self.shapes)}]"
-
-    def inputs(self) -> list:
-        rng = rng_for(self.id)
-        return [rng.standard_normal(s) if k == "B" else wellcond(rng, s, flip=k == "-A")
-                for s, k in zip(self.shapes, self.kinds)]
-
-
-CASES: list[Case] = []
-
-
-def op(name: str, fn: Callable, *shape_sets: tuple, kinds: tuple | None = None, fd: bool = True) -> None:
-    for shapes in shape_sets:
-        CASES.append(Case(name, fn, shapes, kinds or ("A",) + ("B",) * (len(shapes) - 1), fd))
-
-
-SQ = [((3, 3),), ((2, 4, 4),), ((1, 1),), ((2, 1, 2, 2),)]
-op("det", lambda T, A: T.linalg.det(A), *SQ)
-op("det_neg", lambda T, A: T.linalg.det(A), ((3, 3),), ((2, 3, 3),), kinds=("-A",))
-op("torch.det", lambda T, A: T.det(A), ((3, 3),))
-op("det_method", lambda T, A: A.det() * 2.0, ((2, 3, 3),))
-op("slogdet", lambda T, A: tuple(T.linalg.slogdet(A)), *SQ)
-op("slogdet_neg", lambda T, A: tuple(T.linalg.slogdet(A)), ((2, 3, 3),), kinds=("-A",))
-op("slogdet_logabsdet", lambda T, A: T.linalg.slogdet(A).logabsdet, ((4, 4),))
-op("torch.slogdet", lambda T, A: tuple(T.slogdet(A)), ((3, 3),))
-op("slogdet_method", lambda T, A: A.slogdet()[1], ((2, 3, 3),))
-op("logdet", lambda T, A: T.logdet(A), ((3, 3),), ((2, 4, 4),))
-op("logdet_method", lambda T, A: A.logdet(), ((3, 3),))
-op("logdet_neg", lambda T, A: T.logdet(A), ((3, 3),), kinds=("-A",), fd=False)  # nan value, zero gradient
-op("inv", lambda T, A: T.linalg.inv(A), *SQ)
-op("torch.inverse", lambda T, A: T.inverse(A), ((3, 3),))
-op("inverse_method", lambda T, A: A.inverse(), ((2, 3, 3),))
-op("inv_inv", lambda T, A: T.linalg.inv(T.linalg.inv(A) * 2.0), ((3, 3),))
-op("solve", lambda T, A, Bm: T.linalg.solve(A, Bm),
-   ((3, 3), (3,)),  # a vector
-   ((3, 3), (3, 2)),  # a matrix
-   ((2, 4, 4), (4,)),  # one vector for a batch of matrices
-   ((2, 4, 4), (2, 4)),  # a batch of vectors: B.shape == A.shape[:-1]
-   ((2, 3, 3), (3, 2)),  # one matrix for a batch
-   ((3, 3), (2, 3, 2)),  # a batch of right-hand sides for one matrix
-   ((2, 1, 3, 3), (4, 3, 1)),  # batch dims broadcast both ways
-   ((1, 1), (1, 3)))
-op("solve_right", lambda T, A, Bm: T.linalg.solve(A, Bm, left=False),
-   ((3, 3), (2, 3)), ((2, 3, 3), (4, 1, 2, 3)), ((3, 3), (2, 1, 3)))
-op("solve_of_A_only", lambda T, A: T.linalg.solve(A, T.ones(3, 2, dtype=A.dtype)), ((3, 3),))
-op("solve_same_A", lambda T, A: T.linalg.solve(A, A * 1.5 + 1.0), ((2, 3, 3),))  # A on both sides
-op("det_of_product", lambda T, A, M: T.linalg.det(A @ A.mT + M * 0.1), ((3, 3), (3, 3)))
-op("slogdet_of_inv", lambda T, A: T.linalg.slogdet(T.linalg.inv(A)).logabsdet, ((3, 3),))
-op("quadratic_form", lambda T, A, x: (x * T.linalg.solve(A @ A.mT, x)).sum(), ((4, 4), (4,)))
-
-IDS = [c.id for c in CASES]
-assert len(set(IDS)) == len(IDS), "duplicate case ids"
-FD_CASES = [c for c in CASES if c.fd]
-
-
-def _cotangents(case: Case, rng, xs) -> list:
-    return [rng.standard_normal(o.shape) for o in out_arrays(torch, case.fn, xs)]
-
-
-# --------------------------------------------------------------------------- the table checks
-globals().update(table_checks(CASES, require_batched=True))
-
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_jvp_rules(case: Case) -> None:
-    """Forward mode through the JVP rules: <v, J t> = <J^T v, t>, and batched tangents equal a loop."""
-    xs = case.inputs()
-    rng = rng_for("jvp" + case.id)
-    ts = [rng.standard_normal(x.shape) for x in xs]
-    vs = _cotangents(case, rng, xs)
-    jt = jvp_rules(case.fn, xs, ts, 0)
-    vj = vjp(autojac, case.fn, xs, vs)
-    lhs = sum(float(np.nansum(v * j)) for v, j in zip(vs, jt))
-    rhs = sum(float(np.sum(g * t)) for g, t in zip(vj, ts))
-    assert_close(np.array(lhs), np.array(rhs), "<v, J t> vs <J^T v, t>", 1e-10, 1e-11)
-    big = [rng.standard_normal((B,) + x.shape) for x in xs]
-    batched = jvp_rules(case.fn, xs, big, 1)
-    loop = [jvp_rules(case.fn, xs, [t[b] for t in big], 0) for b in range(B)]
-    assert_all_close(batched, [np.stack([lp[i] for lp in loop]) for i in range(len(batched))], "batched JVP",
-                     1e-11, 1e-12)
-
-
-@pytest.mark.parametrize("case", FD_CASES, ids=[c.id for c in FD_CASES])
-def test_jvp_finite_differences(case: Case) -> None:
-    xs = case.inputs()
-    ts = [rng_for("jfd" + case.id).standard_normal(x.shape) for x in xs]
-    assert_all_close(jvp_rules(case.fn, xs, ts, 0), fd_jvp(case.fn, xs, ts), "JVP vs central differences",
-                     1e-6, 1e-7)
+def wellcond(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """``R / sqrt(n) + 2 I``: eigenvalues within 1 of 2, so condition numbers stay small."""
+    return sample(rng, shape, "A")
 
 
 # --------------------------------------------------------------------------- singular matrices

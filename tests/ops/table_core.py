@@ -1,98 +1,23 @@
-"""The op table: every differentiable op against PyTorch 2.13 and float64 finite differences.
+"""The core op table: arithmetic, unary math, clamp/where, reductions, shapes, indexing, setitem,
+in-place ops, cat/stack/split, products and matrix structure, compositions and mixed dtypes.
 
-Each line is one op on one set of input shapes: ``fn(T, *inputs)`` runs with ``T`` being
-``autojac`` or ``torch`` (the APIs agree, so one callable serves both). For every line:
-
-- value, dtype, shape, ``requires_grad`` and ``grad_fn`` name against torch (float64 and float32);
-- the VJP against ``torch.autograd.grad`` (float64 and float32, gradient dtypes included);
-- the second derivative: a double backward through a ``create_graph=True`` gradient, w.r.t.
-  the inputs and the cotangent, against torch;
-- a float64 central finite-difference VJP (eps 1e-6), away from kinks;
-- DESIGN.md decision 3: a batched cotangent (``is_grads_batched=True``) equals the stacked
-  single VJPs, for the op and for its create_graph gradient; and a batched create_graph VJP
-  differentiates like the loop (the vectorized Hessian path);
-- the JVP rules, run forward op by op: ``<v, J t> = <J^T v, t>``, batched tangents equal the
-  loop, and a central finite-difference JVP.
-
-Kinks and ties (``at`` lines) are checked against torch only.
+Rows only (``_case.Rows``); ``test_table.py`` runs every check of ``_checks.py`` on them. Kinks and
+ties (``at`` lines) are checked against torch only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-import pytest
 
-import _tol
+from ._case import Rows
+from ._oracle import torch
 
-from ._oracle import (
-    B,
-    assert_all_close,
-    assert_close,
-    autojac,
-    batched_then_differentiated,
-    batched_vs_loop,
-    fd_jvp,
-    fd_vjp,
-    jvp_rules,
-    lib_tensors,
-    out_arrays,
-    outputs,
-    rng_for,
-    sample,
-    second,
-    to_np,
-    torch,
-    vjp,
-)
-
-
-def compute_tol(case: Case) -> tuple[float, float]:
-    """Tolerance between two code paths (batched vs looped) of ``case``: float32's where the line computes in
-    float32 inside (its looser ``rtol``) even if its inputs and gradients are float64, else float64's."""
-    return _tol.FLOAT64 if case.rtol <= 1e-9 else _tol.FLOAT32
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    fn: Callable
-    shapes: tuple  # one shape per input
-    domain: str | tuple = "real"  # one for all inputs, or one per input (see _oracle.sample)
-    fd: bool = True  # finite differences apply (False at kinks and ties)
-    d2: bool = True  # second derivatives compared (False where torch's own is nan by accident)
-    rtol: float = 1e-9  # float64 derivative tolerance against torch (looser where the op computes in float32)
-    values: tuple | None = None  # fixed inputs (ties, zeros) instead of random ones
-
-    @property
-    def id(self) -> str:
-        if self.values is not None:
-            return self.name
-        # pytest -k friendly: mul[2x3_3] is mul on shapes (2, 3) and (3,); "s" marks a 0-d input
-        return f"{self.name}[{'_'.join('x'.join(map(str, s)) or 's' for s in self.shapes)}]"
-
-    def inputs(self) -> list:
-        if self.values is not None:
-            return [np.array(v, dtype=np.float64) for v in self.values]
-        rng = rng_for(self.id)
-        doms = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(self.shapes)
-        return [sample(rng, s, d) for s, d in zip(self.shapes, doms)]
-
-
-CASES: list[Case] = []
-
-
-def op(name: str, fn: Callable, *shape_sets: tuple, domain: str | tuple = "real", fd: bool = True) -> None:
-    """One table line: an op and the input shapes it is checked on."""
-    for shapes in shape_sets:
-        CASES.append(Case(name, fn, shapes, domain, fd, rtol=1e-9 if fd else 1e-5))
-
-
-def at(name: str, fn: Callable, *values, d2: bool = True) -> None:
-    """A line with fixed inputs at a kink or tie, checked against torch only."""
-    CASES.append(Case(name, fn, tuple(np.shape(v) for v in values), fd=False, d2=d2, values=values))
+ROWS = Rows("core")
+op, at = ROWS.op, ROWS.at
+# lines that compute in float32 inside (float64 inputs and gradients): float32's tolerances, no finite differences
+F32_INSIDE = dict(fd=False, rtol=1e-5, btol=(1e-5, 1e-5))
 
 
 def F(T):
@@ -122,7 +47,7 @@ M3 = [((2, 3, 4),)]
 IDX = np.array([0, 2, 0, 1])  # duplicates: gradients must add up
 IDX2 = np.array([[1, 0], [2, 2]])
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
-ROWS = np.array([True, False, True])
+ROW_MASK = np.array([True, False, True])
 COND = np.array([[True, False, True], [False, False, True]])
 
 # --------------------------------------------------------------------------- arithmetic
@@ -280,7 +205,7 @@ op("index_tensor_pair", lambda T, x: x[ix(T, (IDX, np.array([1, 1, 3, 0])))], *M
 op("index_tensor_slice", lambda T, x: x[ix(T, IDX), 1:], ((3, 2, 4),))
 op("index_list", lambda T, x: x[[0, 2, 2]], *M)
 op("index_mask", lambda T, x: x[ix(T, MASK)], *M)
-op("index_mask_rows", lambda T, x: x[ix(T, ROWS)], *M)
+op("index_mask_rows", lambda T, x: x[ix(T, ROW_MASK)], *M)
 op("index_mask_computed", lambda T, x: x[x > 0], *M, domain="away")
 
 # --------------------------------------------------------------------------- setitem (differentiable in x and v)
@@ -378,8 +303,8 @@ op("ravel", lambda T, x: x.ravel(), *M3)
 op("expand_as", lambda T, a, b: a.expand_as(b), ((3, 1), (2, 3, 4)))
 op("broadcast_tensors", lambda T, a, b: T.broadcast_tensors(a, b), ((3, 1), (4,)))
 op("clone", lambda T, x: x.clone(), *M)
-op("to_float32", lambda T, x: x.to(T.float32) * 2, *M, fd=False)
-op("masked_select", lambda T, x: T.masked_select(x, T.tensor(ROWS[:, None])), *M)
+op("to_float32", lambda T, x: x.to(T.float32) * 2, *M, **F32_INSIDE)
+op("masked_select", lambda T, x: T.masked_select(x, T.tensor(ROW_MASK[:, None])), *M)
 op("var_mean", lambda T, x: T.var_mean(x, 1), *M)
 op("std_mean", lambda T, x: T.std_mean(x, dim=0, keepdim=True), *M)
 op("aminmax", lambda T, x: tuple(T.aminmax(x, dim=1)), *M)
@@ -400,12 +325,12 @@ op("normalize", lambda T, x: (x - x.mean(1, keepdim=True)) / x.std(1, keepdim=Tr
 op("logistic_loss", lambda T, x, y: F(T).softplus(-x * y).mean(), ((6,), (6,)), domain=("real", "nz"))
 
 # --------------------------------------------------------------------------- mixed dtypes (no FD: float32 inside)
-op("mixed_mul", lambda T, a, b: a.float() * b, ((2, 3), (2, 3)), ((2, 3), ()), ((), (3,)), fd=False)
-op("mixed_add", lambda T, a, b: a.float() + b.double(), ((2, 3), (3,)), fd=False)
+op("mixed_mul", lambda T, a, b: a.float() * b, ((2, 3), (2, 3)), ((2, 3), ()), ((), (3,)), **F32_INSIDE)
+op("mixed_add", lambda T, a, b: a.float() + b.double(), ((2, 3), (3,)), **F32_INSIDE)
 op("mixed_int_tensor", lambda T, x: x * T.tensor([1, 2, 3]) + T.tensor(2), ((2, 3),))
-op("mixed_matmul", lambda T, a, b: a.float() @ b.float(), ((2, 3), (3,)), fd=False)
-op("mixed_where", lambda T, a, b: T.where(T.tensor(COND), a.float(), b), ((2, 3), ()), fd=False)
-op("mixed_cat", lambda T, a, b: T.cat([a.float(), b]), ((2, 3), (1, 3)), fd=False)
+op("mixed_matmul", lambda T, a, b: a.float() @ b.float(), ((2, 3), (3,)), **F32_INSIDE)
+op("mixed_where", lambda T, a, b: T.where(T.tensor(COND), a.float(), b), ((2, 3), ()), **F32_INSIDE)
+op("mixed_cat", lambda T, a, b: T.cat([a.float(), b]), ((2, 3), (1, 3)), **F32_INSIDE)
 
 # --------------------------------------------------------------------------- kinks and ties, against torch only
 T3 = [[1.0, 3.0, 3.0], [0.0, 3.0, -1.0]]
@@ -441,123 +366,3 @@ at("zero:pow_tensor_00", lambda T, a, b: a ** b, [0.0, 0.0, 2.0], [0.0, 2.0, 0.0
 at("zero:rpow_0", lambda T, x: 0.0 ** x, [1.0, 2.0])
 at("ties:max_0d", lambda T, x: x.max(), 2.0)
 at("ties:softmax_equal", lambda T, x: x.softmax(0), [1.0, 1.0, 1.0])
-
-IDS = [c.id for c in CASES]
-assert len(set(IDS)) == len(IDS), "duplicate case ids"
-FD_CASES = [c for c in CASES if c.fd]
-D2_CASES = [c for c in CASES if c.d2]
-
-
-def _cotangents(case: Case, rng, xs_arrays) -> list:
-    outs = out_arrays(torch, case.fn, xs_arrays)
-    return [rng.standard_normal(o.shape) for o in outs]
-
-
-# --------------------------------------------------------------------------- the checks
-@pytest.mark.parametrize("dtype,rtol,atol", [("float64", 1e-10, 1e-12), ("float32", 2e-5, 1e-6)],
-                         ids=["f64", "f32"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_value(case: Case, dtype: str, rtol: float, atol: float) -> None:
-    xs = case.inputs()
-    got = outputs(case.fn(autojac, *lib_tensors(autojac, xs, dtype)))
-    want = outputs(case.fn(torch, *lib_tensors(torch, xs, dtype)))
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], f"output {i} dtype"
-        assert tuple(g.shape) == tuple(w.shape), f"output {i} shape"
-        assert g.requires_grad == w.requires_grad, f"output {i} requires_grad"
-        want_fn = None if w.grad_fn is None else type(w.grad_fn).__name__
-        assert (None if g.grad_fn is None else g.grad_fn.name()) == want_fn, f"output {i} grad_fn"
-        assert_close(to_np(g), to_np(w), f"output {i}", rtol, atol)
-
-
-@pytest.mark.parametrize("dtype,rtol,atol", [("float64", 1e-9, 1e-11), ("float32", 1e-4, 1e-5)],
-                         ids=["f64", "f32"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_grad(case: Case, dtype: str, rtol: float, atol: float) -> None:
-    xs = case.inputs()
-    vs = _cotangents(case, rng_for("v" + case.id), xs)
-    rtol = max(rtol, case.rtol)
-    got = vjp(autojac, case.fn, xs, vs, dtype)
-    want = vjp(torch, case.fn, xs, vs, dtype)
-    assert [g.dtype for g in got] == [w.dtype for w in want], "gradient dtypes"
-    assert_all_close(got, want, "vjp", rtol, atol)
-
-
-@pytest.mark.parametrize("case", D2_CASES, ids=[c.id for c in D2_CASES])
-def test_second_derivative(case: Case) -> None:
-    xs = case.inputs()
-    rng = rng_for("w" + case.id)
-    vs = _cotangents(case, rng, xs)
-    ws = [rng.standard_normal(x.shape) for x in xs]
-    got = second(autojac, case.fn, xs, vs, ws)
-    want = second(torch, case.fn, xs, vs, ws)
-    assert_all_close(got, want, "d(grad.w)/d(inputs, cotangent)", case.rtol, case.rtol / 10)
-
-
-@pytest.mark.parametrize("case", FD_CASES, ids=[c.id for c in FD_CASES])
-def test_finite_differences(case: Case) -> None:
-    xs = case.inputs()
-    vs = _cotangents(case, rng_for("fd" + case.id), xs)
-    got = vjp(autojac, case.fn, xs, vs)
-    want = fd_vjp(case.fn, xs, vs)
-    assert_all_close(got, want, "vjp vs central differences", 1e-5, 1e-6)
-
-
-@pytest.mark.parametrize("order", [1, 2], ids=["vjp", "vjp_of_grad"])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_batched_cotangents(case: Case, order: int) -> None:
-    batched, stacked = batched_vs_loop(case.fn, case.inputs(), rng_for(f"b{order}" + case.id), order)
-    assert_all_close(batched, stacked, f"is_grads_batched order {order}", *compute_tol(case))
-
-
-@pytest.mark.parametrize("case", D2_CASES, ids=[c.id for c in D2_CASES])
-def test_batched_create_graph(case: Case) -> None:
-    """A batched VJP taken with create_graph=True differentiates like the loop of single ones (Hessians)."""
-    batched, loop = batched_then_differentiated(case.fn, case.inputs(), rng_for("bc" + case.id))
-    assert_all_close(batched, loop, "d/dx of a batched create_graph VJP", max(case.rtol, 1e-10), 1e-9)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_jvp_rules(case: Case) -> None:
-    """Forward mode through the JVP rules: <v, J t> = <J^T v, t>, and batched tangents equal a loop."""
-    xs = case.inputs()
-    rng = rng_for("jvp" + case.id)
-    ts = [rng.standard_normal(x.shape) for x in xs]
-    vs = _cotangents(case, rng, xs)
-    jt = jvp_rules(case.fn, xs, ts, 0)
-    vj = vjp(autojac, case.fn, xs, vs)
-    lhs = sum(float(np.sum(v * j)) for v, j in zip(vs, jt))
-    rhs = sum(float(np.sum(g * t)) for g, t in zip(vj, ts))
-    assert_close(np.array(lhs), np.array(rhs), "<v, J t> vs <J^T v, t>", case.rtol, case.rtol / 10)
-    big = [rng.standard_normal((B,) + x.shape) for x in xs]
-    batched = jvp_rules(case.fn, xs, big, 1)
-    loop = [jvp_rules(case.fn, xs, [t[b] for t in big], 0) for b in range(B)]
-    # mixed-dtype lines: a batched 0-d tangent promotes where the 0-d primal does not (the driver casts nothing)
-    rtol, atol = compute_tol(case)
-    tol = max(rtol, case.rtol) if case.rtol > 1e-9 else rtol
-    assert_all_close(batched, [np.stack([lp[i] for lp in loop]) for i in range(len(batched))], "batched JVP",
-                     tol, max(atol, tol))
-
-
-@pytest.mark.parametrize("case", FD_CASES, ids=[c.id for c in FD_CASES])
-def test_jvp_finite_differences(case: Case) -> None:
-    xs = case.inputs()
-    ts = [rng_for("jfd" + case.id).standard_normal(x.shape) for x in xs]
-    assert_all_close(jvp_rules(case.fn, xs, ts, 0), fd_jvp(case.fn, xs, ts), "JVP vs central differences",
-                     1e-5, 1e-6)
-
-
-def test_table_covers_the_brief() -> None:
-    """Every family named in the brief has lines in the table."""
-    names = {c.name for c in CASES}
-    for required in ("add", "pow", "rpow", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin",
-                     "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "clamp", "maximum", "minimum", "where",
-                     "sum", "mean", "prod", "max", "max_dim", "amax", "amin_dim", "var", "std", "norm", "norm_p1",
-                     "norm_inf", "logsumexp", "softmax", "log_softmax", "reshape", "view", "flatten", "squeeze",
-                     "unsqueeze", "transpose", "permute", "expand", "broadcast_to", "index_int", "index_slice",
-                     "index_none", "index_ellipsis", "index_tensor_dup", "index_mask", "cat", "stack", "split",
-                     "chunk", "matmul", "mm", "bmm", "dot", "outer", "diag_vec", "diag_mat", "trace", "tril",
-                     "triu", "setitem_slice", "ties:max", "ties:maximum"):
-        assert required in names, required
-    assert len(FD_CASES) > 200

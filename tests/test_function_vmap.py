@@ -184,6 +184,22 @@ def test_numpy_sort_gradients_through_vmap():
         close(o, t)
 
 
+def test_numpy_sort_with_vmap_options_and_autograd_grad():
+    def run(T, cls):
+        sort, _ = cls
+        first = lambda r: sort.apply(r, 0)[0]  # noqa: E731
+        x = T.tensor(X, requires_grad=True)
+        chunked = T.func.vmap(first, chunk_size=3, out_dims=1)(x)
+        (g,) = T.autograd.grad(chunked.mul(T.arange(4.0)).sum(), x)
+        nested = T.func.vmap(T.func.grad(lambda r: (T.func.vmap(first)(r) * T.arange(4.0)).sum()))(
+            T.tensor(arr("q", 2, 3, 4)))
+        return chunked, g, nested
+
+    theirs, ours = both(numpy_classes, run)
+    for o, t in zip(ours, theirs):
+        close(o, t)
+
+
 def test_numpy_take_with_an_unbatched_index():
     def run(T, cls):
         _, take = cls
@@ -205,7 +221,8 @@ def test_my_cube_generated_rule():
         g = T.func.vmap(T.func.grad(lambda t: cube.apply(t)[0]))(x)
         gg = T.func.vmap(T.func.grad(T.func.grad(lambda t: cube.apply(t)[0])))(x)
         gv = T.func.grad(lambda t: T.func.vmap(cube.apply)(t)[0].sum())(x)
-        return (*vals, g, gg, gv)
+        hess = T.func.jacrev(T.func.jacrev(lambda t: T.func.vmap(cube.apply)(t)[0].sum()))(x[:4])
+        return (*vals, g, gg, gv, hess)
 
     theirs, ours = both(cube_class, run)
     for o, t in zip(ours, theirs):
@@ -222,7 +239,9 @@ def test_generated_rule_uses_the_functions_backward_and_jvp():
         _, jv = T.func.jvp(lambda a: T.func.vmap(mulsin.apply, in_dims=(0, None))(a, y), (x,), (T.ones_like(x),))
         vj = T.func.vmap(lambda a: T.func.jvp(lambda s: mulsin.apply(s, y), (a,), (T.ones_like(a),))[1])(x)
         jr = T.func.jacrev(lambda a: T.func.vmap(mulsin.apply, in_dims=(0, None))(a, y))(x)
-        return (v, *vg, *gv, jv, vj, jr)
+        jf = T.func.jacfwd(lambda a: T.func.vmap(mulsin.apply)(a, a.cos()))(y)
+        nested = T.func.grad(lambda a: T.func.vmap(T.func.vmap(mulsin.apply))(a, a.cos()).sum())(x)
+        return (v, *vg, *gv, jv, vj, jr, jf, nested)
 
     theirs, ours = both(mulsin_class, run)
     for o, t in zip(ours, theirs):

@@ -40,6 +40,7 @@ tensor([[1., 1., 1.],
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -198,50 +199,73 @@ def _unbatch(value: Any, level: int, size: int, batched: bool):
     return value
 
 
-def _generated(cls: type, args: tuple, level: int, size: int):
-    """Apply ``Vmapped<cls>`` (the user's rules run batched) to the physical tensors; batched outputs."""
+class _State:
+    """One application's facts, handed to ``Vmapped<Name>`` as its last (non-tensor) input."""
+
+    __slots__ = ("level", "size", "in_batched", "inputs", "out", "out_batched")
+
+    def __init__(self, level: int, size: int, in_batched: list) -> None:
+        self.level, self.size, self.in_batched = level, size, in_batched
+
+
+_VMAPPED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Function class -> its Vmapped<Name>
+
+
+def _vmapped_class(cls: type) -> type:
+    """``Vmapped<Name>``: ``cls``'s rules run on the batched tensors of the application's level (cached)."""
+    vmapped = _VMAPPED.get(cls)
+    if vmapped is not None:
+        return vmapped
     from .function import Function
 
-    phys, dims = _phys(args, level)
-    in_batched = [d is not None for d in dims]
-    state: dict = {}
+    user_backward = cls.backward if _overridden(cls, "backward") else cls.vjp
 
     def forward(*p):
-        inputs = _rebatch(p, in_batched, level, size)
-        out = cls.forward(*inputs)
-        many = isinstance(out, tuple)
-        outs = list(out) if many else [out]
-        state.update(inputs=inputs, out=out, many=many,
-                     out_batched=[isinstance(o, Tensor) and type(o._data) is Batched and o._data.level == level
-                                  for o in outs])
-        res = [o._data.phys if b else o for o, b in zip(outs, state["out_batched"])]
-        return tuple(res) if many else res[0]
+        st = p[-1]
+        st.inputs = _rebatch(p[:-1], st.in_batched, st.level, st.size)
+        st.out = out = cls.forward(*st.inputs)
+        outs = list(out) if isinstance(out, tuple) else [out]
+        st.out_batched = [isinstance(o, Tensor) and type(o._data) is Batched and o._data.level == st.level
+                          for o in outs]
+        res = [o._data.phys if b else o for o, b in zip(outs, st.out_batched)]
+        return tuple(res) if isinstance(out, tuple) else res[0]
 
     def setup_context(ctx, inputs, output):
-        cls.setup_context(ctx, tuple(state["inputs"]), state["out"])
+        st = inputs[-1]
+        # keyed by class: under nested vmaps Vmapped<Vmapped<Name>> and Vmapped<Name> fill one ctx
+        ctx.__dict__.setdefault("_vmap_states", {})[cls] = st
+        cls.setup_context(ctx, tuple(st.inputs), st.out)
 
     def backward(ctx, *grads):
-        with _at_level(level):
-            gs = _rebatch(grads, state["out_batched"], level, size)
-            r = cls.backward(ctx, *gs) if _overridden(cls, "backward") else cls.vjp(ctx, *gs)
+        st = ctx._vmap_states[cls]
+        with _at_level(st.level):
+            r = user_backward(ctx, *_rebatch(grads, st.out_batched, st.level, st.size))
             rs = r if isinstance(r, tuple) else (r,)
-            return tuple(_unbatch(g, level, size, b) for g, b in zip(rs, in_batched + [False] * len(rs)))
+            flags = st.in_batched + [False] * len(rs)
+            return tuple(_unbatch(g, st.level, st.size, b) for g, b in zip(rs, flags)) + (None,)
 
     def jvp(ctx, *tangents):
-        with _at_level(level):
-            ts = _rebatch(tangents, in_batched, level, size)
-            r = cls.jvp(ctx, *ts)
+        st = ctx._vmap_states[cls]
+        with _at_level(st.level):
+            r = cls.jvp(ctx, *_rebatch(tangents[:-1], st.in_batched, st.level, st.size))
             rs = r if isinstance(r, tuple) else (r,)
-            out = tuple(_unbatch(t, level, size, b) for t, b in zip(rs, state["out_batched"]))
+            out = tuple(_unbatch(t, st.level, st.size, b) for t, b in zip(rs, st.out_batched))
             return out if isinstance(r, tuple) else out[0]
 
     body = {"forward": staticmethod(forward), "setup_context": staticmethod(setup_context),
             "backward": staticmethod(backward), "generate_vmap_rule": True, "__module__": cls.__module__}
     if _overridden(cls, "jvp"):
         body["jvp"] = staticmethod(jvp)
-    vmapped = type("Vmapped" + cls.__name__, (Function,), body)
-    out = vmapped.apply(*phys)
+    vmapped = _VMAPPED[cls] = type("Vmapped" + cls.__name__, (Function,), body)
+    return vmapped
+
+
+def _generated(cls: type, args: tuple, level: int, size: int):
+    """Apply ``Vmapped<cls>`` to the physical tensors; its outputs as batched tensors of ``level``."""
+    phys, dims = _phys(args, level)
+    st = _State(level, size, [d is not None for d in dims])
+    out = _vmapped_class(cls).apply(*phys, st)
     many = isinstance(out, tuple)
     outs = list(out) if many else [out]
-    res = [_batched(o, level, size) if b else o for o, b in zip(outs, state["out_batched"])]
+    res = [_batched(o, level, size) if b else o for o, b in zip(outs, st.out_batched)]
     return tuple(res) if many else res[0]

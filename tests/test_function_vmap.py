@@ -317,3 +317,47 @@ def test_vmap_info_and_in_dims():
             T.tensor(arr("vx", 3)), T.tensor(arr("vy", 3, 4)), 2.0))
     close(outs[1], outs[0])
     assert seen[0] == seen[1] == (4, "same", (True, False, True))  # torch may pass y's bdim as 1; ours is 0
+
+
+def numpy_exp_class(T):
+    """A NumPy-backed ``exp`` with ``jvp`` and a ``vmap`` staticmethod that puts the batch dim last."""
+
+    class NumpyExp(T.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return T.tensor(np.exp(x.numpy()))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+            ctx.save_for_forward(output)
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+        @staticmethod
+        def jvp(ctx, t):
+            (y,) = ctx.saved_tensors
+            return t * y
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            return NumpyExp.apply(x.movedim(in_dims[0], -1)), -1
+
+    return NumpyExp
+
+
+def test_vmap_staticmethod_with_forward_mode():
+    def run(T, e):
+        x, t = T.tensor(X), T.tensor(arr("t", 4, 5))
+        _, jv = T.func.jvp(T.func.vmap(e.apply), (x,), (t,))
+        vj = T.func.vmap(lambda a, b: T.func.jvp(e.apply, (a,), (b,))[1])(x, t)
+        jf = T.func.jacfwd(T.func.vmap(e.apply))(x[:2, :3])
+        gv = T.func.grad(lambda a: T.func.vmap(e.apply, in_dims=1, out_dims=1)(a).sum())(x)
+        return jv, vj, jf, gv
+
+    theirs, ours = both(numpy_exp_class, run)
+    for o, t in zip(ours, theirs):
+        close(o, t)

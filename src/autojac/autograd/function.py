@@ -207,7 +207,9 @@ class Function:
 
     Subclasses implement static ``forward`` and ``backward`` (or ``vjp``), optionally ``jvp``
     and ``setup_context``, and are called through ``apply``. Set ``batched_backward = True``
-    when ``backward``/``jvp`` accept gradients with extra leading batch dimensions.
+    when ``backward``/``jvp`` accept gradients with extra leading batch dimensions. Under
+    ``func.vmap`` a ``setup_context``-style class needs a ``vmap`` staticmethod or
+    ``generate_vmap_rule = True``, as in PyTorch (``_function_vmap``).
     """
 
     batched_backward = False

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from .._core import forward, saved_hooks
+from .._core.batched import BATCHING
 from .._core.batching import BROADCAST
 from .._core.engine import FREED_MSG, _modified_error
 from .._core.forward import ANY_LEVELS, _fit_tangent, set_tangent
@@ -61,6 +62,7 @@ from .._core.node import NODE_TYPES, Node, Op
 from .._tensor import Tensor, _wrap
 from ..ops.shape import stack
 from ..ops.views import alias
+from ._function_vmap import batched_forward, newest_level
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -205,11 +207,13 @@ class Function:
 
     Subclasses implement static ``forward`` and ``backward`` (or ``vjp``), optionally ``jvp``
     and ``setup_context``, and are called through ``apply``. Set ``batched_backward = True``
-    when ``backward``/``jvp`` accept gradients with extra leading batch dimensions.
+    when ``backward``/``jvp`` accept gradients with extra leading batch dimensions. Under
+    ``func.vmap`` a ``setup_context``-style class needs a ``vmap`` staticmethod or
+    ``generate_vmap_rule = True``, as in PyTorch (``_function_vmap``).
     """
 
     batched_backward = False
-    generate_vmap_rule = False  # accepted for PyTorch compatibility; vmap works by looping anyway
+    generate_vmap_rule = False  # True: under vmap, forward/backward/jvp run on batched tensors (_function_vmap)
 
     def __init__(self, *args, **kwargs) -> None:
         import warnings
@@ -248,6 +252,12 @@ class Function:
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
                                   "with forward mode AD.")
 
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple, *args: Any) -> Any:
+        """Optional: the batched forward, ``(outputs, out_dims)`` from the unbatched ``args`` and ``in_dims``."""
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the vmap "
+                                  "staticmethod or set generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and record the application for differentiation."""
@@ -269,7 +279,16 @@ def _apply(cls: type, args: tuple, kwargs: dict):
     ctx._n_in = len(args)
     ctx._tensor_in = tuple(type(a) is Tensor for a in args)
     ctx._tensor_pos = tuple(i for i, a in enumerate(args) if type(a) is Tensor)
-    raw = _run_forward(cls, ctx, args, kwargs, setup)
+    raw = None
+    if BATCHING:
+        level, size = newest_level(args)
+        if level:
+            raw = batched_forward(cls, args, kwargs, setup, level, size)
+            if raw is not None and setup:
+                with no_grad():
+                    cls.setup_context(ctx, args, raw)
+    if raw is None:
+        raw = _run_forward(cls, ctx, args, kwargs, setup)
     outs = list(raw) if isinstance(raw, tuple) else [raw]
     _check_dirty(ctx, outs, grad_on)
     node = _record(cls, ctx, args, len(outs)) if record else None

@@ -400,7 +400,9 @@ def func_jvp(T, fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[n
 def func_jacfwd(T, fn: Callable, arrays: Sequence[np.ndarray]) -> list:
     """The whole Jacobian by ``T.func.jacfwd``: one forward pass over a basis of batched tangents."""
     prim = lib_tensors(T, arrays, "float64", requires_grad=False)
-    return flat_tangents(T.func.jacfwd(lambda *a: fn(T, *a), argnums=tuple(range(len(arrays))))(*prim))
+    # randomness="same": one forward pass, so a random op (dropout) draws once for every column
+    jac = T.func.jacfwd(lambda *a: fn(T, *a), argnums=tuple(range(len(arrays))), randomness="same")
+    return flat_tangents(jac(*prim))
 
 
 def fd_jvp(fn: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray], eps: float = 1e-6) -> list:

@@ -18,11 +18,25 @@ The hot path pays one truthiness check of ``BATCHING`` per op while no vmap runs
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder", "read_batched"]
+__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder", "read_batched", "vmap_levels"]
+
+class _Levels(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[int] = []
+
+
+_LEVELS = _Levels()
+
+
+def vmap_levels() -> list[int]:
+    """This thread's vmap levels, outermost first (the list itself: vmap pushes and pops)."""
+    return _LEVELS.stack
+
 
 # One entry per vmap level running in any thread: ``if BATCHING:`` is the hot path's check.
 BATCHING: list = []

@@ -44,7 +44,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from .._core.batched import BATCHING, Batched, placeholder
+from .._core.batched import BATCHING, Batched, placeholder, vmap_levels
 from .._random import vmap_randomness
 from .._tensor import Tensor, _wrap
 
@@ -166,11 +166,7 @@ def _by_rule(cls: type, args: tuple, kwargs: dict, level: int, size: int):
 @contextlib.contextmanager
 def _at_level(level: int) -> Iterator[None]:
     """Run code that reads tensors batched at ``level`` after their vmap returned (a backward, a jvp)."""
-    from ..func._vmap import _LEVELS
-
-    stack = getattr(_LEVELS, "stack", None)
-    if stack is None:
-        stack = _LEVELS.stack = []
+    stack = vmap_levels()
     pushed = not stack or stack[-1] < level  # a vmap nested inside numbers its level past this one
     if pushed:
         stack.append(level)

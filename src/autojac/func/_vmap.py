@@ -15,12 +15,11 @@ exact for any function.
 from __future__ import annotations
 
 import functools
-import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .._core.batched import BATCHING, Batched, BatchedRead, placeholder
+from .._core.batched import BATCHING, Batched, BatchedRead, placeholder, vmap_levels
 from .._random import default_generator, vmap_randomness
 from .._tensor import Tensor, _wrap
 from ..ops.shape import cat, stack
@@ -129,14 +128,9 @@ def _stack_tree(results: list, out_dims: Any, name: str) -> Any:
     return stack(results, dim=out_dims)
 
 
-_LEVELS = threading.local()
-
-
 def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str, name: str):
     """``func`` over the batch: vectorized by batching rules, or as a loop when it reads batched values."""
-    stack_ = getattr(_LEVELS, "stack", None)
-    if stack_ is None:
-        stack_ = _LEVELS.stack = []
+    stack_ = vmap_levels()
     level = (stack_[-1] if stack_ else 0) + 1
     flags = vmap_randomness()
     stack_.append(level)

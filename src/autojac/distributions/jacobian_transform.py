@@ -37,6 +37,7 @@ from ..func._jacdet import _reaches_other_leaf
 from ..linalg import slogdet
 from ..ops.shape import alias
 from . import constraints
+from ._small_slogdet import slogdet_batch_last
 from ._transform import Transform
 
 __all__ = ["JacobianTransform"]
@@ -83,6 +84,7 @@ class JacobianTransform(Transform):
         self.mode = mode
         self._sign = sign
         self._per_sample_checked = False
+        self._basis_cache: tuple | None = None
         self.last_path: str | None = None  # "diagonal", "triangular" or "slogdet": how the last log-det was taken
 
     @property
@@ -151,12 +153,21 @@ class JacobianTransform(Transform):
                              f"got {got}")
         return out
 
-    @staticmethod
-    def _basis(n: int, nb: int, shape: tuple, dtype) -> Tensor:
-        """Direction ``k`` is ``e_k`` on every sample at once: ``(n, *shape)``."""
-        basis = np.zeros((n, nb, n), dtype=dtype)
-        basis[np.arange(n), :, np.arange(n)] = 1
-        return _wrap(basis.reshape((n,) + shape))
+    def _basis(self, n: int, nb: int, shape: tuple, dtype) -> Tensor:
+        """Direction ``k`` is ``e_k`` on every sample at once: ``(n, *shape)``.
+
+        Kept (read-only) for the next call of the same shape: a flow calls this every step, and a
+        fresh array of ``n * n * nb`` elements costs more in first-touch page faults than the fill.
+        """
+        key = (n, shape, np.dtype(dtype))
+        if self._basis_cache is None or self._basis_cache[0] != key:
+            basis = np.zeros((n, nb, n), dtype=dtype)
+            for k in range(n):
+                basis[k, :, k] = 1
+            basis = basis.reshape((n,) + shape)
+            basis.flags.writeable = False
+            self._basis_cache = (key, basis)
+        return _wrap(self._basis_cache[1])
 
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
         """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
@@ -201,7 +212,10 @@ class JacobianTransform(Transform):
             self.last_path = "triangular"
             return jac.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)
         self.last_path = "slogdet"
-        return slogdet(jac)[1]
+        if jac.requires_grad:
+            return slogdet(jac)[1]
+        # (sample, row, column) -> (column, row, sample): det of the transpose, the batch axis contiguous
+        return _wrap(slogdet_batch_last(jac._data.transpose(2, 1, 0))[1])
 
     def _check_per_sample(self, xin: Tensor, out: Tensor, nb: int, n: int) -> None:
         """One backward pass from the first sample's outputs: no other sample may receive a gradient."""

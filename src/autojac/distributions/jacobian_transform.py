@@ -34,7 +34,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
 from ..autograd.forward_ad import make_dual_batched, unpack_batched
 from ..func._jacdet import _reaches_other_leaf
-from ..linalg import slogdet
+from ..linalg import qr, slogdet, solve
 from ..ops.shape import alias
 from . import constraints
 from ._small_slogdet import slogdet_batch_last
@@ -58,12 +58,19 @@ class JacobianTransform(Transform):
             basis directions on every sample; fewest array operations) or reverse mode (``"reverse"``:
             one batched backward pass over ``n`` cotangents).
         sign: the constant sign of the determinant, if known.
+        low_rank: look for a Jacobian that is the identity plus a matrix of rank at most ``r`` (planar,
+            radial and Sylvester flows: ``r`` units in a residual layer): two forward passes of ``r + 1``
+            and ``r`` tangents instead of ``n``, and no ``n x n`` determinant (see ``_low_rank_logdet``).
+            ``"auto"`` (default) tries ``r = 1`` and stops trying on this transform after the first batch
+            that is not; an int ``r`` tries rank ``r`` on every call; None never. A batch that fails the
+            rank check takes the full Jacobian, so a wrong guess costs time, not accuracy.
     """
 
     bijective = True
 
     def __init__(self, f: Callable, inv: Callable | None = None, event_dim: int = 1, *, domain=None, codomain=None,
-                 triangular: str | bool = "auto", mode: str = "forward", sign=None, cache_size: int = 0) -> None:
+                 triangular: str | bool = "auto", mode: str = "forward", sign=None, cache_size: int = 0,
+                 low_rank: int | str | None = "auto") -> None:
         super().__init__(cache_size=cache_size)
         if not callable(f):
             raise TypeError(f"JacobianTransform: f must be callable, got {type(f).__name__}")
@@ -80,12 +87,18 @@ class JacobianTransform(Transform):
         self._codomain = codomain if codomain is not None else default
         if mode not in ("forward", "reverse"):
             raise ValueError(f"JacobianTransform: mode must be 'forward' or 'reverse', got {mode!r}")
+        if low_rank not in (None, "auto") and (isinstance(low_rank, bool) or not isinstance(low_rank, int)
+                                               or low_rank < 1):
+            raise ValueError(f"JacobianTransform: low_rank must be 'auto', a positive int or None, got {low_rank!r}")
         self.triangular = triangular
+        self.low_rank = low_rank
+        self._low_rank_seen_failing = False  # ("auto": a transform's structure is its f's; one miss stops the tries)
         self.mode = mode
         self._sign = sign
         self._per_sample_checked = False
         self._basis_cache: tuple | None = None
-        self.last_path: str | None = None  # "diagonal", "triangular" or "slogdet": how the last log-det was taken
+        self._probe_cache: tuple | None = None
+        self.last_path: str | None = None  # how the last log-det was taken: diagonal/triangular/low_rank/slogdet
 
     @property
     def event_dim(self) -> int:
@@ -109,7 +122,8 @@ class JacobianTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return JacobianTransform(self.f, self.f_inv, self._event_dim, domain=self._domain, codomain=self._codomain,
-                                 triangular=self.triangular, mode=self.mode, sign=self._sign, cache_size=cache_size)
+                                 triangular=self.triangular, mode=self.mode, sign=self._sign, cache_size=cache_size,
+                                 low_rank=self.low_rank)
 
     def _call(self, x):
         return self.f(x)
@@ -143,6 +157,12 @@ class JacobianTransform(Transform):
                     self._check_per_sample(xin, out, nb, n)
                 if self.mode == "reverse":
                     return self._logdet(self._reverse_jacobian(x, xin, out, n, nb, create)).reshape(batch)
+        r = 1 if self.low_rank == "auto" else self.low_rank
+        if r is not None and r + 1 < n and nb > 0 and not (self.low_rank == "auto" and self._low_rank_seen_failing):
+            logdet = self._low_rank_logdet(x, n, nb, r, create)
+            if logdet is not None:
+                return logdet.reshape(batch)
+            self._low_rank_seen_failing = True
         return self._logdet(self._forward_jacobian(x, n, nb, create)).reshape(batch)
 
     def _checked_call(self, xin: Tensor, x: Tensor) -> Tensor:
@@ -168,6 +188,63 @@ class JacobianTransform(Transform):
             basis.flags.writeable = False
             self._basis_cache = (key, basis)
         return _wrap(self._basis_cache[1])
+
+    def _jvp(self, x: Tensor, tangent: Tensor) -> Tensor:
+        """``J v`` for each of the leading directions of ``tangent`` (``(k, *x.shape)``), every sample at once."""
+        level = forward.enter_level()
+        try:
+            out = unpack_batched(self._checked_call(make_dual_batched(x, tangent, level), x), level).tangent
+        finally:
+            forward.exit_level(level)
+        return out if out is not None else _wrap(np.zeros(tangent._data.shape, dtype=x._data.dtype))
+
+    def _probe(self, r: int, n: int, nb: int, shape: tuple, dtype) -> np.ndarray:
+        """``r`` fixed random directions (the same on every sample): ``(r, *shape)``, kept between calls."""
+        key = (r, shape, np.dtype(dtype))
+        if self._probe_cache is None or self._probe_cache[0] != key:
+            omega = np.random.default_rng(0x6A6163).standard_normal((r, 1, n))  # fixed: results are reproducible
+            probe = np.ascontiguousarray(np.broadcast_to(omega, (r, nb, n)), dtype=dtype).reshape((r,) + shape)
+            probe.flags.writeable = False
+            self._probe_cache = (key, probe)
+        return self._probe_cache[1]
+
+    def _low_rank_logdet(self, x: Tensor, n: int, nb: int, r: int, create: bool) -> Tensor | None:
+        """``log|det(I + A)|`` for ``A = J - I`` of rank at most ``r`` on every sample, else None.
+
+        ``Omega`` holds ``r + 1`` fixed random directions. ``A`` has rank ``<= r`` exactly when ``A Omega``
+        has (almost surely): checked by the last column lying in the span of the first ``r`` (a scaling
+        ``A = c I`` fails here, though each ``A omega`` is an eigenvector). Then ``Y1`` (the first ``r``
+        columns) spans ``A``'s range: ``A = U V^T``, ``Y1 = U G`` with ``G`` invertible, and ``Y2 = A Y1 =
+        Y1 C`` with ``C = G^-1 (V^T U) G``, so ``det(I_n + A) = det(I_r + V^T U) = det(I_r + C)``
+        (Sylvester); ``C`` is the least-squares solution of ``Y1 C = Y2``, its residual checked too.
+        Residuals are measured against rounding: ``64 n eps`` times the norms that produced them.
+        """
+        shape, dtype = tuple(x.shape), x._data.dtype
+        tol2 = (64 * n * np.finfo(dtype).eps) ** 2
+        omega = _wrap(self._probe(r + 1, n, nb, shape, dtype))
+        with set_grad_enabled(create):  # recorded (differentiable) only when grad mode is on
+            j_omega = self._jvp(x, omega)
+            a_omega = (j_omega - omega).reshape(r + 1, nb, n)
+            raw = a_omega._data
+            scale = _sq_norms(j_omega._data.reshape(r + 1, nb, n)[r]) + _sq_norms(omega._data.reshape(r + 1, nb, n)[r])
+            if _least_squares_residual(raw[:r], raw[r:], tol2, scale) is None:
+                return None  # rank above r (or the first r columns dependent)
+            y1 = a_omega[:r]
+            jy = self._jvp(x, y1.reshape((r,) + shape)).reshape(r, nb, n)
+            y2 = jy - y1
+            scale = _sq_norms(jy._data).sum(0) + _sq_norms(y1._data).sum(0)
+            if _least_squares_residual(y1._data, y2._data, tol2, scale) is None:
+                return None
+            if r == 1:  # per-sample dot products as products with a ones vector (BLAS; sum(-1) is slower)
+                ones = _wrap(np.ones(n, dtype=dtype))
+                a, b = y1[0], y2[0]
+                c = ((a * b) @ ones) / ((a * a) @ ones)
+                self.last_path = "low_rank"
+                return (c + 1).abs().log()
+            q, rr = qr(y1.permute(1, 2, 0))  # Y1 per sample: (element, probe)
+            c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
+            self.last_path = "low_rank"
+            return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
         """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
@@ -243,3 +320,35 @@ def _triangular_kind(a: np.ndarray) -> str | bool:
         if not flat[0, rows, cols].any() and not flat[:, rows, cols].any():
             return kind
     return False
+
+
+def _sq_norms(v: np.ndarray) -> np.ndarray:
+    """Squared norms along the last axis."""
+    return np.einsum("...i,...i->...", v, v)
+
+
+def _least_squares_residual(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray):
+    """Per sample, ``targets`` (``(k, batch, n)``) in the span of ``basis`` (``(r, batch, n)``) to ``tol2 * scale``.
+
+    Returns the squared residuals, or None if any sample's exceeds the tolerance or its basis is
+    rank-deficient or ill-conditioned (a zero vector; an R factor's diagonal spread over ``eps^-1/4``).
+    """
+    r = basis.shape[0]
+    if r == 1:
+        b = basis[0]
+        gram = _sq_norms(b)
+        if not np.all(gram > 0):
+            return None
+        resid = targets - (np.einsum("bi,kbi->kb", b, targets) / gram)[..., None] * b
+    else:  # QR, not normal equations: a random sketch's condition number can reach 1e4, squared 1e8
+        q, rr = np.linalg.qr(np.moveaxis(basis, 0, -1))  # (batch, n, r), (batch, r, r)
+        diag = np.abs(np.diagonal(rr, axis1=-2, axis2=-1))
+        # C's error grows with the sketch's condition (~ eps * cond): above eps^-1/4 the full Jacobian is surer
+        if not np.all(diag.min(-1) > np.finfo(basis.dtype).eps ** 0.25 * diag.max(-1)):
+            return None
+        tm = np.moveaxis(targets, 0, -1)
+        resid = np.moveaxis(tm - q @ (np.swapaxes(q, -1, -2) @ tm), -1, 0)
+    err = _sq_norms(resid).sum(0)
+    if not np.all(err <= tol2 * scale):
+        return None
+    return err

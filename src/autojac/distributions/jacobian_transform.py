@@ -228,26 +228,30 @@ class JacobianTransform(Transform):
         omega = _wrap(self._probe(r + 1, n, nb, shape, dtype))
         with set_grad_enabled(create):  # recorded (differentiable) only when grad mode is on
             j_omega = self._jvp(x, omega)
-            a_omega = (j_omega - omega).reshape(r + 1, nb, n)
-            raw = a_omega._data
-            scale = _sq_norms(j_omega._data.reshape(r + 1, nb, n)[r]) + _sq_norms(omega._data.reshape(r + 1, nb, n)[r])
-            if _least_squares_residual(raw[:r], raw[r:], tol2, scale) is None:
+            graph = j_omega.requires_grad  # the checks read arrays; tensor ops only where a gradient flows
+            jo, om = j_omega._data.reshape(r + 1, nb, n), omega._data.reshape(r + 1, nb, n)
+            ao = jo - om
+            if _in_span(ao[:r], ao[r:], tol2, _sq_norms(jo[r]) + _sq_norms(om[r])) is None:
                 return None  # rank above r (or the first r columns dependent)
-            y1 = a_omega[:r]
-            jy = self._jvp(x, y1.reshape((r,) + shape)).reshape(r, nb, n)
-            y2 = jy - y1
-            scale = _sq_norms(jy._data).sum(0) + _sq_norms(y1._data).sum(0)
-            if _least_squares_residual(y1._data, y2._data, tol2, scale) is None:
+            y1 = (j_omega - omega).reshape(r + 1, nb, n)[:r] if graph else _wrap(ao[:r])
+            jy = self._jvp(x, y1.reshape((r,) + shape))
+            graph = graph or jy.requires_grad
+            jyd = jy._data.reshape(r, nb, n)
+            y1d = ao[:r]
+            coef = _in_span(y1d, jyd - y1d, tol2, _sq_norms(jyd).sum(0) + _sq_norms(y1d).sum(0))
+            if coef is None:
                 return None
+            self.last_path = "low_rank"
+            if r == 1 and not graph:
+                return _wrap(np.log(np.abs(coef[0] + 1)))
+            y2 = jy.reshape(r, nb, n) - y1
             if r == 1:  # per-sample dot products as products with a ones vector (BLAS; sum(-1) is slower)
                 ones = _wrap(np.ones(n, dtype=dtype))
                 a, b = y1[0], y2[0]
                 c = ((a * b) @ ones) / ((a * a) @ ones)
-                self.last_path = "low_rank"
                 return (c + 1).abs().log()
             q, rr = qr(y1.permute(1, 2, 0))  # Y1 per sample: (element, probe)
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
-            self.last_path = "low_rank"
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
@@ -327,15 +331,16 @@ def _triangular_kind(a: np.ndarray) -> str | bool:
 
 
 def _sq_norms(v: np.ndarray) -> np.ndarray:
-    """Squared norms along the last axis."""
-    return np.einsum("...i,...i->...", v, v)
+    """Squared norms along the last axis (a product with ones: BLAS, faster than ``sum(-1)`` or einsum)."""
+    return (v * v) @ np.ones(v.shape[-1], dtype=v.dtype)
 
 
-def _least_squares_residual(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray):
+def _in_span(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray) -> np.ndarray | bool | None:
     """Per sample, ``targets`` (``(k, batch, n)``) in the span of ``basis`` (``(r, batch, n)``) to ``tol2 * scale``.
 
-    Returns the squared residuals, or None if any sample's exceeds the tolerance or its basis is
-    rank-deficient or ill-conditioned (a zero vector; an R factor's diagonal spread over ``eps^-1/4``).
+    Returns None if any sample's squared residual exceeds ``tol2 * scale`` or its basis is rank-deficient
+    or ill-conditioned (a zero vector; an R factor's diagonal spread over ``eps^-1/4``); else, for
+    ``r = 1``, the coefficients (``(k, batch)``: ``targets ~ coef * basis``), for ``r > 1`` True.
     """
     r = basis.shape[0]
     if r == 1:
@@ -343,7 +348,9 @@ def _least_squares_residual(basis: np.ndarray, targets: np.ndarray, tol2: float,
         gram = _sq_norms(b)
         if not np.all(gram > 0):
             return None
-        resid = targets - (np.einsum("bi,kbi->kb", b, targets) / gram)[..., None] * b
+        ones = np.ones(b.shape[-1], dtype=b.dtype)
+        coef = ((targets * b) @ ones) / gram
+        resid = targets - coef[..., None] * b
     else:  # QR, not normal equations: a random sketch's condition number can reach 1e4, squared 1e8
         q, rr = np.linalg.qr(np.moveaxis(basis, 0, -1))  # (batch, n, r), (batch, r, r)
         diag = np.abs(np.diagonal(rr, axis1=-2, axis2=-1))
@@ -352,7 +359,7 @@ def _least_squares_residual(basis: np.ndarray, targets: np.ndarray, tol2: float,
             return None
         tm = np.moveaxis(targets, 0, -1)
         resid = np.moveaxis(tm - q @ (np.swapaxes(q, -1, -2) @ tm), -1, 0)
-    err = _sq_norms(resid).sum(0)
-    if not np.all(err <= tol2 * scale):
+        coef = True
+    if not np.all(_sq_norms(resid).sum(0) <= tol2 * scale):
         return None
-    return err
+    return coef

@@ -220,7 +220,8 @@ class JacobianTransform(Transform):
         ``A = c I`` fails here, though each ``A omega`` is an eigenvector). Then ``Y1`` (the first ``r``
         columns) spans ``A``'s range: ``A = U V^T``, ``Y1 = U G`` with ``G`` invertible, and ``Y2 = A Y1 =
         Y1 C`` with ``C = G^-1 (V^T U) G``, so ``det(I_n + A) = det(I_r + V^T U) = det(I_r + C)``
-        (Sylvester); ``C`` is the least-squares solution of ``Y1 C = Y2``, its residual checked too.
+        (Sylvester); ``C`` is the least-squares solution of ``Y1 C = Y2`` (for ``r > 1`` its residual
+        is checked too, and a sketch too ill-conditioned for an accurate ``C`` is refused).
         Residuals are measured against rounding: ``64 n eps`` times the norms that produced them.
         """
         shape, dtype = tuple(x.shape), x._data.dtype
@@ -238,12 +239,16 @@ class JacobianTransform(Transform):
             graph = graph or jy.requires_grad
             jyd = jy._data.reshape(r, nb, n)
             y1d = ao[:r]
-            coef = _in_span(y1d, jyd - y1d, tol2, _sq_norms(jyd).sum(0) + _sq_norms(y1d).sum(0))
-            if coef is None:
+            if r == 1:  # (Y2 in span(Y1) follows from the rank check: no second residual needed)
+                if not graph:
+                    a = y1d[0]
+                    c = _sq_norms(a, jyd[0] - a) / _sq_norms(a)
+                    self.last_path = "low_rank"
+                    with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
+                        return _wrap(np.log(np.abs(c + 1)))
+            elif _in_span(y1d, jyd - y1d, tol2, _sq_norms(jyd).sum(0) + _sq_norms(y1d).sum(0)) is None:
                 return None
             self.last_path = "low_rank"
-            if r == 1 and not graph:
-                return _wrap(np.log(np.abs(coef[0] + 1)))
             y2 = jy.reshape(r, nb, n) - y1
             if r == 1:  # per-sample dot products as products with a ones vector (BLAS; sum(-1) is slower)
                 ones = _wrap(np.ones(n, dtype=dtype))
@@ -330,9 +335,10 @@ def _triangular_kind(a: np.ndarray) -> str | bool:
     return False
 
 
-def _sq_norms(v: np.ndarray) -> np.ndarray:
-    """Squared norms along the last axis (a product with ones: BLAS, faster than ``sum(-1)`` or einsum)."""
-    return (v * v) @ np.ones(v.shape[-1], dtype=v.dtype)
+def _sq_norms(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Squared norms (or dot products with ``w``) along the last axis: a product with ones, through BLAS,
+    is faster than ``sum(-1)`` or einsum on short rows."""
+    return (v * (v if w is None else w)) @ np.ones(v.shape[-1], dtype=v.dtype)
 
 
 def _in_span(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray) -> np.ndarray | bool | None:

@@ -14,9 +14,9 @@ one a batched ``slogdet`` (vectorized across samples for ``n <= 16``: ``_small_s
 ``event_dim=0`` (elementwise maps) needs only the diagonal: one backward pass.
 
 Cost on ``bench/bench_flows.py`` (10,000 samples, ``n = 8``, a loaded 2-core machine): a 2-layer
-planar flow's log-density ~3.5x the closed-form one (rank-one path; the full-Jacobian path,
+planar flow's log-density ~2.9x the closed-form one (rank-one path; the full-Jacobian path,
 ``low_rank=None``, ~11x: ``n`` evaluations of ``f`` plus an LU per sample), and with the
-gradient ~3.3x; an affine coupling flow (triangular) ~3x its hand-written log-det.
+gradient ~3x; an affine coupling flow (triangular) ~3.3x its hand-written log-det.
 
 >>> import autojac
 >>> from autojac.distributions.transforms import JacobianTransform
@@ -67,7 +67,7 @@ class JacobianTransform(Transform):
             and ``r`` tangents instead of ``n``, and no ``n x n`` determinant (see ``_low_rank_logdet``).
             ``"auto"`` (default) tries ``r = 1`` and stops trying on this transform after the first batch
             that is not; an int ``r`` tries rank ``r`` on every call; None never. A batch that fails the
-            rank check takes the full Jacobian, so a wrong guess costs time, not accuracy.
+            rank check takes the full Jacobian, so a wrong guess costs time, not accuracy (forward mode only).
     """
 
     bijective = True

@@ -122,12 +122,93 @@ def test_automatic_logdet_vs_torch_slogdet_of_jacrev(kind, mode):
     fa, ft = make(autojac), make(torch)
     auto = JacobianTransform(fa, mode=mode)
     got = auto.log_abs_det_jacobian(autojac.tensor(z))
-    assert auto.last_path == ("triangular" if kind == "autoregressive" else "slogdet")
+    path = {"autoregressive": "triangular", "planar": "low_rank" if mode == "forward" else "slogdet"}
+    assert auto.last_path == path.get(kind, "slogdet")
     want = torch.stack([torch.linalg.slogdet(torch.func.jacrev(ft)(torch.tensor(zi)))[1] for zi in z])
     np.testing.assert_allclose(_np(got), want.numpy(), rtol=1e-11, atol=1e-12)
     if kind == "planar":  # and the planar flow's closed form, log|1 + u . psi|
         psi = (1 - np.tanh(z @ w + b) ** 2)[:, None] * w
         np.testing.assert_allclose(_np(got), np.log(np.abs(1 + psi @ u)), rtol=1e-11)
+
+
+def _residual(T, U, W, extra=0.0):
+    """``z + U tanh(W^T z)`` (rank ``U.shape[1]`` plus identity) ``+ extra * tanh(z)`` (a full-rank diagonal part)."""
+    def f(z):
+        return z + T.tanh(z @ W) @ U.T + extra * T.tanh(z)
+    return f
+
+
+def _torch_logdet(f, z):
+    return torch.linalg.slogdet(torch.func.vmap(torch.func.jacrev(f))(z))[1]
+
+
+@pytest.mark.parametrize("rank, low_rank", [(1, "auto"), (1, 1), (2, 2), (3, 3), (1, 2)])
+def test_identity_plus_low_rank_found_and_differentiable(rank, low_rank):
+    rng = np.random.default_rng(36)  # (a seed whose rank-3 sketches are all well conditioned, see _low_rank_logdet)
+    d = 6
+    z = rng.normal(size=(7, d))
+    U0, W0 = rng.normal(size=(d, rank)) * 0.4, rng.normal(size=(d, rank))
+    Ua, Wa = autojac.tensor(U0, requires_grad=True), autojac.tensor(W0, requires_grad=True)
+    Ut, Wt = torch.tensor(U0, requires_grad=True), torch.tensor(W0, requires_grad=True)
+    auto = JacobianTransform(_residual(autojac, Ua, Wa), low_rank=low_rank)
+    got = auto.log_abs_det_jacobian(autojac.tensor(z))
+    want = _torch_logdet(_residual(torch, Ut, Wt), torch.tensor(z))
+    # rank 1 declared as 2: the sketch's first two columns are dependent, so the full Jacobian is taken
+    assert auto.last_path == ("slogdet" if low_rank == 2 and rank == 1 else "low_rank")
+    np.testing.assert_allclose(_np(got), _np(want), rtol=1e-11, atol=1e-12)
+    ga = autojac.autograd.grad(got.sum(), [Ua, Wa])
+    gt = torch.autograd.grad(want.sum(), [Ut, Wt])
+    for a, t in zip(ga, gt):
+        np.testing.assert_allclose(_np(a), _np(t), rtol=1e-9, atol=1e-12)
+    # float32: to float32's precision (a rank-2 or 3 sketch is often too ill-conditioned there: the full Jacobian)
+    auto32 = JacobianTransform(_residual(autojac, autojac.tensor(U0, dtype=autojac.float32),
+                                         autojac.tensor(W0, dtype=autojac.float32)), low_rank=low_rank)
+    got32 = auto32.log_abs_det_jacobian(autojac.tensor(z, dtype=autojac.float32))
+    assert got32.dtype == autojac.float32
+    np.testing.assert_allclose(_np(got32), _np(want), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["scaling", "diagonal", "rank-2-as-1", "one-sample-full-rank"])
+def test_low_rank_check_rejects_higher_rank_jacobians(case):
+    """Each ``A omega`` of a scaling ``A = cI`` is an eigenvector: the second probe must catch it, and any
+    sample above the rank sends the batch to the full Jacobian, whose answer is exact."""
+    rng = np.random.default_rng(22)
+    d = 5
+    z = rng.normal(size=(9, d))
+    U0, W0 = rng.normal(size=(d, 2)) * 0.4, rng.normal(size=(d, 2))
+    if case == "one-sample-full-rank":
+        z[4] = 5.0  # only there does the relu term switch on
+
+    def make(T):
+        if case == "scaling":
+            return lambda x: 2.5 * x
+        if case == "diagonal":
+            return lambda x: x + 0.5 * T.tanh(x)
+        if case == "rank-2-as-1":
+            return _residual(T, T.tensor(U0), T.tensor(W0))
+        return lambda x: _residual(T, T.tensor(U0[:, :1]), T.tensor(W0[:, :1]))(x) + T.relu(x - 4.0) ** 2
+
+    auto = JacobianTransform(make(autojac), low_rank=1)
+    got = auto.log_abs_det_jacobian(autojac.tensor(z))
+    assert auto.last_path in ("slogdet", "triangular")
+    np.testing.assert_allclose(_np(got), _np(_torch_logdet(make(torch), torch.tensor(z))), rtol=1e-11, atol=1e-12)
+    if case == "one-sample-full-rank":  # without that sample the batch is rank one
+        auto.log_abs_det_jacobian(autojac.tensor(np.delete(z, 4, 0)))
+        assert auto.last_path == "low_rank"
+
+
+def test_low_rank_auto_stops_trying_after_a_miss_and_bad_values():
+    t = JacobianTransform(lambda x: x + 0.5 * autojac.tanh(x))
+    x = autojac.tensor(np.random.default_rng(23).normal(size=(4, 5)))
+    t.log_abs_det_jacobian(x)
+    assert t._low_rank_seen_failing and t.last_path == "triangular"
+    t._probe_cache = None
+    t.log_abs_det_jacobian(x)
+    assert t._probe_cache is None  # not tried again
+    for bad in (0, -1, True, 1.5, "yes"):
+        with pytest.raises(ValueError, match="low_rank must be"):
+            JacobianTransform(lambda x: x, low_rank=bad)
+    assert JacobianTransform(lambda x: x, low_rank=2).with_cache(1).low_rank == 2
 
 
 def test_automatic_transform_errors_and_sample_mixing_detection():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batching import NB, Shape
-from .node import defop
+from .node import Saves, defop
 from .patterns import MOVE, SUM_TO
 
 
@@ -78,6 +78,6 @@ def _expand_jvp(t, ans, x, shape):
 
 
 sum_to = defop("sum_to", _sum_to_forward, vjp=(_sum_to_vjp,), jvp=(_sum_to_jvp,),
-               saves_inputs=False, grad_name="SumToBackward0", sparsity=SUM_TO, batch=NB(2))
+               saves_inputs=Saves.NOTHING, grad_name="SumToBackward0", sparsity=SUM_TO, batch=NB(2))
 expand = defop("expand", _expand_forward, vjp=(_expand_vjp,), jvp=(_expand_jvp,),
-               saves_inputs=False, grad_name="ExpandBackward0", sparsity=MOVE, batch=Shape(1, pad=True))
+               saves_inputs=Saves.NOTHING, grad_name="ExpandBackward0", sparsity=MOVE, batch=Shape(1, pad=True))

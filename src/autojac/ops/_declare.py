@@ -13,22 +13,22 @@ from .._core.batched import BATCHING, Batched
 from .._core.batching import BROADCAST
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
-from .._core.node import Node, Op, apply, defop
+from .._core.node import Node, Op, Saves, apply, defop
 from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
 from ._batched import store
 from .creation import tensor
 from .views import alias, inplace_on_view, refresh_views, save_written
 
-__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "operand", "inplace", "apply", "Op",
-           "conj", "conj_op"]
+__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "lift", "renamed", "named", "operand", "inplace",
+           "apply", "Op", "conj", "conj_op"]
 
 # Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
 # dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
 # holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
 # rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
 conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=False, sparsity=_patterns.LINEAR, batch=BROADCAST)
+                saves_inputs=Saves.NOTHING, sparsity=_patterns.LINEAR, batch=BROADCAST)
 
 
 def conj(x):
@@ -50,9 +50,14 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
         name, forward,
         vjp=(lambda g, ans, x: g * conj(deriv(ans, x)),),
         jvp=(lambda t, ans, x: t * deriv(ans, x),),
-        saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        saves_inputs=saves_of(uses), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name, sparsity=sparsity, batch=BROADCAST,
     )
+
+
+def saves_of(uses: str) -> Saves:
+    """What a rule that reads ``uses`` (``"x"``, ``"ans"``, ``"both"`` or ``"cross"``) needs of the inputs."""
+    return Saves.OTHER_OPERANDS if uses == "cross" else Saves.INPUTS if uses in ("x", "both") else Saves.NOTHING
 
 
 def lift(t, x, ans):
@@ -105,7 +110,7 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
              None if db is None else (lambda g, ans, a, b: g * conj(db(ans, a, b)))),
         jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
-        saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        saves_inputs=saves_of(uses), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name, sparsity=sparsity or _BINARY, batch=BROADCAST,
     )
 

@@ -16,6 +16,7 @@ import string
 import numpy as np
 
 from .._core.batching import BROADCAST
+from .._core.node import Saves
 from .._core.patterns import CDIST, EINSUM
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
@@ -103,7 +104,7 @@ def _einsum_raw(eq: str, *operands: Tensor) -> Tensor:
     op = _OPS.get(n)
     if op is None:
         op = _OPS[n] = defop("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
-                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True, sparsity=EINSUM,
+                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=Saves.INPUTS, sparsity=EINSUM,
                              batch=_einsum_batch)
     return op(*operands, eq=eq)
 

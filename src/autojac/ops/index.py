@@ -13,6 +13,7 @@ from .._core.batched import BATCHING, Batched
 from .._core.batching import NB
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
+from .._core.node import Saves
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
@@ -168,19 +169,19 @@ take = defop(
     "index", _take_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE, batch=NB(3)
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=NB(3)
 )
 scatter = defop(
     "index_scatter", _scatter_forward,
     vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
+    saves_inputs=Saves.NOTHING, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
 )
 fill_zero = defop(
     "index_fill", _fill_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + _extra(g, ans)),),
     jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
+    saves_inputs=Saves.NOTHING, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
 )
 
 
@@ -197,7 +198,7 @@ put = defop(
     vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, _extra(g, ans)),
          lambda g, ans, x, v, idx, basic: take(g, idx, basic, _extra(g, ans))),
     jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, t.ndim - x.ndim), _put_jvp_v),
-    saves_inputs=False, grad_name="CopySlices", sparsity=MOVE, batch=_put_batch
+    saves_inputs=Saves.NOTHING, grad_name="CopySlices", sparsity=MOVE, batch=_put_batch
 )
 
 _index_put_op = renamed(put, "IndexPutBackward0")  # x[advanced] = v; a basic index gives CopySlices
@@ -313,7 +314,7 @@ pad_zeros = defop(
     vjp=(lambda g, ans, x, widths: take(
         g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
     jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
-    saves_inputs=False, sparsity=MOVE, batch=widths_batch
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=widths_batch
 )
 
 

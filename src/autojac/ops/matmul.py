@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.node import Saves
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
@@ -98,10 +99,11 @@ def _matmul_batch(call, args, batched, params, size):
 
 
 def _matmul_op(grad_name: str):
-    # "cross": each rule reads only the other operand, so, as PyTorch, a write to an operand that
+    # OTHER_OPERANDS: each rule reads only the other operand, so, as PyTorch, a write to an operand that
     # requires grad is fine when the other does not
     return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
-                 cast="promote", grad_name=grad_name, saves_inputs="cross", sparsity=MATMUL, batch=_matmul_batch)
+                 cast="promote", grad_name=grad_name, saves_inputs=Saves.OTHER_OPERANDS, sparsity=MATMUL,
+                 batch=_matmul_batch)
 
 
 _mm = _matmul_op("MmBackward0")

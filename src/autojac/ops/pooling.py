@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .._core.batching import BROADCAST
-from .._core.node import defop, nondiff
+from .._core.node import Saves, defop, nondiff
 from .._core.patterns import Sparsity, groups
 from .._tensor import Tensor, _wrap
 from ._declare import named
@@ -170,7 +170,7 @@ def _window_pattern(op, out_shape, args, params, active):
     return (groups(full, int(np.size(x))) if active[0] else None,)
 
 
-_max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=False,
+_max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=Saves.NOTHING,
                      sparsity=Sparsity(_window_pattern, ()), batch=BROADCAST)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.batching import Axes
+from .._core.node import Saves
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
@@ -46,12 +47,13 @@ def _rcumsum_forward(x, dim):
 _cumsum = defop("cumsum", _cumsum_forward,
                 vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                 jvp=(lambda t, ans, x, dim: _cumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                saves_inputs=False, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
+                saves_inputs=Saves.NOTHING, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
 # reverse cumsum (sum over k >= j): cumsum's adjoint, and the other way round
 _rcumsum = defop("reverse_cumsum", _rcumsum_forward,
                  vjp=(lambda g, ans, x, dim: _cumsum(g, dim + _nb(g, x)) if x.ndim else g,),
                  jvp=(lambda t, ans, x, dim: _rcumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                 saves_inputs=False, grad_name="CumsumBackward0", sparsity=scan_pattern(reverse=True, nonlinear=()),
+                 saves_inputs=Saves.NOTHING, grad_name="CumsumBackward0",
+                 sparsity=scan_pattern(reverse=True, nonlinear=()),
                  batch=Axes(1))
 
 

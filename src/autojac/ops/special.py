@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .._core.batching import BROADCAST
+from .._core.node import Saves
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
@@ -216,7 +217,7 @@ def xlogy(input, other, *, out=None) -> Tensor:
 
 # --------------------------------------------------------------------------- frac, logit, sgn
 _frac = defop("frac", lambda x: x - np.trunc(x), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-              saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
+              saves_inputs=Saves.NOTHING, sparsity=LINEAR, batch=BROADCAST)
 frac = _public(_frac, """``x - trunc(x)``: the fractional part, with the sign of ``x``; its gradient is 1.
 
     >>> import autojac
@@ -256,7 +257,7 @@ def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
 
 
 _sgn_op = defop("sgn", np.sign, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
+                saves_inputs=Saves.NOTHING, sparsity=ZERO, batch=BROADCAST)
 
 
 def sgn(input: Tensor, *, out=None) -> Tensor:

@@ -7,6 +7,7 @@ import numpy as np
 from ..._core.batched import Batched
 from ..._core.batching import BROADCAST, PER_ELEMENT
 from ..._core.grad_mode import STATE
+from ..._core.node import Saves
 from ..._core.patterns import ZERO, batched_matrix_pattern
 from ..._tensor import Tensor
 from .._batched import logical_ndim, pad_to
@@ -37,9 +38,9 @@ def _inv_jvp(t, ans, a):
 
 
 _MATRIX = batched_matrix_pattern((2,), 2)  # a matrix of each batch entry from the matrix at the same entry
-_inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
+_inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=Saves.NOTHING,
              saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
-_inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
+_inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=Saves.NOTHING,
                      saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
 
 _det_hess = defop(
@@ -79,7 +80,7 @@ def _given_or(i: int):
 
 
 # slogdet as two single-output ops sharing one LAPACK call; sign has no derivative (rule None)
-_sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=False,
+_sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=Saves.NOTHING,
               grad_name="LinalgSlogdetBackward0", sparsity=ZERO, batch=BROADCAST)
 _logabsdet = defop(
     "linalg_slogdet", _given_or(1),

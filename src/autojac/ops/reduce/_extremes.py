@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batching import Axes
-from ..._core.node import nondiff
+from ..._core.node import Saves, nondiff
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
@@ -99,7 +99,7 @@ def _dim_extreme(np_arg, name: str):
                  jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
                      _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
                  # the fiber, not the argmax at x
-                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
+                 saves_inputs=Saves.NOTHING, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 _ARG = {fn: nondiff(f"{fn.__name__}_keepdim", lambda x, d, fn=fn: np.expand_dims(fn(x, axis=d), d), batch=Axes(1))

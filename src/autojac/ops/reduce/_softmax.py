@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batching import Axes
+from ..._core.node import Saves
 from ..._core.patterns import fiberwise_pattern, reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, named
@@ -66,7 +67,8 @@ def _softmax_rule(g, ans, x, dim):
 
 
 _softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
-                 saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern(), batch=Axes(1))
+                 saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=fiberwise_pattern(),
+                     batch=Axes(1))
 
 
 def _log_softmax_forward(x, dim):
@@ -89,7 +91,8 @@ def _log_softmax_jvp(t, ans, x, dim):
 
 
 _log_softmax = defop("log_softmax", _log_softmax_forward, vjp=(_log_softmax_vjp,), jvp=(_log_softmax_jvp,),
-                     saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern(), batch=Axes(1))
+                     saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=fiberwise_pattern(),
+                     batch=Axes(1))
 
 
 def _softmax_dim(input: Tensor, dim, dtype) -> tuple:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batching import BROADCAST, Axes
+from ..._core.node import Saves
 from ..._core.patterns import ELEMENTWISE, reduce_pattern
 from ..._tensor import Tensor
 from .._declare import conj, defop, named
@@ -52,7 +53,7 @@ def _std_rule(g, ans, v):
     return where(zero, 0.0, g * (0.5 / where(zero, 1.0, ans)))
 
 
-_std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=False, saves_ans=True,
+_std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=Saves.NOTHING, saves_ans=True,
                   cast="float", grad_name="StdBackward0", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
@@ -116,7 +117,7 @@ def _norm2_jvp(t, ans, x, dims, keepdim):
 
 
 _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(), batch=Axes(1))
+               saves_inputs=Saves.INPUTS, grad_name="NormBackward1", sparsity=reduce_pattern(), batch=Axes(1))
 
 
 # General p: d||x||_p/dx = sgn(x) (|x| / ||x||)^(p-1) (PyTorch's norm_backward/norm_jvp). For p >= 2
@@ -143,7 +144,7 @@ def _pnorm_jvp(t, ans, x, p, dims, keepdim):
 
 
 _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
+               saves_inputs=Saves.INPUTS, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 # p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..._core.batching import BROADCAST, Axes
 from ..._core.broadcast import expand as expand_op
+from ..._core.node import Saves
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, renamed
@@ -70,8 +71,8 @@ def _sum_forward(x, dims, keepdim):
 _sum = defop("sum", _sum_forward,
              vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
              jvp=(lambda t, ans, x, dims, keepdim: _sum(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-             saves_inputs=False, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
-_sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=False,
+             saves_inputs=Saves.NOTHING, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
+_sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=Saves.NOTHING,
                  grad_name="SumBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 
@@ -108,9 +109,9 @@ _mean = defop(
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
     jvp=(lambda t, ans, x, dims, keepdim: _mean(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-    saves_inputs=False, sparsity=_sum.sparsity, batch=Axes(1)
+    saves_inputs=Saves.NOTHING, sparsity=_sum.sparsity, batch=Axes(1)
 )
-_mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=False,
+_mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=Saves.NOTHING,
                   grad_name="MeanBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._core.batching import Axes
-from ..._core.node import Op
+from ..._core.node import Op, Saves
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named
@@ -63,7 +63,7 @@ def _cat_op(n: int):
     op = _cat_ops.get(n)
     if op is None:
         op = _cat_ops[n] = defop("cat", _cat_forward, vjp=tuple(_cat_vjp(i) for i in range(n)),
-                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False, sparsity=MOVE,
+                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=Saves.NOTHING, sparsity=MOVE,
                                  batch=Axes("dim"))
     return op
 
@@ -149,7 +149,7 @@ def _stack_name(op):
     # Same rules as cat; only the name shown in grad_fn differs
     named = _stack_names.get(op)
     if named is None:
-        named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
+        named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=Saves.NOTHING,
                                       grad_name="StackBackward0", sparsity=op.sparsity, batch=op.batch)
     return named
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batching import Axes, shift_axes
+from ..._core.node import Saves
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._batched import pad_to, widths_batch
@@ -34,7 +35,7 @@ _flip = defop(
     "flip", lambda x, dims: np.flip(x, dims).copy() if dims else x.copy(),
     vjp=(lambda g, ans, x, dims: _flip(g, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, dims: _flip(t, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE, batch=Axes(1)
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(1)
 )
 
 
@@ -98,7 +99,7 @@ _roll = defop(
     "roll", _roll_forward,
     vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, _nb(g, ans)),),
     jvp=(lambda t, ans, x, shifts, dims: _roll_batched(t, shifts, dims, t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE, batch=_roll_batch
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=_roll_batch
 )
 
 
@@ -146,7 +147,7 @@ def _repeat_batch(call, args, batched, params, size):
 
 
 _repeat = defop("repeat", lambda x, reps: np.tile(x, reps), vjp=(_repeat_vjp,), jvp=(_repeat_jvp,),
-                saves_inputs=False, sparsity=MOVE, batch=_repeat_batch)
+                saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=_repeat_batch)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -228,7 +229,7 @@ _rot90 = defop(
     "rot90", _rot90_forward,
     vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, _plus(dims, _nb(g, ans))),),
     jvp=(lambda t, ans, x, k, dims: _rot90(t, k, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE, batch=Axes(2)
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(2)
 )
 
 
@@ -268,7 +269,7 @@ _cpad = defop(
     "constant_pad_nd", _cpad_forward,
     vjp=(lambda g, ans, x, widths, value: _cpad_adjoint(g, widths, _nb(g, ans)),),
     jvp=(lambda t, ans, x, widths, value: _cpad(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths), 0),),
-    saves_inputs=False, sparsity=MOVE, batch=widths_batch
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=widths_batch
 )
 
 _PAD_SUPPORT = "\n".join([

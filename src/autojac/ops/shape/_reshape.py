@@ -10,6 +10,7 @@ import numpy as np
 from ... import _dtype
 from ..._core.batching import Shape
 from ..._core.broadcast import expand as _expand_op
+from ..._core.node import Saves
 from ..._core.patterns import MOVE, RESHAPE
 from ..._dtype import torch_name
 from ..._tensor import Size, Tensor, _wrap, _wrap_dim
@@ -33,7 +34,7 @@ def _reshape_op(name: str, grad_name: str):
         name, lambda x, shape: x.reshape(shape),
         vjp=(lambda g, ans, x, shape: g.reshape(tuple(g.shape[:_nb(g, ans)]) + tuple(x.shape)),),
         jvp=(lambda t, ans, x, shape: t.reshape(tuple(t.shape[:t.ndim - x.ndim]) + tuple(shape)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
+        saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
     )
 
 
@@ -222,7 +223,7 @@ def _permute_op(grad_name: str):
         "permute", lambda x, dims: x.transpose(dims),
         vjp=(lambda g, ans, x, dims: _permute_raw(g, _shift(_nb(g, ans), _inverse(dims))),),
         jvp=(lambda t, ans, x, dims: _permute_raw(t, _shift(t.ndim - x.ndim, dims)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
+        saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
     )
 
 

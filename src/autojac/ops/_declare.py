@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Node, Op, Saves, apply, defop
@@ -20,7 +20,7 @@ from ._batched import store
 from .creation import tensor
 from .views import alias, inplace_on_view, refresh_views, save_written
 
-__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "lift", "renamed", "named", "operand", "inplace",
+__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "renamed", "named", "operand", "inplace",
            "apply", "Op", "conj", "conj_op"]
 
 # Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
@@ -58,19 +58,6 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
 def saves_of(uses: str) -> Saves:
     """What a rule that reads ``uses`` (``"x"``, ``"ans"``, ``"both"`` or ``"cross"``) needs of the inputs."""
     return Saves.OTHER_OPERANDS if uses == "cross" else Saves.INPUTS if uses in ("x", "both") else Saves.NOTHING
-
-
-def lift(t, x, ans):
-    """Line a batched tangent of input ``x`` up with the output: ``batch + (1,)*k + x.shape``.
-
-    A tangent of a broadcast input has fewer dims than the output; with batch dims in front,
-    right-aligned broadcasting would pair a batch dim with an output dim, so pad it first.
-    """
-    k = ans.ndim - x.ndim
-    nb = t.ndim - x.ndim
-    if k <= 0 or nb == 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
 
 
 def renamed(op: Op, grad_name: str) -> Op:

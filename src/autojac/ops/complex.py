@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
 from .._core.node import Saves
 from .._dtype import torch_name
 from .._tensor import Tensor
 from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
-from ._declare import conj_op, defop, lift, named, renamed
+from ._declare import conj_op, defop, named, renamed
 from .elementwise import _no_out, where, zero_grad
 from .elementwise import abs as _abs
 from .trig import cos, sin

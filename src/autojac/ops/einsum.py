@@ -15,7 +15,7 @@ import string
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift, n_batch
 from .._core.node import Saves
 from .._core.patterns import CDIST, EINSUM
 from .._dtype import torch_name
@@ -52,7 +52,7 @@ def _einsum_forward(*arrays, eq):
 def _einsum_vjp(i: int):
     def rule(g, ans, *xs, eq):
         ins, out = _split(eq)
-        nb = g.ndim - ans.ndim
+        nb = n_batch(g, ans)
         batch = _fresh(eq, nb)
         target, eyes = [], []
         spare = iter(_fresh(eq + batch, len(ins[i])))
@@ -79,7 +79,7 @@ def _einsum_vjp(i: int):
 def _einsum_jvp(i: int):
     def rule(t, ans, *xs, eq):
         ins, out = _split(eq)
-        batch = _fresh(eq, t.ndim - xs[i].ndim)
+        batch = _fresh(eq, n_batch(t, xs[i]))
         ins = list(ins)
         ins[i] = batch + ins[i]
         return _einsum_raw(",".join(ins) + "->" + batch + out, *xs[:i], t, *xs[i + 1:])
@@ -358,15 +358,6 @@ def _weights(g, ans):
     return where(zero, 0.0, g / where(zero, 1.0, ans))
 
 
-def _lined(t: Tensor, x: Tensor, ans) -> Tensor:
-    """A batched tangent of ``x`` with ones for the batch dims ``x`` broadcasts over (see ``lift``)."""
-    nb = t.ndim - x.ndim
-    k = ans.ndim - x.ndim
-    if nb == 0 or k <= 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
-
-
 def _cdist2_vjp1(g, ans, x1, x2, mm):
     w = _weights(g, ans)
     return w.sum(-1).unsqueeze(-1) * x1 - w @ x2
@@ -378,12 +369,12 @@ def _cdist2_vjp2(g, ans, x1, x2, mm):
 
 
 def _cdist2_jvp1(t, ans, x1, x2, mm):
-    t = _lined(t, x1, ans)
+    t = lift(t, x1, ans)
     return _weights((t * x1).sum(-1).unsqueeze(-1) - t @ x2.mT, ans)
 
 
 def _cdist2_jvp2(t, ans, x1, x2, mm):
-    t = _lined(t, x2, ans)
+    t = lift(t, x2, ans)
     return _weights((t * x2).sum(-1).unsqueeze(-2) - x1 @ t.mT, ans)
 
 

@@ -14,12 +14,12 @@ import sys
 import numpy as np
 
 from .._core.batched import Batched
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
 from .._core.node import Saves, nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._dtype import FROM_NP, get_default_dtype, result_type
 from .._tensor import Tensor, _wrap
-from ._declare import apply, binary, conj, defop, elementwise, lift, named, operand, renamed
+from ._declare import apply, binary, conj, defop, elementwise, named, operand, renamed
 from .creation import tensor
 
 _EMPTY: dict = {}

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batching import lift
 from .._core.node import Saves
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
-from ._declare import conj, defop, lift, named
+from ._declare import conj, defop, named
 from .creation import tensor
 from .elementwise import where
 from .index import index_put, scatter

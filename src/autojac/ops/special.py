@@ -17,12 +17,12 @@ import math
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
 from .._core.node import Saves
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
-from ._declare import binary, defop, elementwise, inplace, lift, operand, renamed
+from ._declare import binary, defop, elementwise, inplace, operand, renamed
 from .complex import csgn
 from .elementwise import (
     _no_out,

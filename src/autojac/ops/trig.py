@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
 from .._core.node import Saves
 from .._core.patterns import ELEMENTWISE, binary_pattern
 from .._tensor import Tensor
-from ._declare import binary, conj, defop, elementwise, lift
+from ._declare import binary, conj, defop, elementwise
 from .elementwise import _no_out, _public, isinf, sqrt, where
 
 __all__ = ["sin", "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",

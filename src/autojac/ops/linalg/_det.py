@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batched import Batched
-from ..._core.batching import BROADCAST, PER_ELEMENT
+from ..._core.batching import BROADCAST, PER_ELEMENT, pad_batch
 from ..._core.grad_mode import STATE
 from ..._core.node import Saves
 from ..._core.patterns import ZERO, batched_matrix_pattern
@@ -90,16 +90,6 @@ _logabsdet = defop(
 )
 
 
-def _pad_batch(t: Tensor, x: Tensor, core: int, batch: int) -> Tensor:
-    """Give the tangent ``t`` of ``x`` (``core`` matrix/vector dims) ``batch`` batch dims after its
-    own leading ones, so right-aligned broadcasting cannot pair them with the output's batch."""
-    nb = t.ndim - x.ndim
-    k = batch - (x.ndim - core)
-    if nb == 0 or k <= 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
-
-
 def _solve_vjp_b(g, ans, A, B, left, vec):
     return _solve(A.mT, g, left=left, vec=vec)
 
@@ -112,7 +102,7 @@ def _solve_vjp_a(g, ans, A, B, left, vec):
 
 
 def _solve_jvp_a(t, ans, A, B, left, vec):
-    t = _pad_batch(t, A, 2, ans.ndim - (1 if vec else 2))
+    t = pad_batch(t, A, ans.ndim - (1 if vec else 2) + 2)  # A is a matrix: the output batch + 2
     if vec:
         rhs = -(t @ ans.unsqueeze(-1)).squeeze(-1)
     else:
@@ -121,7 +111,7 @@ def _solve_jvp_a(t, ans, A, B, left, vec):
 
 
 def _solve_jvp_b(t, ans, A, B, left, vec):
-    return _solve(A, _pad_batch(t, B, 1 if vec else 2, ans.ndim - (1 if vec else 2)), left=left, vec=vec)
+    return _solve(A, pad_batch(t, B, ans.ndim), left=left, vec=vec)
 
 
 def _vec(args: tuple, params: dict) -> bool:

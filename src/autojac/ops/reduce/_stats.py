@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import BROADCAST, Axes
+from ..._core.batching import BROADCAST, Axes, n_batch, shift
 from ..._core.node import Saves
 from ..._core.patterns import ELEMENTWISE, reduce_pattern
 from ..._tensor import Tensor
@@ -13,7 +13,7 @@ from ..complex import real
 from ..elementwise import abs as _abs
 from ..elementwise import isnan, sign, where
 from ._extremes import _amax, _amin
-from ._sum import _count, _float_check, _shift, _sum, mean, normalize_dims, sum, unreduce
+from ._sum import _count, _float_check, _sum, mean, normalize_dims, sum, unreduce
 
 
 # --------------------------------------------------------------------------- statistics
@@ -113,7 +113,7 @@ def _norm2_vjp(g, ans, x, dims, keepdim):
 
 def _norm2_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
-    return _sum(t * where(full == 0, 0.0, x / full), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * where(full == 0, 0.0, x / full), shift(dims, n_batch(t, x)), keepdim)
 
 
 _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
@@ -140,7 +140,7 @@ def _pnorm_vjp(g, ans, x, p, dims, keepdim):
 
 
 def _pnorm_jvp(t, ans, x, p, dims, keepdim):
-    return _sum(t * _pnorm_factor(ans, x, p, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * _pnorm_factor(ans, x, p, dims, keepdim), shift(dims, n_batch(t, x)), keepdim)
 
 
 _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
@@ -160,7 +160,7 @@ def _inf_norm_vjp(g, ans, x, dims, keepdim):
 
 
 def _inf_norm_jvp(t, ans, x, dims, keepdim):
-    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), shift(dims, n_batch(t, x)), keepdim)
 
 
 def _abs_extreme(fn):

@@ -38,9 +38,10 @@ from .elementwise import (
     where,
     zero_grad,
 )
+from .trig import cos
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "hypot", "xlogy", "logaddexp", "logaddexp2",
-           "frac", "logit", "sgn", "psi", "remainder", "fmod"]
+           "frac", "logit", "sgn", "sinc", "psi", "remainder", "fmod"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -213,6 +214,18 @@ def xlogy(input, other, *, out=None) -> Tensor:
     if type(b) is not Tensor:
         return _xlogy_scalar_other(a, float(b))
     return _xlogy_op(a, b)
+
+
+# --------------------------------------------------------------------------- sinc
+# d sinc(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (the limit; PyTorch masks it there the same way)
+_sinc = elementwise("sinc", np.sinc, lambda ans, x: where(
+    x == 0, 0.0, (cos(x * math.pi) - _sinc(x)) / where(x == 0, 1.0, x)))
+sinc = _public(_sinc, """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0.
+
+    >>> import autojac
+    >>> autojac.sinc(autojac.tensor([0.0, 0.5, -0.5]))
+    tensor([1.0000, 0.6366, 0.6366])
+    """)
 
 
 # --------------------------------------------------------------------------- frac, logit, sgn

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import BROADCAST, lift
+from .._core.batching import BROADCAST, NB, Axes, Shape, batch_shape, lift, n_batch, pad_batch, shift_axes
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Node, Op, Saves, apply, defop
@@ -20,23 +20,8 @@ from ._batched import store
 from .creation import tensor
 from .views import alias, inplace_on_view, refresh_views, save_written
 
-__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "renamed", "named", "operand", "inplace",
+__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "linear", "renamed", "named", "operand", "inplace",
            "apply", "Op", "conj", "conj_op"]
-
-# Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
-# dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
-# holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
-# rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
-conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=Saves.NOTHING, sparsity=_patterns.LINEAR, batch=BROADCAST)
-
-
-def conj(x):
-    """The complex conjugate, recorded; ``x`` itself when it is real (a tensor or a Python number)."""
-    if type(x) is Tensor:
-        return conj_op(x) if x._data.dtype.kind == "c" else x
-    return x.conjugate() if type(x) is complex or isinstance(x, np.complexfloating) else x
-
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
                 cast: str | None = "float", grad_name: str | None = None, sparsity=_patterns.ELEMENTWISE) -> Op:
@@ -58,6 +43,93 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
 def saves_of(uses: str) -> Saves:
     """What a rule that reads ``uses`` (``"x"``, ``"ans"``, ``"both"`` or ``"cross"``) needs of the inputs."""
     return Saves.OTHER_OPERANDS if uses == "cross" else Saves.INPUTS if uses in ("x", "both") else Saves.NOTHING
+
+
+def linear(name: str, forward: Callable, vjp: tuple, *, batch, **kw) -> Op:
+    """A primitive linear in each differentiable input (the others fixed), whose JVP is the op itself.
+
+    The JVP rule of input ``i`` runs the op with the tangent in slot ``i`` and the other arguments as
+    given (JAX's ``deflinear2``, PyTorch's ``auto_linear``). A tangent with leading batch dims runs
+    the op as ``vmap`` would run it on them, read from the op's ``batch`` metadata: ``BROADCAST``
+    (the tangent is lined up with the output, see ``lift``), ``Axes`` (one tensor input: its axis
+    arguments move past the batch dims), ``NB`` (the count grows) or ``Shape`` (the batch shape goes in
+    front). An op whose batching is a rule function needs its JVP written by hand (``defop``).
+
+    >>> import autojac
+    >>> from autojac._core.batching import BROADCAST
+    >>> twice = linear("twice", lambda x: 2 * x, vjp=(lambda g, ans, x: 2 * g,), batch=BROADCAST)
+    >>> autojac.func.jvp(twice, (autojac.tensor([1.0]),), (autojac.tensor([3.0]),))
+    (tensor([2.]), tensor([6.]))
+    """
+    if not (batch is BROADCAST or type(batch) in (Axes, NB, Shape)):
+        raise TypeError(f"linear op {name}: its JVP follows a BROADCAST, Axes, NB or Shape batch kind, "
+                        f"not {batch!r}; write the JVP rules by hand (defop)")
+    op = defop(name, forward, vjp=vjp, batch=batch, **kw)
+    op.jvp = tuple(None if rule is None else _linear_jvp(op, i) for i, rule in enumerate(vjp))
+    return op
+
+
+def _linear_jvp(op: Op, i: int) -> Callable:
+    """The JVP rule of input ``i`` of the linear ``op``: the op on the tangent (see ``linear``)."""
+    def rule(t, ans, *args, **params):
+        x = args[i]
+        args = list(args)
+        k = n_batch(t, x)
+        if k == 0:
+            args[i] = t
+            return op(*args, **params)
+        kind = op.batch
+        if kind is BROADCAST:
+            args[i] = lift(t, x, ans)
+        elif type(kind) is NB:
+            params = _put(args, params, kind.position, _take(args, params, kind.position) + k)
+            args[i] = t
+        elif type(kind) is Shape:
+            shape = tuple(_take(args, params, kind.position))
+            args[i] = pad_batch(t, x, len(shape)) if kind.pad else t
+            params = _put(args, params, kind.position, batch_shape(t, x) + shape)
+        else:  # Axes
+            return _linear_axes(op, kind, t, x, ans, i, args, params, k)
+        return op(*args, **params)
+    return rule
+
+
+def _linear_axes(op: Op, kind: Axes, t, x, ans, i: int, args: list, params: dict, k: int):
+    scalar = x.ndim == 0 and any(type(_take(args, params, p)) is int for p in kind.positions)
+    ndim = x.ndim
+    if scalar:  # dim 0 / -1 of a 0-d tensor names the tensor itself: run on batch + (1,), then drop the 1
+        t, ndim = t.reshape(batch_shape(t, x) + (1,)), 1
+    for pos in kind.positions:
+        params = _put(args, params, pos, shift_axes(_take(args, params, pos), ndim, k))
+    args[i] = t
+    out = op(*args, **params)
+    return out.reshape(tuple(out.shape[:k]) + tuple(ans.shape)) if scalar else out
+
+
+def _take(args: list, params: dict, pos):
+    return params.get(pos) if type(pos) is str else args[pos]
+
+
+def _put(args: list, params: dict, pos, value) -> dict:
+    if type(pos) is str:
+        return {**params, pos: value}
+    args[pos] = value
+    return params
+
+
+# Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
+# dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
+# holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
+# rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
+conj_op = linear("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), saves_inputs=Saves.NOTHING,
+                 sparsity=_patterns.LINEAR, batch=BROADCAST)
+
+
+def conj(x):
+    """The complex conjugate, recorded; ``x`` itself when it is real (a tensor or a Python number)."""
+    if type(x) is Tensor:
+        return conj_op(x) if x._data.dtype.kind == "c" else x
+    return x.conjugate() if type(x) is complex or isinstance(x, np.complexfloating) else x
 
 
 def renamed(op: Op, grad_name: str) -> Op:

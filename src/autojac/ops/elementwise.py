@@ -19,7 +19,7 @@ from .._core.node import Saves, nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._dtype import FROM_NP, get_default_dtype, result_type
 from .._tensor import Tensor, _wrap
-from ._declare import apply, binary, conj, defop, elementwise, named, operand, renamed
+from ._declare import apply, binary, conj, defop, elementwise, linear, named, operand, renamed
 from .creation import tensor
 
 _EMPTY: dict = {}
@@ -31,9 +31,8 @@ add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: 
 sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
                saves_inputs=Saves.NOTHING, cast="promote", sparsity=LINEAR, batch=BROADCAST)
-mul_op = defop("mul", np.multiply,
+mul_op = linear("mul", np.multiply,
                vjp=(lambda g, ans, a, b: g * conj(b), lambda g, ans, a, b: g * conj(a)),
-               jvp=(lambda t, ans, a, b: lift(t, a, ans) * b, lambda t, ans, a, b: lift(t, b, ans) * a),
                saves_inputs=Saves.OTHER_OPERANDS, cast="promote", sparsity=binary_pattern(((0, 1),)), batch=BROADCAST)
 div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / conj(b), lambda g, ans, a, b: -g * conj(a) / conj(b * b)),
@@ -49,8 +48,8 @@ def _div(a, b):
     return apply(div_op if type(b) is Tensor or type(a) is not Tensor else _div_number_op, (a, b))
 
 
-neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
-            saves_inputs=Saves.NOTHING, sparsity=LINEAR, batch=BROADCAST)
+neg = linear("neg", np.negative, vjp=(lambda g, ans, x: -g,), saves_inputs=Saves.NOTHING, sparsity=LINEAR,
+             batch=BROADCAST)
 
 
 def _pow_forward(a, b):

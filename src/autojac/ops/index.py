@@ -17,7 +17,7 @@ from .._core.node import Saves
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
-from ._declare import defop, inplace, named, operand, renamed
+from ._declare import defop, inplace, linear, named, operand, renamed
 from .elementwise import where
 from .views import mark_view
 
@@ -161,22 +161,19 @@ def _put_batch(call, args, batched, params, size):
     return call([x, v] + list(args[2:]), params).movedim(-1, 0)
 
 
-take = defop(
+take = linear(
     "index", _take_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + n_batch(g, ans)),),
-    jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + n_batch(t, x)),),
     saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=NB(3)
 )
-scatter = defop(
+scatter = linear(
     "index_scatter", _scatter_forward,
     vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + n_batch(g, ans)),),
-    jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + n_batch(t, x)),),
     saves_inputs=Saves.NOTHING, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
 )
-fill_zero = defop(
+fill_zero = linear(
     "index_fill", _fill_forward,
     vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + n_batch(g, ans)),),
-    jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + n_batch(t, x)),),
     saves_inputs=Saves.NOTHING, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
 )
 

@@ -13,7 +13,7 @@ from .._core.node import Saves
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import conj, defop, renamed
+from ._declare import conj, defop, linear, renamed
 from ._return_types import return_type
 from .elementwise import exp, log, where
 from .gather import along
@@ -40,14 +40,12 @@ def _rcumsum_forward(x, dim):
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 
 
-_cumsum = defop("cumsum", _cumsum_forward,
+_cumsum = linear("cumsum", _cumsum_forward,
                 vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + n_batch(g, x)) if x.ndim else g,),
-                jvp=(lambda t, ans, x, dim: _cumsum(t, dim + n_batch(t, x)) if x.ndim else t,),
                 saves_inputs=Saves.NOTHING, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
 # reverse cumsum (sum over k >= j): cumsum's adjoint, and the other way round
-_rcumsum = defop("reverse_cumsum", _rcumsum_forward,
+_rcumsum = linear("reverse_cumsum", _rcumsum_forward,
                  vjp=(lambda g, ans, x, dim: _cumsum(g, dim + n_batch(g, x)) if x.ndim else g,),
-                 jvp=(lambda t, ans, x, dim: _rcumsum(t, dim + n_batch(t, x)) if x.ndim else t,),
                  saves_inputs=Saves.NOTHING, grad_name="CumsumBackward0",
                  sparsity=scan_pattern(reverse=True, nonlinear=()),
                  batch=Axes(1))

@@ -11,7 +11,7 @@ from ..._core.broadcast import expand as expand_op
 from ..._core.node import Saves
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
-from .._declare import conj, defop, renamed
+from .._declare import conj, defop, linear, renamed
 from ..elementwise import where
 from ..shape import _reshape_alias_op
 
@@ -64,9 +64,8 @@ def _sum_forward(x, dims, keepdim):
     return r
 
 
-_sum = defop("sum", _sum_forward,
+_sum = linear("sum", _sum_forward,
              vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
-             jvp=(lambda t, ans, x, dims, keepdim: _sum(t, shift(dims, n_batch(t, x)), keepdim),),
              saves_inputs=Saves.NOTHING, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
 _sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=Saves.NOTHING,
                  grad_name="SumBackward1", sparsity=_sum.sparsity, batch=Axes(1))
@@ -100,11 +99,10 @@ def _float_check(x: Tensor, name: str) -> None:
         )
 
 
-_mean = defop(
+_mean = linear(
     "mean", lambda x, dims, keepdim: np.mean(x, axis=dims, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
-    jvp=(lambda t, ans, x, dims, keepdim: _mean(t, shift(dims, n_batch(t, x)), keepdim),),
     saves_inputs=Saves.NOTHING, sparsity=_sum.sparsity, batch=Axes(1)
 )
 _mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=Saves.NOTHING,

@@ -9,7 +9,7 @@ from ..._core.node import Saves
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._batched import pad_to, widths_batch
-from .._declare import defop, named
+from .._declare import defop, linear, named
 from ..index import index_select, take
 from ._reshape import _shape_arg, expand, reshape, unsqueeze
 
@@ -27,10 +27,9 @@ def _dims_arg(dims, ndim: int, name: str = "flip") -> tuple:
     return out if ndim else ()
 
 
-_flip = defop(
+_flip = linear(
     "flip", lambda x, dims: np.flip(x, dims).copy() if dims else x.copy(),
     vjp=(lambda g, ans, x, dims: _flip(g, shift(dims, n_batch(g, ans))),),
-    jvp=(lambda t, ans, x, dims: _flip(t, shift(dims, n_batch(t, x))),),
     saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(1)
 )
 
@@ -221,10 +220,9 @@ def _rot90_forward(x, k, dims):
     return np.rot90(x, k, dims).copy()
 
 
-_rot90 = defop(
+_rot90 = linear(
     "rot90", _rot90_forward,
     vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, shift(dims, n_batch(g, ans))),),
-    jvp=(lambda t, ans, x, k, dims: _rot90(t, k, shift(dims, n_batch(t, x))),),
     saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(2)
 )
 

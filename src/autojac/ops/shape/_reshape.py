@@ -14,7 +14,7 @@ from ..._core.node import Saves
 from ..._core.patterns import MOVE, RESHAPE
 from ..._dtype import torch_name
 from ..._tensor import Size, Tensor, _wrap, _wrap_dim
-from .._declare import defop
+from .._declare import defop, linear
 from ..views import mark_view
 
 
@@ -26,10 +26,9 @@ def _shape_arg(shape) -> tuple:
 
 # --------------------------------------------------------------------------- reshape family
 def _reshape_op(name: str, grad_name: str):
-    return defop(
+    return linear(
         name, lambda x, shape: x.reshape(shape),
         vjp=(lambda g, ans, x, shape: g.reshape(batch_shape(g, ans) + tuple(x.shape)),),
-        jvp=(lambda t, ans, x, shape: t.reshape(batch_shape(t, x) + tuple(shape)),),
         saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
     )
 

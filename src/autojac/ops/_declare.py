@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import BROADCAST, NB, Axes, Shape, batch_shape, lift, n_batch, pad_batch, shift_axes
+from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, batch_shape, lift, n_batch, pad_batch, shift_axes
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Node, Op, Saves, apply, defop
@@ -52,8 +53,9 @@ def linear(name: str, forward: Callable, vjp: tuple, *, batch, **kw) -> Op:
     given (JAX's ``deflinear2``, PyTorch's ``auto_linear``). A tangent with leading batch dims runs
     the op as ``vmap`` would run it on them, read from the op's ``batch`` metadata: ``BROADCAST``
     (the tangent is lined up with the output, see ``lift``), ``Axes`` (one tensor input: its axis
-    arguments move past the batch dims), ``NB`` (the count grows) or ``Shape`` (the batch shape goes in
-    front). An op whose batching is a rule function needs its JVP written by hand (``defop``).
+    arguments move past the batch dims), ``NB`` (the count grows), ``Shape`` (the batch shape goes in
+    front) or a rule function (run on the tangent with its batch dims flattened into one). An op
+    batched ``PER_ELEMENT`` (or not at all) needs its JVP written by hand (``defop``).
 
     >>> import autojac
     >>> from autojac._core.batching import BROADCAST
@@ -61,9 +63,9 @@ def linear(name: str, forward: Callable, vjp: tuple, *, batch, **kw) -> Op:
     >>> autojac.func.jvp(twice, (autojac.tensor([1.0]),), (autojac.tensor([3.0]),))
     (tensor([2.]), tensor([6.]))
     """
-    if not (batch is BROADCAST or type(batch) in (Axes, NB, Shape)):
-        raise TypeError(f"linear op {name}: its JVP follows a BROADCAST, Axes, NB or Shape batch kind, "
-                        f"not {batch!r}; write the JVP rules by hand (defop)")
+    if not (batch is BROADCAST or type(batch) in (Axes, NB, Shape) or _is_rule(batch)):
+        raise TypeError(f"linear op {name}: its JVP follows its batching rule, which {batch!r} is not; "
+                        "write the JVP rules by hand (defop)")
     op = defop(name, forward, vjp=vjp, batch=batch, **kw)
     op.jvp = tuple(None if rule is None else _linear_jvp(op, i) for i, rule in enumerate(vjp))
     return op
@@ -88,10 +90,25 @@ def _linear_jvp(op: Op, i: int) -> Callable:
             shape = tuple(_take(args, params, kind.position))
             args[i] = pad_batch(t, x, len(shape)) if kind.pad else t
             params = _put(args, params, kind.position, batch_shape(t, x) + shape)
-        else:  # Axes
+        elif type(kind) is Axes:
             return _linear_axes(op, kind, t, x, ans, i, args, params, k)
+        else:
+            return _linear_by_rule(op, kind, t, x, i, args, params, k)
         return op(*args, **params)
     return rule
+
+
+def _is_rule(batch) -> bool:
+    return callable(batch) and batch is not PER_ELEMENT and not isinstance(batch, (Axes, NB, Shape))
+
+
+def _linear_by_rule(op: Op, rule: Callable, t, x, i: int, args: list, params: dict, k: int):
+    """The op on tangent ``t`` by its batching rule function, the ``k`` batch dims of ``t`` flattened into one."""
+    batch = batch_shape(t, x)
+    size = math.prod(batch)
+    args[i] = t if k == 1 else t.reshape((size,) + tuple(x.shape))
+    out = rule(lambda a, p: op(*a, **p), args, [j == i for j in range(len(args))], params, size)
+    return out if k == 1 else out.reshape(batch + tuple(out.shape[1:]))
 
 
 def _linear_axes(op: Op, kind: Axes, t, x, ans, i: int, args: list, params: dict, k: int):

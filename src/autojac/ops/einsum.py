@@ -20,7 +20,7 @@ from .._core.node import Saves
 from .._core.patterns import CDIST, EINSUM
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import conj, defop, named, renamed
+from ._declare import conj, defop, linear, named, renamed
 from .elementwise import where
 from .reduce import _vector_norm
 
@@ -76,16 +76,6 @@ def _einsum_vjp(i: int):
     return rule
 
 
-def _einsum_jvp(i: int):
-    def rule(t, ans, *xs, eq):
-        ins, out = _split(eq)
-        batch = _fresh(eq, n_batch(t, xs[i]))
-        ins = list(ins)
-        ins[i] = batch + ins[i]
-        return _einsum_raw(",".join(ins) + "->" + batch + out, *xs[:i], t, *xs[i + 1:])
-    return rule
-
-
 def _einsum_batch(call, args, batched, params, size):
     """``vmap`` rule: the batch dim gets a letter of its own, in front of each batched operand and the output."""
     eq = params["eq"]
@@ -103,9 +93,8 @@ def _einsum_raw(eq: str, *operands: Tensor) -> Tensor:
     n = len(operands)
     op = _OPS.get(n)
     if op is None:
-        op = _OPS[n] = defop("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
-                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=Saves.INPUTS, sparsity=EINSUM,
-                             batch=_einsum_batch)
+        op = _OPS[n] = linear("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
+                              saves_inputs=Saves.INPUTS, sparsity=EINSUM, batch=_einsum_batch)
     return op(*operands, eq=eq)
 
 

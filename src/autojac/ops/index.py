@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.batched import BATCHING, Batched
-from .._core.batching import NB, n_batch, pad_widths
+from .._core.batching import NB, n_batch
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Saves
@@ -302,11 +302,10 @@ def _pad_forward(x, widths):
     return np.pad(x, widths)
 
 
-pad_zeros = defop(
+pad_zeros = linear(
     "constant_pad_nd", _pad_forward,
     vjp=(lambda g, ans, x, widths: take(
         g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, n_batch(g, ans)),),
-    jvp=(lambda t, ans, x, widths: pad_zeros(t, pad_widths(widths, n_batch(t, x))),),
     saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=widths_batch
 )
 

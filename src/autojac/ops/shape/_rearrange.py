@@ -90,10 +90,9 @@ def _roll_batch(call, args, batched, params, size):
     return call([x.reshape((size, -1)), shifts, (1,)], params).reshape(shape)
 
 
-_roll = defop(
+_roll = linear(
     "roll", _roll_forward,
     vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, n_batch(g, ans)),),
-    jvp=(lambda t, ans, x, shifts, dims: _roll_batched(t, shifts, dims, n_batch(t, x)),),
     saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=_roll_batch
 )
 

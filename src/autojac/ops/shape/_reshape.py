@@ -14,7 +14,7 @@ from ..._core.node import Saves
 from ..._core.patterns import MOVE, RESHAPE
 from ..._dtype import torch_name
 from ..._tensor import Size, Tensor, _wrap, _wrap_dim
-from .._declare import defop, linear
+from .._declare import linear
 from ..views import mark_view
 
 
@@ -210,10 +210,9 @@ def _permute_batch(call, args, batched, params, size):
 
 
 def _permute_op(grad_name: str):
-    return defop(
+    return linear(
         "permute", lambda x, dims: x.transpose(dims),
         vjp=(lambda g, ans, x, dims: _permute_raw(g, keep_batch(_inverse(dims), n_batch(g, ans))),),
-        jvp=(lambda t, ans, x, dims: _permute_raw(t, keep_batch(dims, n_batch(t, x))),),
         saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
     )
 

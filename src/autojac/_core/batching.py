@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["BROADCAST", "PER_ELEMENT", "Axes", "Shape", "NB", "shift_axes", "n_batch", "batch_shape", "shift",
-           "keep_batch", "pad_widths", "pad_batch", "lift"]
+           "keep_batch", "pad_widths", "pad_batch", "lift", "get_arg", "set_arg"]
 
 
 class _Broadcast:
@@ -92,6 +92,23 @@ def shift_axes(axes, ndim: int, by: int = 1):
     if axes is None:
         return tuple(range(by, ndim + by))
     return shift(axes, by)
+
+
+def get_arg(args: list, params: dict, pos):
+    """The argument at ``pos`` (an index into ``args`` or a keyword name), as the kinds above name them."""
+    return params.get(pos) if type(pos) is str else args[pos]
+
+
+def set_arg(args: list, params: dict, pos, value) -> dict:
+    """Put ``value`` at ``pos``: into ``args`` in place, or into a copy of ``params`` (returned).
+
+    >>> args = [1, 2]; set_arg(args, {}, 1, 5), args, set_arg(args, {"dim": 0}, "dim", 1)
+    ({}, [1, 5], {'dim': 1})
+    """
+    if type(pos) is str:
+        return {**params, pos: value}
+    args[pos] = value
+    return params
 
 
 # ----------------------------------------------------------------- batch dims in derivative rules

@@ -11,7 +11,20 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, batch_shape, lift, n_batch, pad_batch, shift_axes
+from .._core.batching import (
+    BROADCAST,
+    NB,
+    PER_ELEMENT,
+    Axes,
+    Shape,
+    batch_shape,
+    get_arg,
+    lift,
+    n_batch,
+    pad_batch,
+    set_arg,
+    shift_axes,
+)
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
 from .._core.node import Node, Op, Saves, apply, defop
@@ -84,12 +97,12 @@ def _linear_jvp(op: Op, i: int) -> Callable:
         if kind is BROADCAST:
             args[i] = lift(t, x, ans)
         elif type(kind) is NB:
-            params = _put(args, params, kind.position, _take(args, params, kind.position) + k)
+            params = set_arg(args, params, kind.position, get_arg(args, params, kind.position) + k)
             args[i] = t
         elif type(kind) is Shape:
-            shape = tuple(_take(args, params, kind.position))
+            shape = tuple(get_arg(args, params, kind.position))
             args[i] = pad_batch(t, x, len(shape)) if kind.pad else t
-            params = _put(args, params, kind.position, batch_shape(t, x) + shape)
+            params = set_arg(args, params, kind.position, batch_shape(t, x) + shape)
         elif type(kind) is Axes:
             return _linear_axes(op, kind, t, x, ans, i, args, params, k)
         else:
@@ -112,26 +125,15 @@ def _linear_by_rule(op: Op, rule: Callable, t, x, i: int, args: list, params: di
 
 
 def _linear_axes(op: Op, kind: Axes, t, x, ans, i: int, args: list, params: dict, k: int):
-    scalar = x.ndim == 0 and any(type(_take(args, params, p)) is int for p in kind.positions)
+    scalar = x.ndim == 0 and any(type(get_arg(args, params, p)) is int for p in kind.positions)
     ndim = x.ndim
     if scalar:  # dim 0 / -1 of a 0-d tensor names the tensor itself: run on batch + (1,), then drop the 1
         t, ndim = t.reshape(batch_shape(t, x) + (1,)), 1
     for pos in kind.positions:
-        params = _put(args, params, pos, shift_axes(_take(args, params, pos), ndim, k))
+        params = set_arg(args, params, pos, shift_axes(get_arg(args, params, pos), ndim, k))
     args[i] = t
     out = op(*args, **params)
     return out.reshape(tuple(out.shape[:k]) + tuple(ans.shape)) if scalar else out
-
-
-def _take(args: list, params: dict, pos):
-    return params.get(pos) if type(pos) is str else args[pos]
-
-
-def _put(args: list, params: dict, pos, value) -> dict:
-    if type(pos) is str:
-        return {**params, pos: value}
-    args[pos] = value
-    return params
 
 
 # Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is

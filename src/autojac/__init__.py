@@ -91,7 +91,7 @@ from . import optim  # noqa: E402
 from .ops.einsum import cdist, einsum, kron, tensordot  # noqa: E402
 from .ops.linalg import _cholesky_top as cholesky, _cross_top as cross, _qr_top as qr, _svd_top as svd, matrix_exp, pinverse  # noqa: E402,E501
 from .ops.special import (digamma, erf, erfc, erfinv, fmod, frac, hypot, lgamma, logaddexp, logaddexp2,  # noqa: E402
-                          logit, polygamma, remainder, sgn, xlogy)
+                          logit, polygamma, remainder, sgn, sinc, xlogy)
 from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,  # noqa: E402
                        atan2, atanh, cos, cosh, sin, sinh, tan, tanh)
 from . import nn  # noqa: E402

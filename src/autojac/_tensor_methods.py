@@ -281,6 +281,8 @@ Tensor.digamma = _unary(special._digamma)
 Tensor.digamma_ = special._inplace_unary(special._digamma)
 Tensor.frac = _unary(special._frac)
 Tensor.frac_ = special._inplace_unary(special._frac)
+Tensor.sinc = _unary(special._sinc)
+Tensor.sinc_ = special._inplace_unary(special._sinc)
 
 # -------- complex numbers (ops/complex.py)
 Tensor.real = property(complex._real_prop)

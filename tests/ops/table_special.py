@@ -71,6 +71,7 @@ op("fmod_scalar", lambda T, a: a.fmod(-0.75) + a.remainder(0.5), ((2, 3),))
 # --------------------------------------------------------------------------- frac, logit, zero-gradient ops
 op("frac", lambda T, x: T.frac(x * 3.0), *U, domain="away")
 op("frac_method", lambda T, x: x.frac() * x, ((2, 3),), domain="away")
+op("sinc", lambda T, x: T.sinc(x * 2.0) + x.sinc(), *U)
 op("logit", lambda T, x: T.logit(x), *U, domain="prob")
 op("logit_eps", lambda T, x: T.logit(x, eps=0.2), ((2, 3),), domain="prob", fd=False)
 op("logit_method", lambda T, x: x.logit() * x, ((5,),), domain="prob")
@@ -88,6 +89,7 @@ op("beta_logpdf", lambda T, x, a, b: (T.xlogy(a - 1, x) + T.xlogy(b - 1, 1 - x) 
                                       - T.lgamma(b)).sum(), ((4,), (4,), ()), domain=("prob", "gt1", "gt1"))
 
 # --------------------------------------------------------------------------- special points, against torch only
+at("sinc:zero", lambda T, x: T.sinc(x), [0.0, 1.0, -2.0, 0.5], d2=False)  # torch's 2nd derivative at 0 is nan
 at("xlogy:zeros", lambda T, a, b: T.xlogy(a, b), [0.0, 0.0, 1.0, 0.0, 2.0], [0.0, 2.0, 0.0, -1.0, 3.0], d2=False)
 at("xlogy:zero_x", lambda T, a, b: T.xlogy(a, b), [0.0, 0.0, 0.5], [0.5, 2.0, 1.5])
 at("clamp_ties:both", lambda T, x, lo, hi: T.clamp(x, lo, hi), [-0.5, 0.5, 0.0, 1.0, -1.0, 0.3],

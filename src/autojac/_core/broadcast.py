@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import NB, Shape
-from .node import defop
+from .batching import NB, Shape, n_batch
+from .node import Saves, defop
 from .patterns import MOVE, SUM_TO
 
 
@@ -58,11 +58,11 @@ def cast_grad(g, x):
 
 
 def _sum_to_vjp(g, ans, x, shape, nb):
-    return _expand_rows(g, g.ndim - ans.ndim + nb, tuple(shape), tuple(x.shape[nb:]))
+    return _expand_rows(g, n_batch(g, ans) + nb, tuple(shape), tuple(x.shape[nb:]))
 
 
 def _sum_to_jvp(t, ans, x, shape, nb):
-    return sum_to(t, shape, nb + t.ndim - x.ndim)
+    return sum_to(t, shape, nb + n_batch(t, x))
 
 
 def _expand_forward(x: np.ndarray, shape: tuple) -> np.ndarray:
@@ -74,10 +74,10 @@ def _expand_vjp(g, ans, x, shape):
 
 
 def _expand_jvp(t, ans, x, shape):
-    return _expand_rows(t, t.ndim - x.ndim, tuple(x.shape), tuple(shape))
+    return _expand_rows(t, n_batch(t, x), tuple(x.shape), tuple(shape))
 
 
 sum_to = defop("sum_to", _sum_to_forward, vjp=(_sum_to_vjp,), jvp=(_sum_to_jvp,),
-               saves_inputs=False, grad_name="SumToBackward0", sparsity=SUM_TO, batch=NB(2))
+               saves_inputs=Saves.NOTHING, grad_name="SumToBackward0", sparsity=SUM_TO, batch=NB(2))
 expand = defop("expand", _expand_forward, vjp=(_expand_vjp,), jvp=(_expand_jvp,),
-               saves_inputs=False, grad_name="ExpandBackward0", sparsity=MOVE, batch=Shape(1, pad=True))
+               saves_inputs=Saves.NOTHING, grad_name="ExpandBackward0", sparsity=MOVE, batch=Shape(1, pad=True))

@@ -33,6 +33,7 @@ import threading
 import weakref
 
 from .._tensor import Tensor
+from .batching import batch_shape
 
 ANY_LEVELS: list[int] = []  # the levels open in any thread: ``if ANY_LEVELS:`` is the hot path's check
 _ids = itertools.count()  # ``next`` is atomic: ids are unique across threads and never reused
@@ -146,7 +147,7 @@ def propagate(op, args: tuple, params: dict, out) -> None:
         if total is None:
             continue
         i, a, t = pairs[0]
-        batch = tuple(t.shape[:t.ndim - a.ndim])
+        batch = batch_shape(t, a)
         if op.n_out == 1:
             set_tangent(out, level, _fit_tangent(total, batch, out))
         else:

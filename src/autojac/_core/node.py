@@ -8,6 +8,7 @@ grad, records a ``Node`` that keeps what the rules need.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from types import MethodType
 from typing import Any
 
@@ -33,6 +34,27 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 
 
+class Saves(Enum):
+    """What a node keeps of its op's inputs for the VJP rules (and version-checks before they run).
+
+    ``INPUTS``: every input (rules read their values). ``NOTHING``: only shapes (linear ops whose rules
+    read no input value, e.g. ``add``, ``sum``): such a node may be differentiated twice.
+    ``OTHER_OPERANDS``: each input's rule reads only the *other* operands (``mul``, ``matmul``): with one
+    differentiable input only the others are checked, so ``x * w`` with a frozen ``w`` lets ``x`` change.
+
+    >>> Saves.OTHER_OPERANDS
+    <Saves.OTHER_OPERANDS: 'other operands'>
+    """
+
+    INPUTS = "inputs"
+    NOTHING = "nothing"
+    OTHER_OPERANDS = "other operands"
+
+
+# module-level names: Node.__init__ compares by identity against these (a global read, no enum lookup)
+_INPUTS, _OTHERS = Saves.INPUTS, Saves.OTHER_OPERANDS
+
+
 class Op:
     """One primitive: forward on arrays, plus a VJP and a JVP rule per input.
 
@@ -43,19 +65,24 @@ class Op:
     ``None`` as a rule marks an input as non-differentiable. ``sparsity`` is the op's pattern
     rule for ``autojac.sparse`` (an ``ops._patterns.Sparsity``; ``None``: dense, with a warning).
     ``batch`` is its batching rule for ``vmap`` (a kind from ``_core.batching`` or a function; ``None``:
-    the generic loop over the batch, with a warning).
+    the generic loop over the batch, with a warning). ``saves_inputs`` is a ``Saves`` member (``True`` and
+    ``False`` are read as ``INPUTS`` and ``NOTHING``, for callers not yet moved to the enum).
     """
 
     __slots__ = ("name", "forward", "vjp", "jvp", "saves_inputs", "saves_ans", "_grad_name", "node_type",
                  "cast", "n_out", "n_in", "sparsity", "batch", "__weakref__")
 
     def __init__(self, name: str, forward: Callable, vjp: tuple = (), jvp: tuple = (), *,
-                 saves_inputs: bool = True, saves_ans: bool = False, grad_name: str | None = None,
+                 saves_inputs: Saves | bool = Saves.INPUTS, saves_ans: bool = False, grad_name: str | None = None,
                  cast: str | None = None, n_out: int = 1, sparsity: Any = None, batch: Any = None) -> None:
         self.name = name
         self.forward = forward
         self.vjp = tuple(vjp)
         self.jvp = tuple(jvp)
+        if type(saves_inputs) is bool:
+            saves_inputs = Saves.INPUTS if saves_inputs else Saves.NOTHING
+        elif type(saves_inputs) is not Saves:
+            raise TypeError(f"op {name}: saves_inputs must be a Saves member, got {saves_inputs!r}")
         self.saves_inputs = saves_inputs
         self.saves_ans = saves_ans
         self.grad_name = grad_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
@@ -125,9 +152,9 @@ class Node:
         self.next = nxt
         self.next_nr = nrs
         saves = op.saves_inputs
-        if saves is True or (saves == "cross" and n_req > 1):
+        if saves is _INPUTS or (saves is _OTHERS and n_req > 1):
             self.versions = [x._vc[0] if type(x) is Tensor else None for x in inputs]
-        elif saves == "cross":  # only the rule of the one differentiable input runs: it reads the others
+        elif saves is _OTHERS:  # only the rule of the one differentiable input runs: it reads the others
             self.versions = [x._vc[0] if type(x) is Tensor and e is None else None for x, e in zip(inputs, nxt)]
         else:
             self.versions = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -10,33 +11,31 @@ import numpy as np
 from .. import _dtype
 from .._core import patterns as _patterns
 from .._core.batched import BATCHING, Batched
-from .._core.batching import BROADCAST
+from .._core.batching import (
+    BROADCAST,
+    NB,
+    PER_ELEMENT,
+    Axes,
+    Shape,
+    batch_shape,
+    get_arg,
+    lift,
+    n_batch,
+    pad_batch,
+    set_arg,
+    shift_axes,
+)
 from .._core.forward import ANY_LEVELS, has_tangent
 from .._core.grad_mode import STATE
-from .._core.node import Node, Op, apply, defop
+from .._core.node import Node, Op, Saves, apply, defop
 from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
 from ._batched import store
 from .creation import tensor
 from .views import alias, inplace_on_view, refresh_views, save_written
 
-__all__ = ["defop", "elementwise", "binary", "lift", "renamed", "named", "operand", "inplace", "apply", "Op",
-           "conj", "conj_op"]
-
-# Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
-# dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
-# holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
-# rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
-conj_op = defop("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),),
-                saves_inputs=False, sparsity=_patterns.LINEAR, batch=BROADCAST)
-
-
-def conj(x):
-    """The complex conjugate, recorded; ``x`` itself when it is real (a tensor or a Python number)."""
-    if type(x) is Tensor:
-        return conj_op(x) if x._data.dtype.kind == "c" else x
-    return x.conjugate() if type(x) is complex or isinstance(x, np.complexfloating) else x
-
+__all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "linear", "renamed", "named", "operand", "inplace",
+           "apply", "Op", "conj", "conj_op"]
 
 def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x",
                 cast: str | None = "float", grad_name: str | None = None, sparsity=_patterns.ELEMENTWISE) -> Op:
@@ -50,22 +49,106 @@ def elementwise(name: str, forward: Callable, deriv: Callable, *, uses: str = "x
         name, forward,
         vjp=(lambda g, ans, x: g * conj(deriv(ans, x)),),
         jvp=(lambda t, ans, x: t * deriv(ans, x),),
-        saves_inputs=uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        saves_inputs=saves_of(uses), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name, sparsity=sparsity, batch=BROADCAST,
     )
 
 
-def lift(t, x, ans):
-    """Line a batched tangent of input ``x`` up with the output: ``batch + (1,)*k + x.shape``.
+def saves_of(uses: str) -> Saves:
+    """What a rule that reads ``uses`` (``"x"``, ``"ans"``, ``"both"`` or ``"cross"``) needs of the inputs."""
+    return Saves.OTHER_OPERANDS if uses == "cross" else Saves.INPUTS if uses in ("x", "both") else Saves.NOTHING
 
-    A tangent of a broadcast input has fewer dims than the output; with batch dims in front,
-    right-aligned broadcasting would pair a batch dim with an output dim, so pad it first.
+
+def linear(name: str, forward: Callable, vjp: tuple, *, batch, **kw) -> Op:
+    """A primitive linear in each differentiable input (the others fixed), whose JVP is the op itself.
+
+    The JVP rule of input ``i`` runs the op with the tangent in slot ``i`` and the other arguments as
+    given (JAX's ``deflinear2``, PyTorch's ``auto_linear``). A tangent with leading batch dims runs
+    the op as ``vmap`` would run it on them, read from the op's ``batch`` metadata: ``BROADCAST``
+    (the tangent is lined up with the output, see ``lift``), ``Axes`` (one tensor input: its axis
+    arguments move past the batch dims), ``NB`` (the count grows), ``Shape`` (the batch shape goes in
+    front) or a rule function (run on the tangent with its batch dims flattened into one). An op
+    batched ``PER_ELEMENT`` (or not at all) needs its JVP written by hand (``defop``).
+
+    >>> import autojac
+    >>> from autojac._core.batching import BROADCAST
+    >>> twice = linear("twice", lambda x: 2 * x, vjp=(lambda g, ans, x: 2 * g,), batch=BROADCAST)
+    >>> autojac.func.jvp(twice, (autojac.tensor([1.0]),), (autojac.tensor([3.0]),))
+    (tensor([2.]), tensor([6.]))
     """
-    k = ans.ndim - x.ndim
-    nb = t.ndim - x.ndim
-    if k <= 0 or nb == 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
+    if not (batch is BROADCAST or type(batch) in (Axes, NB, Shape) or _is_rule(batch)):
+        raise TypeError(f"linear op {name}: its JVP follows its batching rule, which {batch!r} is not; "
+                        "write the JVP rules by hand (defop)")
+    op = defop(name, forward, vjp=vjp, batch=batch, **kw)
+    op.jvp = tuple(None if rule is None else _linear_jvp(op, i) for i, rule in enumerate(vjp))
+    return op
+
+
+def _linear_jvp(op: Op, i: int) -> Callable:
+    """The JVP rule of input ``i`` of the linear ``op``: the op on the tangent (see ``linear``)."""
+    def rule(t, ans, *args, **params):
+        x = args[i]
+        args = list(args)
+        k = n_batch(t, x)
+        if k == 0:
+            args[i] = t
+            return op(*args, **params)
+        kind = op.batch
+        if kind is BROADCAST:
+            args[i] = lift(t, x, ans)
+        elif type(kind) is NB:
+            params = set_arg(args, params, kind.position, get_arg(args, params, kind.position) + k)
+            args[i] = t
+        elif type(kind) is Shape:
+            shape = tuple(get_arg(args, params, kind.position))
+            args[i] = pad_batch(t, x, len(shape)) if kind.pad else t
+            params = set_arg(args, params, kind.position, batch_shape(t, x) + shape)
+        elif type(kind) is Axes:
+            return _linear_axes(op, kind, t, x, ans, i, args, params, k)
+        else:
+            return _linear_by_rule(op, kind, t, x, i, args, params, k)
+        return op(*args, **params)
+    return rule
+
+
+def _is_rule(batch) -> bool:
+    return callable(batch) and batch is not PER_ELEMENT and not isinstance(batch, (Axes, NB, Shape))
+
+
+def _linear_by_rule(op: Op, rule: Callable, t, x, i: int, args: list, params: dict, k: int):
+    """The op on tangent ``t`` by its batching rule function, the ``k`` batch dims of ``t`` flattened into one."""
+    batch = batch_shape(t, x)
+    size = math.prod(batch)
+    args[i] = t if k == 1 else t.reshape((size,) + tuple(x.shape))
+    out = rule(lambda a, p: op(*a, **p), args, [j == i for j in range(len(args))], params, size)
+    return out if k == 1 else out.reshape(batch + tuple(out.shape[1:]))
+
+
+def _linear_axes(op: Op, kind: Axes, t, x, ans, i: int, args: list, params: dict, k: int):
+    scalar = x.ndim == 0 and any(type(get_arg(args, params, p)) is int for p in kind.positions)
+    ndim = x.ndim
+    if scalar:  # dim 0 / -1 of a 0-d tensor names the tensor itself: run on batch + (1,), then drop the 1
+        t, ndim = t.reshape(batch_shape(t, x) + (1,)), 1
+    for pos in kind.positions:
+        params = set_arg(args, params, pos, shift_axes(get_arg(args, params, pos), ndim, k))
+    args[i] = t
+    out = op(*args, **params)
+    return out.reshape(tuple(out.shape[:k]) + tuple(ans.shape)) if scalar else out
+
+
+# Complex numbers follow PyTorch's convention: the gradient of a real loss L of a complex z is
+# dL/dz* (conjugate Wirtinger), so a VJP rule multiplies the cotangent by the CONJUGATE of a
+# holomorphic derivative (g * conj(f'(z))), while JVP rules stay t * f'(z). ``conj`` below is the
+# rules' helper: for real tensors and numbers it returns its argument, so real code records nothing.
+conj_op = linear("conj", np.conjugate, vjp=(lambda g, ans, x: conj(g),), saves_inputs=Saves.NOTHING,
+                 sparsity=_patterns.LINEAR, batch=BROADCAST)
+
+
+def conj(x):
+    """The complex conjugate, recorded; ``x`` itself when it is real (a tensor or a Python number)."""
+    if type(x) is Tensor:
+        return conj_op(x) if x._data.dtype.kind == "c" else x
+    return x.conjugate() if type(x) is complex or isinstance(x, np.complexfloating) else x
 
 
 def renamed(op: Op, grad_name: str) -> Op:
@@ -105,7 +188,7 @@ def binary(name: str, forward: Callable, da: Callable | None, db: Callable | Non
              None if db is None else (lambda g, ans, a, b: g * conj(db(ans, a, b)))),
         jvp=(None if da is None else (lambda t, ans, a, b: lift(t, a, ans) * da(ans, a, b)),
              None if db is None else (lambda t, ans, a, b: lift(t, b, ans) * db(ans, a, b))),
-        saves_inputs="cross" if uses == "cross" else uses in ("x", "both"), saves_ans=uses in ("ans", "both"),
+        saves_inputs=saves_of(uses), saves_ans=uses in ("ans", "both"),
         cast=cast, grad_name=grad_name, sparsity=sparsity or _BINARY, batch=BROADCAST,
     )
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
+from .._core.node import Saves
 from .._dtype import torch_name
 from .._tensor import Tensor
-from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too
-from ._declare import conj_op, defop, lift, named, renamed
+from ._declare import conj as _cj  # the rules' conjugate: takes Python numbers too, linear
+from ._declare import conj_op, defop, linear, named, renamed
 from .elementwise import _no_out, where, zero_grad
 from .elementwise import abs as _abs
 from .trig import cos, sin
@@ -37,14 +38,14 @@ def _tensor_arg(x, name: str) -> None:
 
 
 # --------------------------------------------------------------------------- real and imaginary parts
-_real_op = defop("real", lambda x: np.ascontiguousarray(x.real),
-                 vjp=(lambda g, ans, x: real(g),), jvp=(lambda t, ans, x: real(t),),
-                 saves_inputs=False, grad_name="SelectBackward0",  # PyTorch: a select of view_as_real
+_real_op = linear("real", lambda x: np.ascontiguousarray(x.real),
+                 vjp=(lambda g, ans, x: real(g),),
+                 saves_inputs=Saves.NOTHING, grad_name="SelectBackward0",  # PyTorch: a select of view_as_real
                  batch=BROADCAST)
 # s = (z - z*) / 2i: the VJP is g * conj(1/2i) + conj(g) * (-1/2i) = i g for a real g
-_imag_op = defop("imag", lambda x: np.ascontiguousarray(x.imag),
-                 vjp=(lambda g, ans, x: real(g) * 1j,), jvp=(lambda t, ans, x: imag(t),),
-                 saves_inputs=False, grad_name="SelectBackward0", batch=BROADCAST)
+_imag_op = linear("imag", lambda x: np.ascontiguousarray(x.imag),
+                 vjp=(lambda g, ans, x: real(g) * 1j,), saves_inputs=Saves.NOTHING, grad_name="SelectBackward0",
+                 batch=BROADCAST)
 
 
 def real(input: Tensor) -> Tensor:
@@ -194,7 +195,7 @@ _complex_op = defop(
     "complex", _complex_forward,
     vjp=(lambda g, ans, a, b: real(g), lambda g, ans, a, b: imag(g)),
     jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans) * 1j),
-    saves_inputs=False, batch=BROADCAST
+    saves_inputs=Saves.NOTHING, batch=BROADCAST
 )
 
 
@@ -245,10 +246,10 @@ def _as_complex_forward(x):
     return np.ascontiguousarray(x).view(np.result_type(x.dtype, np.complex64))[..., 0]
 
 
-_view_as_real_op = defop("view_as_real", _as_real_forward, vjp=(lambda g, ans, x: _view_as_complex_op(g),),
-                         jvp=(lambda t, ans, x: _view_as_real_op(t),), saves_inputs=False, batch=BROADCAST)
-_view_as_complex_op = defop("view_as_complex", _as_complex_forward, vjp=(lambda g, ans, x: _view_as_real_op(g),),
-                            jvp=(lambda t, ans, x: _view_as_complex_op(t),), saves_inputs=False, batch=BROADCAST)
+_view_as_real_op = linear("view_as_real", _as_real_forward, vjp=(lambda g, ans, x: _view_as_complex_op(g),),
+                         saves_inputs=Saves.NOTHING, batch=BROADCAST)
+_view_as_complex_op = linear("view_as_complex", _as_complex_forward, vjp=(lambda g, ans, x: _view_as_real_op(g),),
+                            saves_inputs=Saves.NOTHING, batch=BROADCAST)
 
 
 def view_as_real(input: Tensor) -> Tensor:

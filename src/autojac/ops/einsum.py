@@ -15,11 +15,12 @@ import string
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift, n_batch
+from .._core.node import Saves
 from .._core.patterns import CDIST, EINSUM
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import conj, defop, named, renamed
+from ._declare import conj, defop, linear, named, renamed
 from .elementwise import where
 from .reduce import _vector_norm
 
@@ -51,7 +52,7 @@ def _einsum_forward(*arrays, eq):
 def _einsum_vjp(i: int):
     def rule(g, ans, *xs, eq):
         ins, out = _split(eq)
-        nb = g.ndim - ans.ndim
+        nb = n_batch(g, ans)
         batch = _fresh(eq, nb)
         target, eyes = [], []
         spare = iter(_fresh(eq + batch, len(ins[i])))
@@ -75,16 +76,6 @@ def _einsum_vjp(i: int):
     return rule
 
 
-def _einsum_jvp(i: int):
-    def rule(t, ans, *xs, eq):
-        ins, out = _split(eq)
-        batch = _fresh(eq, t.ndim - xs[i].ndim)
-        ins = list(ins)
-        ins[i] = batch + ins[i]
-        return _einsum_raw(",".join(ins) + "->" + batch + out, *xs[:i], t, *xs[i + 1:])
-    return rule
-
-
 def _einsum_batch(call, args, batched, params, size):
     """``vmap`` rule: the batch dim gets a letter of its own, in front of each batched operand and the output."""
     eq = params["eq"]
@@ -102,9 +93,8 @@ def _einsum_raw(eq: str, *operands: Tensor) -> Tensor:
     n = len(operands)
     op = _OPS.get(n)
     if op is None:
-        op = _OPS[n] = defop("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
-                             jvp=tuple(_einsum_jvp(i) for i in range(n)), saves_inputs=True, sparsity=EINSUM,
-                             batch=_einsum_batch)
+        op = _OPS[n] = linear("einsum", _einsum_forward, vjp=tuple(_einsum_vjp(i) for i in range(n)),
+                              saves_inputs=Saves.INPUTS, sparsity=EINSUM, batch=_einsum_batch)
     return op(*operands, eq=eq)
 
 
@@ -357,15 +347,6 @@ def _weights(g, ans):
     return where(zero, 0.0, g / where(zero, 1.0, ans))
 
 
-def _lined(t: Tensor, x: Tensor, ans) -> Tensor:
-    """A batched tangent of ``x`` with ones for the batch dims ``x`` broadcasts over (see ``lift``)."""
-    nb = t.ndim - x.ndim
-    k = ans.ndim - x.ndim
-    if nb == 0 or k <= 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
-
-
 def _cdist2_vjp1(g, ans, x1, x2, mm):
     w = _weights(g, ans)
     return w.sum(-1).unsqueeze(-1) * x1 - w @ x2
@@ -377,12 +358,12 @@ def _cdist2_vjp2(g, ans, x1, x2, mm):
 
 
 def _cdist2_jvp1(t, ans, x1, x2, mm):
-    t = _lined(t, x1, ans)
+    t = lift(t, x1, ans)
     return _weights((t * x1).sum(-1).unsqueeze(-1) - t @ x2.mT, ans)
 
 
 def _cdist2_jvp2(t, ans, x1, x2, mm):
-    t = _lined(t, x2, ans)
+    t = lift(t, x2, ans)
     return _weights((t * x2).sum(-1).unsqueeze(-2) - x1 @ t.mT, ans)
 
 

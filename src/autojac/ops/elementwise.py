@@ -14,12 +14,12 @@ import sys
 import numpy as np
 
 from .._core.batched import Batched
-from .._core.batching import BROADCAST
-from .._core.node import nondiff
+from .._core.batching import BROADCAST, lift
+from .._core.node import Saves, nondiff
 from .._core.patterns import ALL, ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._dtype import FROM_NP, get_default_dtype, result_type
 from .._tensor import Tensor, _wrap
-from ._declare import apply, binary, conj, defop, elementwise, lift, named, operand, renamed
+from ._declare import apply, binary, conj, defop, elementwise, linear, named, operand, renamed
 from .creation import tensor
 
 _EMPTY: dict = {}
@@ -27,30 +27,29 @@ _EMPTY: dict = {}
 # --------------------------------------------------------------------------- arithmetic
 add_op = defop("add", np.add, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: lift(t, b, ans)),
-               saves_inputs=False, cast="promote", sparsity=LINEAR, batch=BROADCAST)
+               saves_inputs=Saves.NOTHING, cast="promote", sparsity=LINEAR, batch=BROADCAST)
 sub_op = defop("sub", np.subtract, vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
                jvp=(lambda t, ans, a, b: lift(t, a, ans), lambda t, ans, a, b: -lift(t, b, ans)),
-               saves_inputs=False, cast="promote", sparsity=LINEAR, batch=BROADCAST)
-mul_op = defop("mul", np.multiply,
+               saves_inputs=Saves.NOTHING, cast="promote", sparsity=LINEAR, batch=BROADCAST)
+mul_op = linear("mul", np.multiply,
                vjp=(lambda g, ans, a, b: g * conj(b), lambda g, ans, a, b: g * conj(a)),
-               jvp=(lambda t, ans, a, b: lift(t, a, ans) * b, lambda t, ans, a, b: lift(t, b, ans) * a),
-               saves_inputs="cross", cast="promote", sparsity=binary_pattern(((0, 1),)), batch=BROADCAST)
+               saves_inputs=Saves.OTHER_OPERANDS, cast="promote", sparsity=binary_pattern(((0, 1),)), batch=BROADCAST)
 div_op = defop("div", np.true_divide,
                vjp=(lambda g, ans, a, b: g / conj(b), lambda g, ans, a, b: -g * conj(a) / conj(b * b)),
                jvp=(lambda t, ans, a, b: lift(t, a, ans) / b, lambda t, ans, a, b: -lift(t, b, ans) * a / (b * b)),
                cast="float", sparsity=binary_pattern(((0, 1), (1, 1))), batch=BROADCAST)
-# x / number: PyTorch saves only the number ("cross": x's version is not checked, the node is freed
+# x / number: PyTorch saves only the number (OTHER_OPERANDS: x's version is not checked, the node is freed
 # after backward like PyTorch's), so a later in-place write to x is allowed
-_div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs="cross", cast="float",
-                       sparsity=div_op.sparsity, batch=BROADCAST)
+_div_number_op = defop("div", np.true_divide, vjp=div_op.vjp, jvp=div_op.jvp, saves_inputs=Saves.OTHER_OPERANDS,
+                       cast="float", sparsity=div_op.sparsity, batch=BROADCAST)
 
 
 def _div(a, b):
     return apply(div_op if type(b) is Tensor or type(a) is not Tensor else _div_number_op, (a, b))
 
 
-neg = defop("neg", np.negative, vjp=(lambda g, ans, x: -g,), jvp=(lambda t, ans, x: -t,),
-            saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
+neg = linear("neg", np.negative, vjp=(lambda g, ans, x: -g,), saves_inputs=Saves.NOTHING, sparsity=LINEAR,
+             batch=BROADCAST)
 
 
 def _pow_forward(a, b):
@@ -271,7 +270,7 @@ sigmoid = defop("sigmoid", _sigmoid_forward,
                      else sigmoid_backward(g, ans),),
                 jvp=(lambda t, ans, x: t * (ans * (1 - ans)) if ans._data.dtype.kind == "c"
                      else sigmoid_backward(t, ans),),
-                saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
+                saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 def _real_only(x, message: str) -> None:
@@ -286,7 +285,7 @@ def _relu_forward(x):
 # a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the output is <= 0,
 # and a nan input (nan output) passes the gradient through, as there
 relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans <= 0, 0.0, g),),
-             jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=False, saves_ans=True,
+             jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=Saves.NOTHING, saves_ans=True,
              sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
@@ -312,7 +311,7 @@ def sign(input) -> Tensor:
 
 # PyTorch's zeros_like(grad): the derivative of a piecewise-constant op (0, not nan, for an inf cotangent)
 zero_grad = defop("zeros_like", lambda g: np.zeros_like(g), vjp=(lambda gg, ans, g: zero_grad(gg),),
-                  jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=False,
+                  jvp=(lambda t, ans, g: zero_grad(t),), saves_inputs=Saves.NOTHING,
                   sparsity=ZERO, batch=BROADCAST)
 
 
@@ -321,7 +320,7 @@ def _piecewise_constant(name: str, forward, **kw):
     def fwd(x, **params):
         return x.copy() if x.dtype.kind in "iub" else forward(x, **params)  # integers are already integral
     return defop(name, fwd, vjp=(lambda g, ans, x, **p: zero_grad(g),), jvp=(lambda t, ans, x, **p: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO, **kw, batch=BROADCAST)
+                 saves_inputs=Saves.NOTHING, sparsity=ZERO, **kw, batch=BROADCAST)
 
 
 def _sign_forward(x):
@@ -333,7 +332,7 @@ def _sign_forward(x):
 
 
 _sign_op = defop("sign", _sign_forward, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
+                 saves_inputs=Saves.NOTHING, sparsity=ZERO, batch=BROADCAST)
 
 
 def _sign(x):
@@ -501,7 +500,8 @@ where_op = defop(
     vjp=(None, lambda g, ans, c, a, b: where(c, g, 0.0), lambda g, ans, c, a, b: where(c, 0.0, g)),
     jvp=(None, lambda t, ans, c, a, b: where(c, lift(t, a, ans), 0.0),
          lambda t, ans, c, a, b: where(c, 0.0, lift(t, b, ans))),
-    saves_inputs=False, sparsity=LINEAR, batch=BROADCAST,  # both branches, whatever the condition: valid at every point
+    # both branches, whatever the condition: valid at every point
+    saves_inputs=Saves.NOTHING, sparsity=LINEAR, batch=BROADCAST,
 )
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.batched import BATCHING, Batched
-from .._core.batching import NB
+from .._core.batching import NB, n_batch
 from .._core.forward import has_tangent
 from .._core.grad_mode import STATE
+from .._core.node import Saves
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
-from ._declare import defop, inplace, named, operand, renamed
+from ._declare import defop, inplace, linear, named, operand, renamed
 from .elementwise import where
 from .views import mark_view
 
@@ -148,10 +149,6 @@ def _put_forward(x, v, idx, basic):
     return r
 
 
-def _extra(g, ans) -> int:
-    return g.ndim - ans.ndim
-
-
 def _put_batch(call, args, batched, params, size):
     """``vmap`` rule of ``x[idx] = v``: the batch dim goes last, where the index cannot reach it
     (``v`` broadcasts right-aligned into the region, so an unbatched ``v`` gets a size-1 dim there)."""
@@ -164,28 +161,25 @@ def _put_batch(call, args, batched, params, size):
     return call([x, v] + list(args[2:]), params).movedim(-1, 0)
 
 
-take = defop(
+take = linear(
     "index", _take_forward,
-    vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + _extra(g, ans)),),
-    jvp=(lambda t, ans, x, idx, basic, nb: take(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE, batch=NB(3)
+    vjp=(lambda g, ans, x, idx, basic, nb: scatter(g, tuple(x.shape[nb:]), idx, basic, nb + n_batch(g, ans)),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=NB(3)
 )
-scatter = defop(
+scatter = linear(
     "index_scatter", _scatter_forward,
-    vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + _extra(g, ans)),),
-    jvp=(lambda t, ans, x, shape, idx, basic, nb: scatter(t, shape, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
+    vjp=(lambda g, ans, x, shape, idx, basic, nb: take(g, idx, basic, nb + n_batch(g, ans)),),
+    saves_inputs=Saves.NOTHING, grad_name="IndexBackwardBackward0", sparsity=SCATTER, batch=NB(4)
 )
-fill_zero = defop(
+fill_zero = linear(
     "index_fill", _fill_forward,
-    vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + _extra(g, ans)),),
-    jvp=(lambda t, ans, x, idx, basic, nb: fill_zero(t, idx, basic, nb + t.ndim - x.ndim),),
-    saves_inputs=False, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
+    vjp=(lambda g, ans, x, idx, basic, nb: fill_zero(g, idx, basic, nb + n_batch(g, ans)),),
+    saves_inputs=Saves.NOTHING, grad_name="IndexFillBackward0", sparsity=MOVE, batch=NB(3)
 )
 
 
 def _put_jvp_v(t, ans, x, v, idx, basic):
-    nb = t.ndim - v.ndim
+    nb = n_batch(t, v)
     region = np.zeros(tuple(x.shape), dtype=bool)[idx].shape
     pad = (1,) * (len(region) - v.ndim)  # v broadcasts right-aligned into the region, batch dims stay in front
     te = t.reshape(tuple(t.shape[:nb]) + pad + tuple(v.shape)).expand(tuple(t.shape[:nb]) + region)
@@ -194,10 +188,10 @@ def _put_jvp_v(t, ans, x, v, idx, basic):
 
 put = defop(
     "index_put", _put_forward,
-    vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, _extra(g, ans)),
-         lambda g, ans, x, v, idx, basic: take(g, idx, basic, _extra(g, ans))),
-    jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, t.ndim - x.ndim), _put_jvp_v),
-    saves_inputs=False, grad_name="CopySlices", sparsity=MOVE, batch=_put_batch
+    vjp=(lambda g, ans, x, v, idx, basic: fill_zero(g, idx, basic, n_batch(g, ans)),
+         lambda g, ans, x, v, idx, basic: take(g, idx, basic, n_batch(g, ans))),
+    jvp=(lambda t, ans, x, v, idx, basic: fill_zero(t, idx, basic, n_batch(t, x)), _put_jvp_v),
+    saves_inputs=Saves.NOTHING, grad_name="CopySlices", sparsity=MOVE, batch=_put_batch
 )
 
 _index_put_op = renamed(put, "IndexPutBackward0")  # x[advanced] = v; a basic index gives CopySlices
@@ -308,12 +302,11 @@ def _pad_forward(x, widths):
     return np.pad(x, widths)
 
 
-pad_zeros = defop(
+pad_zeros = linear(
     "constant_pad_nd", _pad_forward,
     vjp=(lambda g, ans, x, widths: take(
-        g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, _extra(g, ans)),),
-    jvp=(lambda t, ans, x, widths: pad_zeros(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths)),),
-    saves_inputs=False, sparsity=MOVE, batch=widths_batch
+        g, tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape)), True, n_batch(g, ans)),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=widths_batch
 )
 
 

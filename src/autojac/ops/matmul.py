@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.node import Saves
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
-from ._declare import conj, defop, lift, named
+from ._declare import conj, linear, named
 from .creation import tensor
 from .elementwise import where
 from .index import index_put, scatter
@@ -46,35 +47,6 @@ def _vjp_b(g, ans, a, b):
     return a.mT @ g
 
 
-def _jvp_a(t, ans, a, b):
-    if a.ndim == 1:
-        nb = t.ndim - 1
-        if b.ndim == 1:
-            return (t * b).sum(-1)
-        if b.ndim == 2:
-            return t @ b
-        # batch + (k) against b's own batch dims: line them up, then drop the row dim
-        tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (b.ndim - 2) + (1, a.shape[0]))
-        return (tt @ b).squeeze(-2)
-    if b.ndim == 1:
-        return (t @ b.unsqueeze(-1)).squeeze(-1)
-    return lift(t, a, ans) @ b  # a's tangent may miss broadcast batch dims of the output
-
-
-def _jvp_b(t, ans, a, b):
-    if b.ndim == 1:
-        if a.ndim == 1:
-            return (a * t).sum(-1)
-        if a.ndim == 2:
-            return t @ a.mT
-        nb = t.ndim - 1
-        tt = t.reshape(tuple(t.shape[:nb]) + (1,) * (a.ndim - 2) + (b.shape[0], 1))
-        return (a @ tt).squeeze(-1)
-    if a.ndim == 1:
-        return (a.unsqueeze(-2) @ t).squeeze(-2)
-    return a @ lift(t, b, ans)
-
-
 def _matmul_forward(a, b):
     if b.ndim == 2 and a.ndim > 2 and a.shape[-1]:  # one GEMM over the stacked rows, not one per matrix
         return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
@@ -100,10 +72,10 @@ def _matmul_batch(call, args, batched, params, size):
 
 
 def _matmul_op(grad_name: str):
-    # "cross": each rule reads only the other operand, so, as PyTorch, a write to an operand that
+    # OTHER_OPERANDS: each rule reads only the other operand, so, as PyTorch, a write to an operand that
     # requires grad is fine when the other does not
-    return defop("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), jvp=(_jvp_a, _jvp_b),
-                 cast="promote", grad_name=grad_name, saves_inputs="cross", sparsity=MATMUL, batch=_matmul_batch)
+    return linear("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), cast="promote", grad_name=grad_name,
+                  saves_inputs=Saves.OTHER_OPERANDS, sparsity=MATMUL, batch=_matmul_batch)
 
 
 _mm = _matmul_op("MmBackward0")

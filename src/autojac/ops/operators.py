@@ -7,7 +7,7 @@ import numpy as np
 
 from .._core.batching import BROADCAST
 from .._core.forward import has_tangent
-from .._core.node import nondiff
+from .._core.node import Saves, nondiff
 from .._core.patterns import ZERO
 from .._tensor import Tensor
 from ._declare import apply, defop, inplace, operand, renamed
@@ -125,7 +125,7 @@ def _rpow_method(self, base):
 # the overwritten value gets a zero gradient (not 0 * g: nan and inf must not leak through)
 _fill_op = defop("fill", lambda x, value: np.full_like(x, value),
                  vjp=(lambda g, ans, x, value: zero_grad(g),), jvp=(lambda t, ans, x, value: zero_grad(t),),
-                 saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
+                 saves_inputs=Saves.NOTHING, sparsity=ZERO, batch=BROADCAST)
 _zero_op = renamed(_fill_op, "ZeroBackward0")
 
 

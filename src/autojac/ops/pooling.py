@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from .._core.batching import BROADCAST
-from .._core.node import defop, nondiff
+from .._core.batching import BROADCAST, batch_shape
+from .._core.node import Saves, defop, nondiff
 from .._core.patterns import Sparsity, groups
 from .._tensor import Tensor, _wrap
 from ._declare import named
@@ -138,7 +138,7 @@ def _batched_index(idx: np.ndarray, lead: tuple, batch: tuple) -> Tensor:
 
 def _pick_vjp(g, ans, x, idx, geometry):
     d = len(geometry[0])
-    batch = tuple(g.shape[:g.ndim - ans.ndim])
+    batch = batch_shape(g, ans)
     lead = tuple(x.shape[:x.ndim - d])
     zeros = _wrap(np.zeros(batch + lead + (math.prod(x.shape[x.ndim - d:]),), dtype=g._data.dtype))
     flat_g = g.reshape(batch + lead + (-1,))
@@ -147,7 +147,7 @@ def _pick_vjp(g, ans, x, idx, geometry):
 
 def _pick_jvp(t, ans, x, idx, geometry):
     d = len(geometry[0])
-    batch = tuple(t.shape[:t.ndim - x.ndim])
+    batch = batch_shape(t, x)
     lead = tuple(x.shape[:x.ndim - d])
     return gather(t.reshape(batch + lead + (-1,)), -1, _batched_index(idx, lead, batch)).reshape(batch + idx.shape)
 
@@ -170,7 +170,7 @@ def _window_pattern(op, out_shape, args, params, active):
     return (groups(full, int(np.size(x))) if active[0] else None,)
 
 
-_max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=False,
+_max_pool_op = defop("max_pool", _pick_forward, vjp=(_pick_vjp,), jvp=(_pick_jvp,), saves_inputs=Saves.NOTHING,
                      sparsity=Sparsity(_window_pattern, ()), batch=BROADCAST)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.batching import Axes
+from .._core.batching import Axes, n_batch
+from .._core.node import Saves
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._declare import conj, defop, renamed
+from ._declare import conj, defop, linear, renamed
 from ._return_types import return_type
 from .elementwise import exp, log, where
 from .gather import along
@@ -21,10 +22,6 @@ from .reduce import _others_last
 from .shape import _clone, cat, narrow
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "diff"]
-
-
-def _nb(g, x) -> int:
-    return g.ndim - x.ndim
 
 
 def _int_to_long(x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -43,15 +40,14 @@ def _rcumsum_forward(x, dim):
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 
 
-_cumsum = defop("cumsum", _cumsum_forward,
-                vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + _nb(g, x)) if x.ndim else g,),
-                jvp=(lambda t, ans, x, dim: _cumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                saves_inputs=False, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
+_cumsum = linear("cumsum", _cumsum_forward,
+                vjp=(lambda g, ans, x, dim: _rcumsum(g, dim + n_batch(g, x)) if x.ndim else g,),
+                saves_inputs=Saves.NOTHING, sparsity=scan_pattern(nonlinear=()), batch=Axes(1))
 # reverse cumsum (sum over k >= j): cumsum's adjoint, and the other way round
-_rcumsum = defop("reverse_cumsum", _rcumsum_forward,
-                 vjp=(lambda g, ans, x, dim: _cumsum(g, dim + _nb(g, x)) if x.ndim else g,),
-                 jvp=(lambda t, ans, x, dim: _rcumsum(t, dim + _nb(t, x)) if x.ndim else t,),
-                 saves_inputs=False, grad_name="CumsumBackward0", sparsity=scan_pattern(reverse=True, nonlinear=()),
+_rcumsum = linear("reverse_cumsum", _rcumsum_forward,
+                 vjp=(lambda g, ans, x, dim: _cumsum(g, dim + n_batch(g, x)) if x.ndim else g,),
+                 saves_inputs=Saves.NOTHING, grad_name="CumsumBackward0",
+                 sparsity=scan_pattern(reverse=True, nonlinear=()),
                  batch=Axes(1))
 
 
@@ -96,7 +92,7 @@ def _cumprod_jacobian(x: Tensor, dim: int) -> Tensor:
 def _cumprod_vjp(g, ans, x, dim):
     if not x.ndim:
         return g
-    ax = dim + _nb(g, x)
+    ax = dim + n_batch(g, x)
     if not np.any(x._data == 0):  # complex: g times the conjugate Jacobian
         return _rcumsum(g * conj(ans), ax) / conj(x)
     m = conj(_cumprod_jacobian(x, dim))
@@ -106,7 +102,7 @@ def _cumprod_vjp(g, ans, x, dim):
 def _cumprod_jvp(t, ans, x, dim):
     if not x.ndim:
         return t
-    ax = dim + _nb(t, x)
+    ax = dim + n_batch(t, x)
     if not np.any(x._data == 0):
         return ans * _cumsum(t / x, ax)
     m = _cumprod_jacobian(x, dim)
@@ -159,7 +155,7 @@ def _lcse_vjp(g, ans, x, dim):
     # d out_k / d x_j = exp(x_j - out_k) for j <= k: grad_j = sum_{k >= j} g_k exp(x_j - out_k)
     if not x.ndim:
         return g
-    ax = dim + _nb(g, x)
+    ax = dim + n_batch(g, x)
     pos, neg = _log_parts(g, ans)
     return exp(x + _rlcse(pos, ax)) - exp(x + _rlcse(neg, ax))
 
@@ -168,7 +164,7 @@ def _lcse_jvp(t, ans, x, dim):
     # out_t_k = sum_{j <= k} t_j exp(x_j - out_k)
     if not x.ndim:
         return t
-    ax = dim + _nb(t, x)
+    ax = dim + n_batch(t, x)
     zero = _wrap(np.zeros((), x._data.dtype))
     pos, neg = _log_parts(t, zero)
     fin = np.isfinite(ans._data)

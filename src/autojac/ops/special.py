@@ -17,11 +17,12 @@ import math
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
+from .._core.node import Saves
 from .._core.patterns import ELEMENTWISE, LINEAR, ZERO, binary_pattern
 from .._tensor import Tensor
 from . import _specfun
-from ._declare import binary, defop, elementwise, inplace, lift, operand, renamed
+from ._declare import binary, defop, elementwise, inplace, operand, renamed
 from .complex import csgn
 from .elementwise import (
     _no_out,
@@ -37,9 +38,10 @@ from .elementwise import (
     where,
     zero_grad,
 )
+from .trig import cos
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "hypot", "xlogy", "logaddexp", "logaddexp2",
-           "frac", "logit", "sgn", "psi", "remainder", "fmod"]
+           "frac", "logit", "sgn", "sinc", "psi", "remainder", "fmod"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -214,9 +216,21 @@ def xlogy(input, other, *, out=None) -> Tensor:
     return _xlogy_op(a, b)
 
 
+# --------------------------------------------------------------------------- sinc
+# d sinc(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (the limit; PyTorch masks it there the same way)
+_sinc = elementwise("sinc", np.sinc, lambda ans, x: where(
+    x == 0, 0.0, (cos(x * math.pi) - _sinc(x)) / where(x == 0, 1.0, x)))
+sinc = _public(_sinc, """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0.
+
+    >>> import autojac
+    >>> autojac.sinc(autojac.tensor([0.0, 0.5, -0.5]))
+    tensor([1.0000, 0.6366, 0.6366])
+    """)
+
+
 # --------------------------------------------------------------------------- frac, logit, sgn
 _frac = defop("frac", lambda x: x - np.trunc(x), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-              saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
+              saves_inputs=Saves.NOTHING, sparsity=LINEAR, batch=BROADCAST)
 frac = _public(_frac, """``x - trunc(x)``: the fractional part, with the sign of ``x``; its gradient is 1.
 
     >>> import autojac
@@ -256,7 +270,7 @@ def logit(input: Tensor, eps: float | None = None, *, out=None) -> Tensor:
 
 
 _sgn_op = defop("sgn", np.sign, vjp=(lambda g, ans, x: zero_grad(g),), jvp=(lambda t, ans, x: zero_grad(t),),
-                saves_inputs=False, sparsity=ZERO, batch=BROADCAST)
+                saves_inputs=Saves.NOTHING, sparsity=ZERO, batch=BROADCAST)
 
 
 def sgn(input: Tensor, *, out=None) -> Tensor:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.batching import BROADCAST
+from .._core.batching import BROADCAST, lift
+from .._core.node import Saves
 from .._core.patterns import ELEMENTWISE, binary_pattern
 from .._tensor import Tensor
-from ._declare import binary, conj, defop, elementwise, lift
+from ._declare import binary, conj, defop, elementwise
 from .elementwise import _no_out, _public, isinf, sqrt, where
 
 __all__ = ["sin", "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
@@ -37,7 +38,7 @@ tanh_backward = defop(
 tanh = defop("tanh", np.tanh,
              vjp=(lambda g, ans, x: g * conj(1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(g, ans),),
              jvp=(lambda t, ans, x: t * (1 - ans * ans) if ans._data.dtype.kind == "c" else tanh_backward(t, ans),),
-             saves_inputs=False, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
+             saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
 # --------------------------------------------------------------------------- hyperbolic and inverse trigonometric

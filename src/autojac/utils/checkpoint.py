@@ -34,7 +34,7 @@ from .._core.batching import BROADCAST
 from .._core.engine import run_backward
 from .._core.forward import active as forward_active
 from .._core.grad_mode import STATE, enable_grad, no_grad
-from .._core.node import NODE_TYPES, Op
+from .._core.node import NODE_TYPES, Op, Saves
 from .._random import default_generator
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -187,7 +187,7 @@ def _closure_leaves(outs: list, own: set) -> list:
 
 
 _checkpoint_input = Op("checkpoint_input", lambda x: x, (lambda g, ans, x: g,), (lambda t, ans, x: t,),
-                       saves_inputs=False, grad_name="AliasBackward0", batch=BROADCAST)
+                       saves_inputs=Saves.NOTHING, grad_name="AliasBackward0", batch=BROADCAST)
 
 
 class CheckpointFunction(Function):

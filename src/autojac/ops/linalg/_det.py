@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batched import Batched
-from ..._core.batching import BROADCAST, PER_ELEMENT
+from ..._core.batching import BROADCAST, PER_ELEMENT, pad_batch
 from ..._core.grad_mode import STATE
+from ..._core.node import Saves
 from ..._core.patterns import ZERO, batched_matrix_pattern
 from ..._tensor import Tensor
 from .._batched import logical_ndim, pad_to
@@ -37,9 +38,9 @@ def _inv_jvp(t, ans, a):
 
 
 _MATRIX = batched_matrix_pattern((2,), 2)  # a matrix of each batch entry from the matrix at the same entry
-_inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
+_inv = defop("linalg_inv", _inv_forward, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=Saves.NOTHING,
              saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
-_inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=False,
+_inv_lenient = defop("linalg_inv", _inv_or_nan, vjp=(_inv_vjp,), jvp=(_inv_jvp,), saves_inputs=Saves.NOTHING,
                      saves_ans=True, grad_name="LinalgInvExBackward0", sparsity=_MATRIX, batch=BROADCAST)
 
 _det_hess = defop(
@@ -79,7 +80,7 @@ def _given_or(i: int):
 
 
 # slogdet as two single-output ops sharing one LAPACK call; sign has no derivative (rule None)
-_sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=False,
+_sign = defop("linalg_slogdet_sign", _given_or(0), vjp=(None, None), jvp=(None, None), saves_inputs=Saves.NOTHING,
               grad_name="LinalgSlogdetBackward0", sparsity=ZERO, batch=BROADCAST)
 _logabsdet = defop(
     "linalg_slogdet", _given_or(1),
@@ -87,16 +88,6 @@ _logabsdet = defop(
     jvp=(lambda t, ans, A, pre=None: (_inv_lenient(A).mT * t).sum((-2, -1)), None),
     grad_name="LinalgSlogdetBackward0", sparsity=batched_matrix_pattern((2, None), 0), batch=BROADCAST
 )
-
-
-def _pad_batch(t: Tensor, x: Tensor, core: int, batch: int) -> Tensor:
-    """Give the tangent ``t`` of ``x`` (``core`` matrix/vector dims) ``batch`` batch dims after its
-    own leading ones, so right-aligned broadcasting cannot pair them with the output's batch."""
-    nb = t.ndim - x.ndim
-    k = batch - (x.ndim - core)
-    if nb == 0 or k <= 0:
-        return t
-    return t.reshape(tuple(t.shape[:nb]) + (1,) * k + tuple(x.shape))
 
 
 def _solve_vjp_b(g, ans, A, B, left, vec):
@@ -111,7 +102,7 @@ def _solve_vjp_a(g, ans, A, B, left, vec):
 
 
 def _solve_jvp_a(t, ans, A, B, left, vec):
-    t = _pad_batch(t, A, 2, ans.ndim - (1 if vec else 2))
+    t = pad_batch(t, A, ans.ndim - (1 if vec else 2) + 2)  # A is a matrix: the output batch + 2
     if vec:
         rhs = -(t @ ans.unsqueeze(-1)).squeeze(-1)
     else:
@@ -120,7 +111,7 @@ def _solve_jvp_a(t, ans, A, B, left, vec):
 
 
 def _solve_jvp_b(t, ans, A, B, left, vec):
-    return _solve(A, _pad_batch(t, B, 1 if vec else 2, ans.ndim - (1 if vec else 2)), left=left, vec=vec)
+    return _solve(A, pad_batch(t, B, ans.ndim), left=left, vec=vec)
 
 
 def _vec(args: tuple, params: dict) -> bool:

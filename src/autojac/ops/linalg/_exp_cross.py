@@ -6,9 +6,9 @@ import warnings as _warnings
 
 import numpy as np
 
-from ..._core.batching import BROADCAST, Axes
+from ..._core.batching import BROADCAST, Axes, lift
 from ..._tensor import Tensor, _wrap_dim
-from .._declare import defop, lift
+from .._declare import defop
 from ..shape import cat
 from ._base import _check_matrix, _need_tensor, _tname, _zeros_like_shape
 from ._det import _MATRIX, _batch_broadcast

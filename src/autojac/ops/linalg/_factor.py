@@ -7,6 +7,7 @@ import warnings as _warnings
 import numpy as np
 
 from ..._core.batching import BROADCAST
+from ..._core.node import Saves
 from ..._tensor import Tensor
 from .._declare import defop, renamed
 from .._return_types import return_type
@@ -88,7 +89,7 @@ def _cholesky_jvp(t, ans, A, upper):
 
 
 _cholesky = defop("linalg_cholesky", _cholesky_forward, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                  saves_inputs=False, saves_ans=True, grad_name="LinalgCholeskyExBackward0", sparsity=_MATRIX,
+                  saves_inputs=Saves.NOTHING, saves_ans=True, grad_name="LinalgCholeskyExBackward0", sparsity=_MATRIX,
                   batch=BROADCAST)
 _cholesky_old = renamed(_cholesky, "CholeskyBackward0")
 
@@ -248,7 +249,7 @@ def _eigh_jvp(t, ans, A, UPLO):
 
 
 _eigh = defop("linalg_eigh", lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO=UPLO)), vjp=(_eigh_vjp,),
-              jvp=(_eigh_jvp,), n_out=2, saves_inputs=False, saves_ans=True, grad_name="LinalgEighBackward0",
+              jvp=(_eigh_jvp,), n_out=2, saves_inputs=Saves.NOTHING, saves_ans=True, grad_name="LinalgEighBackward0",
               batch=BROADCAST)
 
 
@@ -364,7 +365,7 @@ def _svd_jvp(t, ans, A, full_matrices):
 
 
 _svd = defop("linalg_svd", lambda a, full_matrices: tuple(np.linalg.svd(a, full_matrices=full_matrices)),
-             vjp=(_svd_vjp,), jvp=(_svd_jvp,), n_out=3, saves_inputs=False, saves_ans=True,
+             vjp=(_svd_vjp,), jvp=(_svd_jvp,), n_out=3, saves_inputs=Saves.NOTHING, saves_ans=True,
              grad_name="LinalgSvdBackward0", batch=BROADCAST)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import PER_ELEMENT
+from ..._core.batching import PER_ELEMENT, batch_shape, pad_batch
 from ..._tensor import Tensor, _wrap
 from .._declare import defop
 from .._return_types import return_type
 from ._base import _check_matrix, _live, _mT, _need_tensor, _tname, _zeros_like_shape
-from ._det import _batch_broadcast, _pad_batch
+from ._det import _batch_broadcast
 from ._factor import _eigh_parts
 
 
@@ -153,7 +153,7 @@ def _lstsq_vjp(which: int):
             term = 2.0 * (w @ Xm.mT) if which == 0 else -2.0 * w
             out = term if out is None else out + term
         if out is None:
-            shape = tuple(gX.shape[:gX.ndim - X.ndim]) + tuple((A if which == 0 else Bm).shape)
+            shape = batch_shape(gX, X) + tuple((A if which == 0 else Bm).shape)
             out = _zeros_like_shape(A, shape)
         return out.squeeze(-1) if which == 1 and vec else out
     return rule
@@ -166,10 +166,10 @@ def _lstsq_jvp(which: int):
         batch = max(A.ndim - 2, Bm.ndim - 2)
         P = _lstsq_pinv(A)
         if which == 0:
-            t = _pad_batch(t, A, 2, batch)
+            t = pad_batch(t, A, batch + 2)
             dX = _pinv_jvp_formula(t, P, A) @ Bm
         else:
-            t = _pad_batch(_as_mat(t, vec), Bm, 2, batch)
+            t = pad_batch(_as_mat(t, vec), Bm, batch + 2)
             dX = P @ t
         dRes = None
         if res._data.size:

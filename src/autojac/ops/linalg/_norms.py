@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import Axes
+from ..._core.batching import Axes, n_batch
 from ..._core.patterns import reduce_pattern
 from ..._dtype import to_dtype, torch_name
 from ..._tensor import Tensor, _wrap, _wrap_dim
@@ -71,7 +71,7 @@ def _vnorm_vjp(g, ans, x, ord, dims, keepdim):
 
 def _vnorm_jvp(t, ans, x, ord, dims, keepdim):
     f, s = _vnorm_parts(x, ans, ord, dims, keepdim)
-    nb = t.ndim - x.ndim
+    nb = n_batch(t, x)
     if f is None:
         return _zeros_like_shape(ans, tuple(t.shape[:nb]) + tuple(ans.shape))
     r = _sum_dim(t * f, tuple(d + nb for d in dims), keepdim)

@@ -10,7 +10,7 @@ from ..._core.batching import BROADCAST
 from ..._core.patterns import ELEMENTWISE
 from ..._tensor import Tensor, _wrap_dim
 from .. import _specfun
-from .._declare import defop, inplace, named, renamed
+from .._declare import defop, inplace, named, renamed, saves_of
 from ..elementwise import abs as _abs
 from ..elementwise import exp, where
 from ..elementwise import relu as _relu_op
@@ -29,7 +29,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def _pointwise(name: str, forward, rule, *, grad_name: str | None = None, uses: str = "x"):
     """An elementwise primitive whose VJP and JVP are both ``rule(g, ans, x, **params)`` (g or t)."""
-    return defop(name, forward, vjp=(rule,), jvp=(rule,), saves_inputs=uses in ("x", "both"),
+    return defop(name, forward, vjp=(rule,), jvp=(rule,), saves_inputs=saves_of(uses),
                  saves_ans=uses in ("ans", "both"), cast="float", grad_name=grad_name, sparsity=ELEMENTWISE,
                  batch=BROADCAST)
 

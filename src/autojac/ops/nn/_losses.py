@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.batched import BATCHING, Batched
-from ..._core.batching import BROADCAST, PER_ELEMENT
+from ..._core.batching import BROADCAST, PER_ELEMENT, n_batch
 from ..._core.patterns import Sparsity, fibers, groups
 from ..._tensor import Tensor, _wrap
 from .._declare import defop, named
@@ -239,7 +239,7 @@ def _ce_dlogits(ans, x, t, wt, scale, cdim, reduction):
 
 
 def _ce_vjp(g, ans, x, t, wt, scale, cdim, reduction):
-    nb = g.ndim - ans.ndim
+    nb = n_batch(g, ans)
     if reduction == "none":
         g = g.unsqueeze(nb + cdim)
     else:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import Axes
-from ..._core.node import nondiff
+from ..._core.batching import Axes, n_batch, shift
+from ..._core.node import Saves, nondiff
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named, renamed
 from .._return_types import return_type
 from ..elementwise import isnan, maximum, minimum, where
 from ..shape import _clone
-from ._sum import _shift, _sum, normalize_dims, unreduce
+from ._sum import _sum, normalize_dims, unreduce
 
 
 # --------------------------------------------------------------------------- max / min
@@ -38,7 +38,7 @@ def _extreme_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
     mask = (x == full)
     # where, not mask / count: a bool / int64 division would round the weights to float32
-    return _sum(where(mask, t / _sum(mask, dims, True), 0.0), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(where(mask, t / _sum(mask, dims, True), 0.0), shift(dims, n_batch(t, x)), keepdim)
 
 
 def _reduce_extreme(fn, name: str):
@@ -97,9 +97,9 @@ def _dim_extreme(np_arg, name: str):
     return defop(name, forward,
                  vjp=(_select_vjp, None),
                  jvp=(lambda t, ans, x, idx, dim, keepdim: _sum(
-                     _select_vjp(t, ans, x, idx, dim, True), (t.ndim - x.ndim + dim,), keepdim), None),
+                     _select_vjp(t, ans, x, idx, dim, True), (n_batch(t, x) + dim,), keepdim), None),
                  # the fiber, not the argmax at x
-                 saves_inputs=False, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
+                 saves_inputs=Saves.NOTHING, sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 _ARG = {fn: nondiff(f"{fn.__name__}_keepdim", lambda x, d, fn=fn: np.expand_dims(fn(x, axis=d), d), batch=Axes(1))

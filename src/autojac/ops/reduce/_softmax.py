@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import Axes
+from ..._core.batching import Axes, n_batch, shift
+from ..._core.node import Saves
 from ..._core.patterns import fiberwise_pattern, reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, named
 from ..elementwise import exp
-from ._sum import _shift, _sum, normalize_dims, unreduce
+from ._sum import _sum, normalize_dims, unreduce
 
 
 def _lse_forward(x, dims, keepdim):
@@ -35,7 +36,7 @@ _lse = defop(
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) * conj(_lse_weights(ans, x, dims, keepdim)),),
     jvp=(lambda t, ans, x, dims, keepdim:
-         _sum(t * _lse_weights(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim),),
+         _sum(t * _lse_weights(ans, x, dims, keepdim), shift(dims, n_batch(t, x)), keepdim),),
     saves_ans=True, cast="float", sparsity=reduce_pattern(), batch=Axes(1)
 )
 
@@ -66,7 +67,8 @@ def _softmax_rule(g, ans, x, dim):
 
 
 _softmax = defop("softmax", _softmax_forward, vjp=(_softmax_rule,), jvp=(_softmax_rule,),
-                 saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern(), batch=Axes(1))
+                 saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=fiberwise_pattern(),
+                     batch=Axes(1))
 
 
 def _log_softmax_forward(x, dim):
@@ -89,7 +91,8 @@ def _log_softmax_jvp(t, ans, x, dim):
 
 
 _log_softmax = defop("log_softmax", _log_softmax_forward, vjp=(_log_softmax_vjp,), jvp=(_log_softmax_jvp,),
-                     saves_inputs=False, saves_ans=True, cast="float", sparsity=fiberwise_pattern(), batch=Axes(1))
+                     saves_inputs=Saves.NOTHING, saves_ans=True, cast="float", sparsity=fiberwise_pattern(),
+                     batch=Axes(1))
 
 
 def _softmax_dim(input: Tensor, dim, dtype) -> tuple:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import BROADCAST, Axes
+from ..._core.batching import BROADCAST, Axes, n_batch, shift
+from ..._core.node import Saves
 from ..._core.patterns import ELEMENTWISE, reduce_pattern
 from ..._tensor import Tensor
 from .._declare import conj, defop, named
@@ -12,7 +13,7 @@ from ..complex import real
 from ..elementwise import abs as _abs
 from ..elementwise import isnan, sign, where
 from ._extremes import _amax, _amin
-from ._sum import _count, _float_check, _shift, _sum, mean, normalize_dims, sum, unreduce
+from ._sum import _count, _float_check, _sum, mean, normalize_dims, sum, unreduce
 
 
 # --------------------------------------------------------------------------- statistics
@@ -52,7 +53,7 @@ def _std_rule(g, ans, v):
     return where(zero, 0.0, g * (0.5 / where(zero, 1.0, ans)))
 
 
-_std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=False, saves_ans=True,
+_std_sqrt = defop("std", np.sqrt, vjp=(_std_rule,), jvp=(_std_rule,), saves_inputs=Saves.NOTHING, saves_ans=True,
                   cast="float", grad_name="StdBackward0", sparsity=ELEMENTWISE, batch=BROADCAST)
 
 
@@ -112,11 +113,11 @@ def _norm2_vjp(g, ans, x, dims, keepdim):
 
 def _norm2_jvp(t, ans, x, dims, keepdim):
     full = unreduce(ans, tuple(x.shape), dims, keepdim)
-    return _sum(t * where(full == 0, 0.0, x / full), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * where(full == 0, 0.0, x / full), shift(dims, n_batch(t, x)), keepdim)
 
 
 _norm2 = defop("norm", _norm2_forward, vjp=(_norm2_vjp,), jvp=(_norm2_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(), batch=Axes(1))
+               saves_inputs=Saves.INPUTS, grad_name="NormBackward1", sparsity=reduce_pattern(), batch=Axes(1))
 
 
 # General p: d||x||_p/dx = sgn(x) (|x| / ||x||)^(p-1) (PyTorch's norm_backward/norm_jvp). For p >= 2
@@ -139,11 +140,11 @@ def _pnorm_vjp(g, ans, x, p, dims, keepdim):
 
 
 def _pnorm_jvp(t, ans, x, p, dims, keepdim):
-    return _sum(t * _pnorm_factor(ans, x, p, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * _pnorm_factor(ans, x, p, dims, keepdim), shift(dims, n_batch(t, x)), keepdim)
 
 
 _pnorm = defop("norm", _pnorm_forward, vjp=(_pnorm_vjp,), jvp=(_pnorm_jvp,), saves_ans=True,
-               saves_inputs=True, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
+               saves_inputs=Saves.INPUTS, grad_name="NormBackward1", sparsity=reduce_pattern(dims_at=2), batch=Axes(2))
 
 
 # p = +-inf: the largest (smallest) |x|. PyTorch's rule: sgn(x) * g / count on a mask of the entries equal
@@ -159,7 +160,7 @@ def _inf_norm_vjp(g, ans, x, dims, keepdim):
 
 
 def _inf_norm_jvp(t, ans, x, dims, keepdim):
-    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), _shift(dims, t.ndim - x.ndim), keepdim)
+    return _sum(t * _inf_norm_factor(ans, x, dims, keepdim), shift(dims, n_batch(t, x)), keepdim)
 
 
 def _abs_extreme(fn):

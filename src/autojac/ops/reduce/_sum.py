@@ -6,11 +6,12 @@ import builtins as _b
 
 import numpy as np
 
-from ..._core.batching import BROADCAST, Axes
+from ..._core.batching import BROADCAST, Axes, n_batch, shift
 from ..._core.broadcast import expand as expand_op
+from ..._core.node import Saves
 from ..._core.patterns import reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
-from .._declare import conj, defop, renamed
+from .._declare import conj, defop, linear, renamed
 from ..elementwise import where
 from ..shape import _reshape_alias_op
 
@@ -39,10 +40,6 @@ def normalize_dims(dim, ndim: int) -> tuple:
     return out
 
 
-def _shift(dims: tuple, nb: int) -> tuple:
-    return tuple(d + nb for d in dims)
-
-
 def unreduce(g: Tensor, x_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced cotangent (batch + reduced shape) back to batch + ``x_shape``.
 
@@ -67,11 +64,10 @@ def _sum_forward(x, dims, keepdim):
     return r
 
 
-_sum = defop("sum", _sum_forward,
+_sum = linear("sum", _sum_forward,
              vjp=(lambda g, ans, x, dims, keepdim: unreduce(g, tuple(x.shape), dims, keepdim),),
-             jvp=(lambda t, ans, x, dims, keepdim: _sum(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-             saves_inputs=False, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
-_sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=False,
+             saves_inputs=Saves.NOTHING, sparsity=reduce_pattern(nonlinear=()), batch=Axes(1))
+_sum_dim = defop("sum", _sum_forward, vjp=_sum.vjp, jvp=_sum.jvp, saves_inputs=Saves.NOTHING,
                  grad_name="SumBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 
@@ -103,14 +99,13 @@ def _float_check(x: Tensor, name: str) -> None:
         )
 
 
-_mean = defop(
+_mean = linear(
     "mean", lambda x, dims, keepdim: np.mean(x, axis=dims, keepdims=keepdim),
     vjp=(lambda g, ans, x, dims, keepdim:
          unreduce(g, tuple(x.shape), dims, keepdim) / float(_b.max(_count(tuple(x.shape), dims), 1)),),
-    jvp=(lambda t, ans, x, dims, keepdim: _mean(t, _shift(dims, t.ndim - x.ndim), keepdim),),
-    saves_inputs=False, sparsity=_sum.sparsity, batch=Axes(1)
+    saves_inputs=Saves.NOTHING, sparsity=_sum.sparsity, batch=Axes(1)
 )
-_mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=False,
+_mean_dim = defop("mean", _mean.forward, vjp=_mean.vjp, jvp=_mean.jvp, saves_inputs=Saves.NOTHING,
                   grad_name="MeanBackward1", sparsity=_sum.sparsity, batch=Axes(1))
 
 
@@ -177,7 +172,7 @@ def _prod_vjp(g, ans, x, dims, keepdim):
 _prod = defop("prod", lambda x, dims, keepdim: _sum_like_prod(x, dims, keepdim),
               vjp=(_prod_vjp,),
               jvp=(lambda t, ans, x, dims, keepdim: _sum(
-                  t * _prod_others(x, dims), _shift(dims, t.ndim - x.ndim), keepdim),),
+                  t * _prod_others(x, dims), shift(dims, n_batch(t, x)), keepdim),),
               saves_ans=True, sparsity=reduce_pattern(), batch=Axes(1))
 
 

@@ -1,6 +1,6 @@
 """Shape ops: reshape/view, squeeze, transpose/permute, expand, cat/stack/split, clone, casts.
 
-Rules see cotangents with ``nb = g.ndim - ans.ndim`` leading batch dims; axes are
+Rules see cotangents with ``n_batch(g, ans)`` (``_core.batching``) leading batch dims; axes are
 shifted past them.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import _dtype
 from ..._core.batching import BROADCAST
+from ..._core.node import Saves
 from ..._core.patterns import LINEAR
 from ..._device import check_device, device
 from ..._tensor import Tensor, _wrap
@@ -11,7 +12,7 @@ from .._declare import defop
 
 # --------------------------------------------------------------------------- copies and casts
 _clone = defop("clone", lambda x: x.copy(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-               saves_inputs=False, sparsity=LINEAR, batch=BROADCAST)
+               saves_inputs=Saves.NOTHING, sparsity=LINEAR, batch=BROADCAST)
 
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
@@ -26,7 +27,7 @@ def _cast_forward(x, dtype):
 _cast = defop("to", _cast_forward,
               vjp=(lambda g, ans, x, dtype: _cast_to(g, x.dtype),),
               jvp=(lambda t, ans, x, dtype: _cast_to(t, _dtype.FROM_NP[dtype]),),
-              saves_inputs=False, grad_name="ToCopyBackward0", sparsity=LINEAR, batch=BROADCAST)
+              saves_inputs=Saves.NOTHING, grad_name="ToCopyBackward0", sparsity=LINEAR, batch=BROADCAST)
 
 
 def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
@@ -97,4 +98,4 @@ def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
 # The same storage under a new tensor object (in the graph, identity rules): what
 # make_dual/unpack_dual return, as PyTorch returns views there.
 alias = defop("alias", lambda x: x.view(), vjp=(lambda g, ans, x: g,), jvp=(lambda t, ans, x: t,),
-              saves_inputs=False, grad_name="AliasBackward0", sparsity=LINEAR, batch=BROADCAST)
+              saves_inputs=Saves.NOTHING, grad_name="AliasBackward0", sparsity=LINEAR, batch=BROADCAST)

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import _dtype
-from ..._core.batching import Axes
-from ..._core.node import Op
+from ..._core.batching import Axes, n_batch
+from ..._core.node import Op, Saves
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import defop, named
 from ..index import getitem, getitem_raw, pad_zeros
 from ._casts import clone
-from ._reshape import _nb, _reshape_with, _unsqueeze_op, reshape
+from ._reshape import _reshape_with, _unsqueeze_op, reshape
 
 
 # --------------------------------------------------------------------------- cat / stack / split
@@ -35,7 +35,7 @@ def _cat_forward(*xs, dim):
 
 def _cat_vjp(i: int):
     def rule(g, ans, *xs, dim):
-        nb = _nb(g, ans)
+        nb = n_batch(g, ans)
         if _legacy(xs[i], ans.ndim):
             return _wrap(np.zeros(tuple(g.shape[:nb]) + (0,), g._data.dtype))
         start = sum(x.shape[dim] for x in xs[:i] if not _legacy(x, ans.ndim))
@@ -45,7 +45,7 @@ def _cat_vjp(i: int):
 
 def _cat_jvp(i: int):
     def rule(t, ans, *xs, dim):
-        nb = t.ndim - xs[i].ndim
+        nb = n_batch(t, xs[i])
         if _legacy(xs[i], ans.ndim):
             return _wrap(np.zeros(tuple(t.shape[:nb]) + tuple(ans.shape), t._data.dtype))
         start = sum(x.shape[dim] for x in xs[:i] if not _legacy(x, ans.ndim))
@@ -63,7 +63,7 @@ def _cat_op(n: int):
     op = _cat_ops.get(n)
     if op is None:
         op = _cat_ops[n] = defop("cat", _cat_forward, vjp=tuple(_cat_vjp(i) for i in range(n)),
-                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=False, sparsity=MOVE,
+                                 jvp=tuple(_cat_jvp(i) for i in range(n)), saves_inputs=Saves.NOTHING, sparsity=MOVE,
                                  batch=Axes("dim"))
     return op
 
@@ -149,7 +149,7 @@ def _stack_name(op):
     # Same rules as cat; only the name shown in grad_fn differs
     named = _stack_names.get(op)
     if named is None:
-        named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=False,
+        named = _stack_names[op] = Op("stack", op.forward, op.vjp, op.jvp, saves_inputs=Saves.NOTHING,
                                       grad_name="StackBackward0", sparsity=op.sparsity, batch=op.batch)
     return named
 

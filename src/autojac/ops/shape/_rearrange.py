@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._core.batching import Axes, shift_axes
+from ..._core.batching import Axes, n_batch, pad_widths, shift, shift_axes
+from ..._core.node import Saves
 from ..._core.patterns import MOVE
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._batched import pad_to, widths_batch
-from .._declare import defop, named
+from .._declare import defop, linear, named
 from ..index import index_select, take
-from ._reshape import _nb, _shape_arg, expand, reshape, unsqueeze
+from ._reshape import _shape_arg, expand, reshape, unsqueeze
 
 # =========================================================================== flip, roll, repeat, rot90, pad
 # Rules see cotangents/tangents with nb leading batch dims: the dims of these ops are stored
@@ -26,15 +27,10 @@ def _dims_arg(dims, ndim: int, name: str = "flip") -> tuple:
     return out if ndim else ()
 
 
-def _plus(dims: tuple, nb: int) -> tuple:
-    return tuple(d + nb for d in dims)
-
-
-_flip = defop(
+_flip = linear(
     "flip", lambda x, dims: np.flip(x, dims).copy() if dims else x.copy(),
-    vjp=(lambda g, ans, x, dims: _flip(g, _plus(dims, _nb(g, ans))),),
-    jvp=(lambda t, ans, x, dims: _flip(t, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE, batch=Axes(1)
+    vjp=(lambda g, ans, x, dims: _flip(g, shift(dims, n_batch(g, ans))),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(1)
 )
 
 
@@ -78,7 +74,7 @@ def _roll_forward(x, shifts, dims):
 
 def _roll_batched(g: Tensor, shifts: tuple, dims, nb: int) -> Tensor:
     if dims is not None:
-        return _roll(g, shifts, _plus(dims, nb))
+        return _roll(g, shifts, shift(dims, nb))
     if nb == 0:
         return _roll(g, shifts, None)
     flat = g.reshape(tuple(g.shape[:nb]) + (-1,))  # roll the flattened trailing (unbatched) part
@@ -94,11 +90,10 @@ def _roll_batch(call, args, batched, params, size):
     return call([x.reshape((size, -1)), shifts, (1,)], params).reshape(shape)
 
 
-_roll = defop(
+_roll = linear(
     "roll", _roll_forward,
-    vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, _nb(g, ans)),),
-    jvp=(lambda t, ans, x, shifts, dims: _roll_batched(t, shifts, dims, t.ndim - x.ndim),),
-    saves_inputs=False, sparsity=MOVE, batch=_roll_batch
+    vjp=(lambda g, ans, x, shifts, dims: _roll_batched(g, tuple(-s for s in shifts), dims, n_batch(g, ans)),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=_roll_batch
 )
 
 
@@ -124,7 +119,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 def _repeat_vjp(g, ans, x, reps):
-    nb = _nb(g, ans)
+    nb = n_batch(g, ans)
     batch = tuple(g.shape[:nb])
     xs = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
     split = batch + tuple(v for r, s in zip(reps, xs) for v in (r, s))
@@ -133,7 +128,7 @@ def _repeat_vjp(g, ans, x, reps):
 
 
 def _repeat_jvp(t, ans, x, reps):
-    nb = t.ndim - x.ndim
+    nb = n_batch(t, x)
     batch = tuple(t.shape[:nb])
     lined = t.reshape(batch + (1,) * (len(reps) - x.ndim) + tuple(x.shape))  # batch dims stay in front
     return _repeat(lined, (1,) * nb + tuple(reps))
@@ -146,7 +141,7 @@ def _repeat_batch(call, args, batched, params, size):
 
 
 _repeat = defop("repeat", lambda x, reps: np.tile(x, reps), vjp=(_repeat_vjp,), jvp=(_repeat_jvp,),
-                saves_inputs=False, sparsity=MOVE, batch=_repeat_batch)
+                saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=_repeat_batch)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -224,11 +219,10 @@ def _rot90_forward(x, k, dims):
     return np.rot90(x, k, dims).copy()
 
 
-_rot90 = defop(
+_rot90 = linear(
     "rot90", _rot90_forward,
-    vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, _plus(dims, _nb(g, ans))),),
-    jvp=(lambda t, ans, x, k, dims: _rot90(t, k, _plus(dims, t.ndim - x.ndim)),),
-    saves_inputs=False, sparsity=MOVE, batch=Axes(2)
+    vjp=(lambda g, ans, x, k, dims: _rot90(g, -k, shift(dims, n_batch(g, ans))),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=Axes(2)
 )
 
 
@@ -266,9 +260,9 @@ def _cpad_adjoint(g, widths: tuple, nb: int):
 
 _cpad = defop(
     "constant_pad_nd", _cpad_forward,
-    vjp=(lambda g, ans, x, widths, value: _cpad_adjoint(g, widths, _nb(g, ans)),),
-    jvp=(lambda t, ans, x, widths, value: _cpad(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(widths), 0),),
-    saves_inputs=False, sparsity=MOVE, batch=widths_batch
+    vjp=(lambda g, ans, x, widths, value: _cpad_adjoint(g, widths, n_batch(g, ans)),),
+    jvp=(lambda t, ans, x, widths, value: _cpad(t, pad_widths(widths, n_batch(t, x)), 0),),
+    saves_inputs=Saves.NOTHING, sparsity=MOVE, batch=widths_batch
 )
 
 _PAD_SUPPORT = "\n".join([

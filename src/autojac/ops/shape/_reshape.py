@@ -8,17 +8,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import _dtype
-from ..._core.batching import Shape
+from ..._core.batching import Shape, batch_shape, keep_batch, n_batch
 from ..._core.broadcast import expand as _expand_op
+from ..._core.node import Saves
 from ..._core.patterns import MOVE, RESHAPE
 from ..._dtype import torch_name
 from ..._tensor import Size, Tensor, _wrap, _wrap_dim
-from .._declare import defop
+from .._declare import linear
 from ..views import mark_view
-
-
-def _nb(g, ans) -> int:
-    return g.ndim - ans.ndim
 
 
 def _shape_arg(shape) -> tuple:
@@ -29,11 +26,10 @@ def _shape_arg(shape) -> tuple:
 
 # --------------------------------------------------------------------------- reshape family
 def _reshape_op(name: str, grad_name: str):
-    return defop(
+    return linear(
         name, lambda x, shape: x.reshape(shape),
-        vjp=(lambda g, ans, x, shape: g.reshape(tuple(g.shape[:_nb(g, ans)]) + tuple(x.shape)),),
-        jvp=(lambda t, ans, x, shape: t.reshape(tuple(t.shape[:t.ndim - x.ndim]) + tuple(shape)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
+        vjp=(lambda g, ans, x, shape: g.reshape(batch_shape(g, ans) + tuple(x.shape)),),
+        saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=RESHAPE, batch=Shape(1)
     )
 
 
@@ -207,10 +203,6 @@ def _inverse(perm: Sequence[int]) -> tuple:
     return tuple(inv)
 
 
-def _shift(nb: int, perm: Sequence[int]) -> tuple:
-    return tuple(range(nb)) + tuple(nb + p for p in perm)
-
-
 def _permute_batch(call, args, batched, params, size):
     """``vmap`` rule: the batch dim stays first."""
     n = args[0].ndim - 1
@@ -218,11 +210,10 @@ def _permute_batch(call, args, batched, params, size):
 
 
 def _permute_op(grad_name: str):
-    return defop(
+    return linear(
         "permute", lambda x, dims: x.transpose(dims),
-        vjp=(lambda g, ans, x, dims: _permute_raw(g, _shift(_nb(g, ans), _inverse(dims))),),
-        jvp=(lambda t, ans, x, dims: _permute_raw(t, _shift(t.ndim - x.ndim, dims)),),
-        saves_inputs=False, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
+        vjp=(lambda g, ans, x, dims: _permute_raw(g, keep_batch(_inverse(dims), n_batch(g, ans))),),
+        saves_inputs=Saves.NOTHING, grad_name=grad_name, sparsity=MOVE, batch=_permute_batch
     )
 
 

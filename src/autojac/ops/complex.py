@@ -246,10 +246,12 @@ def _as_complex_forward(x):
     return np.ascontiguousarray(x).view(np.result_type(x.dtype, np.complex64))[..., 0]
 
 
-_view_as_real_op = linear("view_as_real", _as_real_forward, vjp=(lambda g, ans, x: _view_as_complex_op(g),),
-                         saves_inputs=Saves.NOTHING, batch=BROADCAST)
-_view_as_complex_op = linear("view_as_complex", _as_complex_forward, vjp=(lambda g, ans, x: _view_as_real_op(g),),
-                            saves_inputs=Saves.NOTHING, batch=BROADCAST)
+# (not ``linear``: they change the rank, so a batched tangent must not be lined up with the output first)
+_view_as_real_op = defop("view_as_real", _as_real_forward, vjp=(lambda g, ans, x: _view_as_complex_op(g),),
+                         jvp=(lambda t, ans, x: _view_as_real_op(t),), saves_inputs=Saves.NOTHING, batch=BROADCAST)
+_view_as_complex_op = defop("view_as_complex", _as_complex_forward, vjp=(lambda g, ans, x: _view_as_real_op(g),),
+                            jvp=(lambda t, ans, x: _view_as_complex_op(t),), saves_inputs=Saves.NOTHING,
+                            batch=BROADCAST)
 
 
 def view_as_real(input: Tensor) -> Tensor:

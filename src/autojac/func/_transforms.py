@@ -500,6 +500,22 @@ def _check_float(x: Tensor) -> None:
 _RANDOMNESS = ("error", "different", "same")
 
 
+def _forward_passes(func: Callable, flat_p: list, duals_for: Callable, has_aux: bool, n: int, step: int,
+                    randomness: str) -> list:
+    """``func`` pushed forward over the basis, ``step`` columns a pass, under jacfwd's ``randomness`` flag."""
+    passes = []
+    flags = vmap_randomness()
+    flags.append(randomness)
+    try:
+        for start in range(0, max(n, 1), max(step, 1)):
+            stop = min(start + step, n)
+            passes.append(_push_forward(func, duals_for(_basis_rows(flat_p, start, stop)), has_aux, False,
+                                        batch=(stop - start,)))
+    finally:
+        flags.pop()
+    return passes
+
+
 def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, randomness: str = "error",
            chunk_size: int | None = None, max_memory: int | str | None = None, out=None,
            progress: bool | None = None, executor=None, retries: int = 1) -> Callable:
@@ -558,18 +574,8 @@ def jacfwd(func: Callable, argnums: ArgNums = 0, has_aux: bool = False, *, rando
                 return _replace(args, new[0] if isinstance(nums, int) else new, nums)
             return duals
 
-        if randomness == "different":
-            step = 1
-        passes = []
-        flags = vmap_randomness()
-        flags.append(randomness)
-        try:
-            for start in range(0, max(n, 1), max(step, 1)):
-                stop = min(start + step, n)
-                passes.append(_push_forward(func, duals_for(_basis_rows(flat_p, start, stop)), has_aux, False,
-                                            batch=(stop - start,)))
-        finally:
-            flags.pop()
+        passes = _forward_passes(func, flat_p, duals_for, has_aux, n, 1 if randomness == "different" else step,
+                                 randomness)
         outs, tans, spec, aux = passes[0]
         if len(passes) > 1:
             tans = [cat([p[1][k] for p in passes], 0) for k in range(len(tans))]

@@ -55,9 +55,19 @@ def batched_apply(op: Op, args: tuple, params: dict):
     if not level:
         return None
     phys, batched = _split(args, level)
-    out = run_rule(op.batch, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
-    outs = out if type(out) is tuple else (out,)
-    return wrap_outputs(op, args, params, tuple(placeholder(o, level, size) for o in outs))
+    rule = op.batch
+    if rule is BROADCAST:  # most ops: inlined, as this runs once per op inside vmap
+        n = 0
+        for a, b in zip(phys, batched):
+            k = logical_ndim(a, b)
+            if k > n:
+                n = k
+        out = apply(op, tuple(pad_to(a, n) if b else a for a, b in zip(phys, batched)), params)
+    else:
+        out = run_rule(rule, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
+    if type(out) is tuple:
+        return wrap_outputs(op, args, params, tuple(placeholder(o, level, size) for o in out))
+    return wrap_outputs(op, args, params, (placeholder(out, level, size),))
 
 
 def batched_nondiff(run: Callable, args: tuple, params: dict):

@@ -19,8 +19,11 @@ __all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", 
 
 def logical_ndim(x, batched: bool) -> int:
     """The per-example rank of an argument (a tensor, an array an op takes as is, or a number: 0)."""
-    if type(x) is Tensor:
+    t = type(x)
+    if t is Tensor:
         n = x._data.ndim
+    elif t is float or t is int:
+        return 0
     elif isinstance(x, np.ndarray):
         n = x.ndim
     else:
@@ -30,10 +33,10 @@ def logical_ndim(x, batched: bool) -> int:
 
 def pad_to(x, ndim: int):
     """Physical ``x`` (batch dim first) with size-1 dims after the batch dim up to logical rank ``ndim``."""
-    shape = tuple(x.shape)
-    k = len(shape) - 1
+    k = (x._data.ndim if type(x) is Tensor else x.ndim) - 1
     if k >= ndim:
         return x
+    shape = tuple(x.shape)
     return x.reshape(shape[:1] + (1,) * (ndim - k) + shape[1:])
 
 

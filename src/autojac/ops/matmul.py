@@ -48,6 +48,8 @@ def _vjp_b(g, ans, a, b):
 
 
 def _matmul_forward(a, b):
+    if a.ndim > 2 and b.ndim >= 2 and a.shape[-1] == 1:  # stacked outer products: a product, not a GEMM each
+        return a * b
     if b.ndim == 2 and a.ndim > 2 and a.shape[-1]:  # one GEMM over the stacked rows, not one per matrix
         return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
     return np.matmul(a, b)

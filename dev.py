@@ -75,10 +75,13 @@ def main(argv: list[str]) -> int:
         ensure_env("test")
         ensure_dot()
         # fail loudly, never skip: the oracle and every optional extra must be importable
-        _run(str(PY), "-c", "import torch, hypothesis, pytest, scipy, distributed, cloudpickle, tqdm, matplotlib, graphviz; "
+        _run(str(PY), "-c", "import torch, hypothesis, pytest, xdist, scipy, distributed, cloudpickle, tqdm, "
+             "matplotlib, graphviz; "
              "assert torch.__version__.startswith('2.13.0'), torch.__version__")
         _run(str(PY), "-m", "ruff", "check", "src", "tests", "bench", "examples")
-        _run(str(PY), "-m", "pytest", *rest)
+        # one worker per core, up to 4 (each holds torch, the oracle): the suite takes minutes, not tens
+        workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", str(min(os.cpu_count() or 1, 4))]
+        _run(str(PY), "-m", "pytest", *workers, *rest)
     elif job == "bench":
         ensure_env("test")
         for script in sorted((ROOT / "bench").glob("bench_*.py")):

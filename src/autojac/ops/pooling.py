@@ -15,13 +15,12 @@ import math
 
 import numpy as np
 
-from .._core.batching import BROADCAST, batch_shape
+from .._core.batching import BROADCAST
 from .._core.node import Saves, defop, nondiff
 from .._core.patterns import Sparsity, groups
 from .._tensor import Tensor, _wrap
 from ._declare import named
 from .conv import _windows, conv1d, conv2d, conv3d
-from .gather import gather, scatter_add
 from .shape import pad
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -125,31 +124,49 @@ def _argmax_windows(a: np.ndarray, *, d: int, k, s, p, dil, size, out, extra) ->
 _window_argmax = nondiff("max_pool_indices", _argmax_windows, batch=BROADCAST)
 
 
+def _flat_picks(x_lead: tuple, idx: np.ndarray, d: int) -> tuple[tuple, np.ndarray]:
+    """The leading dims shared by the values and the picks (broadcast), and the picks flattened over windows."""
+    flat = idx.reshape(idx.shape[:idx.ndim - d] + (-1,))
+    lead = np.broadcast_shapes(x_lead, flat.shape[:-1])
+    return lead, np.broadcast_to(flat, lead + flat.shape[-1:])
+
+
 def _pick_forward(x, idx, geometry):
-    lead = idx.shape[:x.ndim - len(geometry[0])]
-    return np.take_along_axis(x.reshape(lead + (-1,)), idx.reshape(lead + (-1,)), axis=-1).reshape(idx.shape)
+    """``x``'s values at the picked window elements (leading dims broadcast: batched cotangents, vmap)."""
+    d = len(geometry[0])
+    lead, picks = _flat_picks(x.shape[:x.ndim - d], idx, d)
+    flat_x = np.broadcast_to(x.reshape(x.shape[:x.ndim - d] + (-1,)), lead + (math.prod(x.shape[x.ndim - d:]),))
+    return np.take_along_axis(flat_x, picks, axis=-1).reshape(lead + idx.shape[idx.ndim - d:])
 
 
-def _batched_index(idx: np.ndarray, lead: tuple, batch: tuple) -> Tensor:
-    """The picks over flattened windows, ``batch + lead + (positions,)``, for gather/scatter_add."""
-    flat = idx.reshape(lead + (-1,))
-    return _wrap(np.ascontiguousarray(np.broadcast_to(flat, batch + flat.shape)))
+def _unpick_forward(g, idx, shape, geometry):
+    """The adjoint of the pick: ``g`` summed into the positions it was picked from, on a grid of ``shape``'s
+    spatial dims (one ``bincount``: windows overlap, so several picks may land on one input element)."""
+    d = len(geometry[0])
+    lead, picks = _flat_picks(g.shape[:g.ndim - d], idx, d)
+    n = math.prod(shape[len(shape) - d:])
+    rows = math.prod(lead)
+    offsets = (np.arange(rows, dtype=np.int64) * n).reshape(lead + (1,))
+    flat_g = np.broadcast_to(g.reshape(g.shape[:g.ndim - d] + (-1,)), picks.shape)
+    out = np.bincount((picks + offsets).ravel(), weights=flat_g.ravel(), minlength=rows * n)
+    return out.astype(g.dtype, copy=False).reshape(lead + tuple(shape[len(shape) - d:]))
 
 
 def _pick_vjp(g, ans, x, idx, geometry):
-    d = len(geometry[0])
-    batch = batch_shape(g, ans)
-    lead = tuple(x.shape[:x.ndim - d])
-    zeros = _wrap(np.zeros(batch + lead + (math.prod(x.shape[x.ndim - d:]),), dtype=g._data.dtype))
-    flat_g = g.reshape(batch + lead + (-1,))
-    return scatter_add(zeros, -1, _batched_index(idx, lead, batch), flat_g).reshape(batch + tuple(x.shape))
+    return _unpick_op(g, idx, shape=tuple(x.shape), geometry=geometry)
 
 
 def _pick_jvp(t, ans, x, idx, geometry):
-    d = len(geometry[0])
-    batch = batch_shape(t, x)
-    lead = tuple(x.shape[:x.ndim - d])
-    return gather(t.reshape(batch + lead + (-1,)), -1, _batched_index(idx, lead, batch)).reshape(batch + idx.shape)
+    return _max_pool_op(t, idx, geometry=geometry)
+
+
+# the pick's adjoint as a primitive (rules on arrays of picks, not NumPy index building): under vmap and compile
+# the indices stay inside ops
+_unpick_op = defop("max_pool_backward", _unpick_forward,
+                   vjp=(lambda gg, ans, g, idx, shape, geometry: _max_pool_op(gg, idx, geometry=geometry), None),
+                   jvp=(lambda t, ans, g, idx, shape, geometry: _unpick_op(t, idx, shape=shape, geometry=geometry),
+                        None),
+                   saves_inputs=Saves.NOTHING, grad_name="MaxPoolBackwardBackward0", batch=BROADCAST)
 
 
 def _window_pattern(op, out_shape, args, params, active):

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._core.batched import DISPATCH, Batched, placeholder
-from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, shift_axes
+from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, get_arg, set_arg, shift_axes
 from .._core.node import Op, apply, wrap_outputs
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..ops._batched import logical_ndim, materialize, pad_to, run_per_element
 from ..ops.shape import reshape
 
@@ -56,13 +56,8 @@ def batched_apply(op: Op, args: tuple, params: dict):
         return None
     phys, batched = _split(args, level)
     rule = op.batch
-    if rule is BROADCAST:  # most ops: inlined, as this runs once per op inside vmap
-        n = 0
-        for a, b in zip(phys, batched):
-            k = logical_ndim(a, b)
-            if k > n:
-                n = k
-        out = apply(op, tuple(pad_to(a, n) if b else a for a, b in zip(phys, batched)), params)
+    if rule is BROADCAST:  # most ops: no rule dispatch or call closure, as this runs once per op inside vmap
+        out = apply(op, _broadcast(phys, batched), params)
     else:
         out = run_rule(rule, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
     if type(out) is tuple:
@@ -78,37 +73,24 @@ def batched_nondiff(run: Callable, args: tuple, params: dict):
     phys, batched = _split(args, level)
     out = run_rule(run.batch, lambda a, p: run(*a, **p), phys, batched, params, size, run.__name__)
     if type(out) is tuple:
-        return tuple(_wrap_batched(o, level, size) for o in out)
-    return _wrap_batched(out, level, size)
+        return tuple(_wrap(placeholder(o, level, size)) for o in out)
+    return _wrap(placeholder(out, level, size))
 
 
-def _wrap_batched(phys: Tensor, level: int, size: int) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    t._data = placeholder(phys, level, size)
-    t._vc = [0]
-    t._requires_grad = False
-    t._grad_fn = None
-    return t
-
-
-def _get(args: list, params: dict, pos):
-    return params.get(pos) if type(pos) is str else args[pos]
-
-
-def _set(args: list, params: dict, pos, value) -> dict:
-    if type(pos) is str:
-        params = dict(params)
-        params[pos] = value
-    else:
-        args[pos] = value
-    return params
+def _broadcast(args: list, batched: list) -> tuple:
+    """The ``BROADCAST`` rule's arguments: batched operands padded after the batch dim to the common logical rank."""
+    n = 0
+    for a, b in zip(args, batched):
+        k = logical_ndim(a, b)
+        if k > n:
+            n = k
+    return tuple(pad_to(a, n) if b else a for a, b in zip(args, batched))
 
 
 def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size: int, name: str):
     """Run ``call`` (the op) on physical ``args`` by ``rule``; the output(s), batch dim first."""
     if rule is BROADCAST:
-        n = max(logical_ndim(a, b) for a, b in zip(args, batched))
-        return call([pad_to(a, n) if b else a for a, b in zip(args, batched)], params)
+        return call(list(_broadcast(args, batched)), params)
     if rule is None or rule is PER_ELEMENT:
         return run_per_element(call, args, batched, params, size, name)
     if callable(rule):
@@ -117,13 +99,13 @@ def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size
     if type(rule) is Axes:
         return _axes(rule, call, args, batched, params, size)
     if type(rule) is Shape:
-        shape = tuple(_get(args, params, rule.position))
+        shape = tuple(get_arg(args, params, rule.position))
         if rule.pad:
             args[0] = pad_to(args[0] if batched[0] else materialize(args[0], size), len(shape))
-        params = _set(args, params, rule.position, (size,) + shape)
+        params = set_arg(args, params, rule.position, (size,) + shape)
         return call(args, params)
     if type(rule) is NB:
-        params = _set(args, params, rule.position, _get(args, params, rule.position) + 1)
+        params = set_arg(args, params, rule.position, get_arg(args, params, rule.position) + 1)
         return call(args, params)
     raise TypeError(f"op {name}: unknown batching rule {rule!r}")
 
@@ -133,12 +115,12 @@ def _axes(rule: Axes, call: Callable, args: list, batched: list, params: dict, s
     for i, a in enumerate(args):
         if type(a) is Tensor and not batched[i]:
             args[i] = materialize(a, size)
-    scalar = ndim == 0 and any(type(_get(args, params, p)) is int for p in rule.positions)
+    scalar = ndim == 0 and any(type(get_arg(args, params, p)) is int for p in rule.positions)
     if scalar:  # dim 0 / -1 of a 0-d tensor names the tensor itself: run on (B, 1), then drop the 1
         args = [reshape(a, (size, 1)) if type(a) is Tensor else a for a in args]
         ndim = 1
     for pos in rule.positions:
-        params = _set(args, params, pos, shift_axes(_get(args, params, pos), ndim))
+        params = set_arg(args, params, pos, shift_axes(get_arg(args, params, pos), ndim))
     out = call(args, params)
     if scalar:
         out = tuple(reshape(o, (size,)) for o in out) if type(out) is tuple else reshape(out, (size,))

@@ -30,6 +30,10 @@ def _vjp_a(g, ans, a, b):
         return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
     if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
         return g.unsqueeze(-1) * b
+    if a.ndim == 2 and b.ndim > 2:  # the sum over b's stack is one GEMM: (m, B*n) @ (B*n, k)
+        extra = g.ndim - b.ndim  # a batched cotangent's own leading dims
+        rows = g.movedim(-2, extra).reshape(tuple(g.shape[:extra]) + (g.shape[-2], -1))
+        return rows @ b.mT.reshape(-1, b.shape[-2])
     return g @ b.mT
 
 
@@ -44,6 +48,9 @@ def _vjp_b(g, ans, a, b):
         return (g.unsqueeze(-2) @ a).squeeze(-2)
     if a.ndim == 1:  # (k) @ (..., k, n): grad_b = conj(a)[:, None] * g[..., None, :]
         return a.unsqueeze(-1) * g.unsqueeze(-2)
+    if b.ndim == 2 and a.ndim > 2:  # the sum over a's stack is one GEMM: (k, B*m) @ (B*m, n)
+        extra = g.ndim - a.ndim
+        return a.reshape(-1, a.shape[-1]).mT @ g.reshape(tuple(g.shape[:extra]) + (-1, g.shape[-1]))
     return a.mT @ g
 
 

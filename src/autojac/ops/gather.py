@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batched import Batched
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import inplace, named, renamed
@@ -19,6 +20,7 @@ from .elementwise import where
 from .index import getitem_raw, put
 from .index import scatter as _scatter_add_op
 from .index import take as _take_op
+from .index_at import put_indexed, scatter_indexed, take_indexed
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "take",
            "take_along_dim", "masked_scatter"]
@@ -50,10 +52,19 @@ def _index_array(index, name: str, kinds: str = "il") -> np.ndarray:
     if a.dtype.kind not in "iu" or (a.dtype != np.int64 and "i" not in kinds):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index" if "i" in kinds
                            else f"{name}(): Expected dtype int64 for index")
+    if type(a) is Batched:  # an index computed per batch element under vmap (see ops/index_at.py)
+        return a
     return a.astype(np.int64, copy=False)
 
 
+def _flat(index, a: np.ndarray) -> Tensor:
+    """The index flattened, as a tensor (a batched one stays batched)."""
+    return index.reshape(-1) if type(a) is Batched else _wrap(a.reshape(-1))
+
+
 def _check_bounds(index: np.ndarray, size: int, dim: int) -> None:
+    if type(index) is Batched:  # checked by the op that reads it (ops/index_at.py)
+        return
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index.reshape(-1)[np.argmax((index.reshape(-1) < 0) | (index.reshape(-1) >= size))]
         raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {dim} with size {size}")
@@ -123,8 +134,10 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     d = _wrap_dim(dim, nd)
     _check_gather_shapes(input._data, idx, d)
     if nd == 0:
-        return gather(input.reshape(1), 0, _wrap(idx.reshape(-1))).reshape(idx.shape)
+        return gather(input.reshape(1), 0, _flat(index, idx)).reshape(idx.shape)
     _check_bounds(idx, input._data.shape[d], d)
+    if type(idx) is Batched:
+        return named(take_indexed(input, along(idx, d), "gather"), "GatherBackward0")
     return _gather_op(input, along(idx, d), False, 0)
 
 
@@ -142,7 +155,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if a.dtype != np.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_tname(_wrap(a))}")
     if dim is None:
-        return gather(input.reshape(-1), 0, _wrap(a.reshape(-1)))
+        return gather(input.reshape(-1), 0, _flat(indices, a))
     nd = input._data.ndim
     if a.ndim != nd:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
@@ -154,6 +167,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     xt = tuple(common[:d]) + (input._data.shape[d],) + tuple(common[d + 1:])
     it = tuple(common[:d]) + (a.shape[d],) + tuple(common[d + 1:])
     x = input if tuple(input._data.shape) == xt else input.expand(xt)
+    if type(a) is Batched:
+        return gather(x, d, indices if tuple(a.shape) == it else indices.expand(it))
     return gather(x, d, _wrap(np.broadcast_to(a, it)))
 
 
@@ -166,6 +181,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """
     a = _index_array(index, "take", kinds="l")
     n = input._data.size
+    if type(a) is Batched:
+        return named(take_indexed(input.reshape(-1), (a,), "take"), "TakeBackward0")
     if a.size and (a.max() >= n or a.min() < -n):
         bad = int(a.max() if a.max() >= n else a.min())
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
@@ -196,16 +213,23 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     idx, d = _scatter_args(input, dim, index, src, "scatter")
     if input._data.ndim == 0:
         s = _as_1d(src) if isinstance(src, Tensor) else src
-        return scatter(input.reshape(1), 0, _wrap(idx.reshape(-1)), s).reshape(())
+        return scatter(input.reshape(1), 0, _flat(index, idx), s).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
     if isinstance(src, Tensor):
         _same_dtype(input, src, "scatter")
+    if type(idx) is Batched:
+        s = _crop(src, idx.shape) if isinstance(src, Tensor) else src
+        return named(put_indexed(input, s, along(idx, d), "gather"), "ScatterBackward0")
+    if isinstance(src, Tensor):
         return _scatter_op(input, _crop(src, idx.shape), along(idx, d), False)
     return _scatter_value_op(input, src, along(idx, d), False)
 
 
 def _scatter_sum(src: Tensor, shape: tuple, index: tuple) -> Tensor:
-    """Zeros of ``shape`` with ``src`` added in at ``index`` (the adjoint of ``take``)."""
+    """Zeros of ``shape`` with ``src`` added in at ``index`` (the adjoint of ``take``); a batched index
+    (under vmap) is checked by the op, as gather's."""
+    if any(type(i) is Batched for i in index):
+        return scatter_indexed(src, tuple(shape), index, "gather")
     return _scatter_add_op(src, tuple(shape), index, False, 0)
 
 
@@ -219,7 +243,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     idx, d = _scatter_args(input, dim, index, src, "scatter_add")
     _same_dtype(input, src, "scatter_add")
     if input._data.ndim == 0:
-        return scatter_add(input.reshape(1), 0, _wrap(idx.reshape(-1)), _as_1d(src)).reshape(())
+        return scatter_add(input.reshape(1), 0, _flat(index, idx), _as_1d(src)).reshape(())
     _check_bounds(idx, input._data.shape[d], d)
     out = input + _scatter_sum(_crop(src, idx.shape), input._data.shape, along(idx, d))
     return named(out, "ScatterAddBackward0")
@@ -335,6 +359,8 @@ def _index_vector(index, name: str, nd_max: int = 1) -> np.ndarray:
                          f"{_tname(_wrap(a))} and size: {list(a.shape)}")
     if a.dtype.kind not in "iu":
         raise IndexError(f"{name}(): Expected dtype int32/int64 for index but got: {_tname(_wrap(a))}")
+    if type(a) is Batched:  # an index computed per batch element under vmap (see ops/index_at.py)
+        return index.reshape(-1)._data
     return a.reshape(-1).astype(np.int64)
 
 
@@ -342,12 +368,19 @@ def _check_index_bounds(a: np.ndarray, size: int, dim: int, prefix: str | None =
     """PyTorch's checks: index_fill wraps negative indices; index_add (RuntimeError) and index_copy
     (IndexError, ``prefix`` names it) take only ``0 <= i < size``."""
     low = -size if prefix is None else 0
+    if type(a) is Batched:  # checked by the op that reads it (ops/index_at.py)
+        return
     if a.size and (a.max() >= size or a.min() < low):
         bad = int(a.reshape(-1)[np.argmax((a.reshape(-1) >= size) | (a.reshape(-1) < low))])
         msg = f"index {bad} is out of bounds for dimension {dim} with size {size}"
         if prefix is None:
             raise IndexError(msg)
         raise (RuntimeError(msg) if not prefix else IndexError(f"{prefix}(): {msg}"))
+
+
+def _wrapped(a: np.ndarray, size: int) -> np.ndarray:
+    """Indices in ``[-size, size)`` as non-negative ones (a batched index as it is: NumPy's indexing wraps it)."""
+    return a if type(a) is Batched else a % size
 
 
 def _along_dim(a: np.ndarray, d: int) -> tuple:
@@ -393,7 +426,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         return index_add(input.reshape(1), 0, _wrap(a), _as_1d(source), alpha=alpha).reshape(())
     size, source = _checked_source(input, source, d, a, "index_add_", "")
     s = source if alpha == 1 else source * alpha
-    return named(input + _scatter_sum(s, input._data.shape, _along_dim(a % size, d)), "IndexAddBackward0")
+    return named(input + _scatter_sum(s, input._data.shape, _along_dim(_wrapped(a, size), d)), "IndexAddBackward0")
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -410,6 +443,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         return index_copy(input.reshape(1), 0, _wrap(a), _as_1d(source)).reshape(())
     size, source = _checked_source(input, source, d, a, "index_copy_", "index_copy_")
     _same_dtype(input, source, "index_copy")
+    if type(a) is Batched:
+        return named(put_indexed(input, source, _along_dim(a, d), "index_copy"), "IndexCopyBackward0")
     return _index_copy_op(input, source, _along_dim(a % size, d), False)
 
 
@@ -426,8 +461,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     d = _wrap_dim(dim, nd)
     size = input._data.shape[d] if nd else 1
     _check_index_bounds(a, size, d)
-    mask = np.zeros(input._data.shape, dtype=bool)
-    mask[_along_dim(a % size, d) if nd else ()] = bool(a.size) if not nd else True
+    if type(a) is Batched and nd:  # the mask from the batched index, by the op that reads it
+        mask = put_indexed(_wrap(np.zeros(input._data.shape, dtype=bool)), True, _along_dim(a, d), "index")._data
+    else:
+        mask = np.zeros(input._data.shape, dtype=bool)
+        mask[_along_dim(a % size, d) if nd else ()] = bool(a.size) if not nd else True
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "

@@ -19,6 +19,10 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
 from ._declare import defop, inplace, linear, named, operand, renamed
 from .elementwise import where
+from .index_at import has_batched, put_indexed, take_indexed
+from .index_at import scatter_forward as _scatter_forward
+from .index_at import take_forward as _take_forward
+from .index_at import to_back as _to_back
 from .views import mark_view
 
 __all__ = ["getitem", "index_put", "index_select", "nonzero", "masked_fill", "masked_select"]
@@ -97,6 +101,10 @@ def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
                 dim += i.ndim
             else:
                 size = shape[dim]
+                if type(i) is Batched:  # a batched index under vmap: its values are checked where they are read
+                    out.append(i)
+                    dim += 1
+                    continue
                 if i.size and (i.max() >= size or i.min() < -size):
                     bad = int(i.max() if i.max() >= size else i.min())
                     raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
@@ -111,32 +119,6 @@ def normalize_index(idx, shape: tuple) -> tuple[tuple, bool]:
 
 
 # --------------------------------------------------------------------------- batched helpers
-def _to_back(a: np.ndarray, nb: int) -> np.ndarray:
-    # a transpose, not np.moveaxis: this runs on every batched index rule, and moveaxis costs ~10 us
-    return a.transpose(tuple(range(nb, a.ndim)) + tuple(range(nb))) if nb else a
-
-
-def _to_front(a: np.ndarray, nb: int) -> np.ndarray:
-    return a.transpose(tuple(range(a.ndim - nb, a.ndim)) + tuple(range(a.ndim - nb))) if nb else a
-
-
-def _take_forward(x, idx, basic, nb):
-    if basic:  # a trailing Ellipsis makes NumPy return a view even when every dim is indexed
-        idx = idx + (Ellipsis,)
-    return _to_front(_to_back(x, nb)[idx], nb)
-
-
-def _scatter_forward(g, shape, idx, basic, nb):
-    batch = g.shape[:nb]
-    z = np.zeros(tuple(shape) + batch, dtype=g.dtype)
-    gm = _to_back(g, nb)
-    if basic:
-        z[idx] = gm
-    else:
-        np.add.at(z, idx, gm)
-    return _to_front(z, nb)
-
-
 def _fill_forward(g, idx, basic, nb):
     r = g.copy()
     _to_back(r, nb)[idx] = 0
@@ -212,6 +194,8 @@ def getitem(x: Tensor, idx) -> Tensor:
     (tensor([3., 5.]), tensor([4., 5.]))
     """
     nidx, basic = normalize_index(idx, x._data.shape)
+    if not basic and BATCHING and has_batched(nidx):  # an index computed per batch element under vmap
+        return take_indexed(x, nidx)
     out = take(x, nidx, basic, 0)
     if out._grad_fn is not None:
         out._grad_fn.op = _named_take(idx, basic)
@@ -242,6 +226,8 @@ def _named_take(idx, basic: bool):
 def index_put(x: Tensor, value, idx) -> Tensor:
     """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``)."""
     nidx, basic = normalize_index(idx, x._data.shape)
+    if not basic and BATCHING and has_batched(nidx):
+        return put_indexed(x, value, nidx)
     return _index_put_op(x, value, nidx, basic)
 
 
@@ -289,11 +275,13 @@ def _setitem(self: Tensor, idx, value) -> None:
             ) from e
         self._vc[0] += 1
         return
-    if vt:
-        op = put if basic else _index_put_op
-        inplace(self, lambda s, v: op(s, v, nidx, basic), value, saves_self=False)
+    if not basic and BATCHING and has_batched(nidx):  # an index computed per batch element under vmap
+        op = lambda s, v, nidx, basic: put_indexed(s, v, nidx)  # noqa: E731
     else:
         op = put if basic else _index_put_op
+    if vt:
+        inplace(self, lambda s, v: op(s, v, nidx, basic), value, saves_self=False)
+    else:
         inplace(self, lambda s: op(s, value, nidx, basic), saves_self=False)
 
 
@@ -319,6 +307,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if ia.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    if type(ia) is Batched:  # an index computed per batch element under vmap: checked where it is read
+        return named(_select_batched(input, d, index), "IndexSelectBackward0")
     n = input._data.shape[d] if input._data.ndim else 1
     bad = ia[(ia < 0) | (ia >= n)]  # no Python-style negative indices, as in PyTorch
     if bad.size:
@@ -329,6 +319,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         picked = getitem(input.reshape(1), (ia.reshape(-1),))
         return named(picked.reshape(() if ia.size == 1 else -1), "IndexSelectBackward0")
     return named(getitem(input, (slice(None),) * d + (ia.reshape(-1),)), "IndexSelectBackward0")
+
+
+def _select_batched(input: Tensor, d: int, index: Tensor) -> Tensor:
+    """``index_select`` with a batched ``index`` (a vmap placeholder): one ``take_at``."""
+    flat = index.reshape(-1)._data
+    if input._data.ndim:
+        return take_indexed(input, (slice(None),) * d + (flat,), "index_select")
+    picked = take_indexed(input.reshape(1), (flat,), "index_select")  # a 0-dim input stays 0-dim for one index
+    return picked.reshape(() if index._data.size == 1 else (-1,))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.batched import Batched
+from .._core.batched import Batched, read_batched
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import inplace, named, renamed
@@ -41,6 +41,23 @@ def along(index: np.ndarray, dim: int) -> tuple:
     """
     grids = np.indices(index.shape, sparse=True)
     return tuple(index if d == dim else g for d, g in enumerate(grids))
+
+
+def pick(op, input: Tensor, index: Tensor, dim: int) -> Tensor:
+    """``input`` gathered at ``index`` along ``dim`` by ``op`` (``take`` under its ``grad_fn`` name), for the ops
+    that compute their indices (sort, topk, cummax): ``index`` has ``input``'s ndim, or one less (``dim`` dropped).
+
+    Under vmap the index is batched when the values are: the pick is then one ``take_at``.
+    """
+    a = index._data
+    if a.ndim == input._data.ndim:
+        at = along(a, dim)
+    else:
+        grids = np.indices(a.shape, sparse=True)
+        at = tuple(grids[:dim]) + (a,) + tuple(grids[dim:])
+    if type(a) is Batched:
+        return named(take_indexed(input, at), op.grad_name)
+    return op(input, at, False, 0)
 
 
 def _tname(t: Tensor) -> str:
@@ -273,6 +290,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     _check_bounds(idx, input._data.shape[d], d)
     at = along(idx, d)
     src = _crop(src, idx.shape)
+    if type(idx) is Batched:  # under vmap: the masks from the batched index, by the op that reads (and checks) it
+        if reduce not in ("sum", "mean") or input._data.dtype.kind not in "fc":
+            read_batched(f"scatter_reduce '{reduce}' with a batched index")  # (value-dependent rounds or rounding)
+        touched = put_indexed(_wrap(np.zeros(input._data.shape, dtype=bool)), True, at, "gather")
+        own = touched.logical_not() if not include_self else _wrap(np.ones(input._data.shape, dtype=bool))
+        return named(_REDUCERS[reduce](input, src, at, touched, own), "ScatterReduceBackward0")
     touched = np.zeros(input._data.shape, dtype=bool)
     touched[at] = True
     own = ~touched if not include_self else np.ones_like(touched)  # where input's own value takes part
@@ -280,7 +303,10 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def _reduce_sum(input, src, at, touched, own):
-    base = input if own._data.all() else where(own, input, _wrap(np.zeros((), input._data.dtype)))
+    if type(own._data) is not Batched and own._data.all():
+        base = input
+    else:
+        base = where(own, input, _wrap(np.zeros((), input._data.dtype)))
     return base + _scatter_sum(src, input._data.shape, at)
 
 
@@ -294,6 +320,9 @@ def _count(shape: tuple, at: tuple, weights, dtype) -> np.ndarray:
 def _reduce_mean(input, src, at, touched, own):
     x = input._data
     total = _reduce_sum(input, src, at, touched, own)
+    if type(touched._data) is Batched:  # the counts by the same scatter as the sum
+        n = (_scatter_sum(_wrap(np.ones(src._data.shape, x.dtype)), x.shape, at) + own).clamp(min=1)
+        return where(touched, total / n, input)
     n = np.maximum(_count(x.shape, at, 1, x.dtype) + own._data, 1)
     if x.dtype.kind in "iub":  # integer means round down, as PyTorch's do
         return _wrap(np.where(touched._data, total._data // n, x))

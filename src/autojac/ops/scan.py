@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.batching import Axes, n_batch
-from .._core.node import Saves
+from .._core.node import Saves, nondiff
 from .._core.patterns import SELECT, scan_pattern
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import conj, defop, linear, renamed
 from ._return_types import return_type
 from .elementwise import exp, log, where
-from .gather import along
+from .gather import pick
 from .index import take
 from .reduce import _others_last
 from .shape import _clone, cat, narrow
@@ -203,6 +203,10 @@ def _cum_extreme_indices(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
     return np.maximum.accumulate(pos, axis=dim)
 
 
+# the indices as an op (vmap runs it on the whole batch: a shifted dim), so the pick sees batched indices
+_cum_extreme_op = nondiff("cum_extreme_indices", _cum_extreme_indices, batch=Axes("dim"))
+
+
 def _cum_extreme(input: Tensor, dim: int, largest: bool):
     nd = input._data.ndim
     d = _wrap_dim(dim, nd)
@@ -210,8 +214,8 @@ def _cum_extreme(input: Tensor, dim: int, largest: bool):
     op = _CUM_OPS[largest]
     if nd == 0:
         return result(_CUM_0D[largest](input), _wrap(np.array(0)))
-    idx = _cum_extreme_indices(input._data, d, largest)
-    return result(op(input, along(idx, d), False, 0), _wrap(idx))
+    idx = _cum_extreme_op(input, dim=d, largest=largest)
+    return result(pick(op, input, idx, d), idx)
 
 
 def cummax(input: Tensor, dim: int):

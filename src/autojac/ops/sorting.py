@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.batching import Axes
+from .._core.node import nondiff
 from .._core.patterns import SELECT
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import renamed
 from ._return_types import return_type
-from .gather import along
+from .gather import pick
 from .index import take
 from .shape import _clone
 
@@ -76,13 +78,23 @@ def select(x: np.ndarray, k: int, dim: int, largest: bool = True) -> np.ndarray:
     return np.moveaxis(ranked, -1, dim)
 
 
-def _pick(op, input: Tensor, idx: np.ndarray, dim: int) -> Tensor:
-    """``input`` gathered at ``idx`` along ``dim`` (``idx`` has ``input``'s ndim, or one less)."""
-    if idx.ndim == input._data.ndim:
-        return op(input, along(idx, dim), False, 0)
-    grids = np.indices(idx.shape, sparse=True)
-    full = tuple(grids[:dim]) + (idx,) + tuple(grids[dim:])
-    return op(input, full, False, 0)
+def _order_indices(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    return order(x, dim, descending).astype(np.int64, copy=False)
+
+
+def _select_indices(x: np.ndarray, k: int, dim: int, largest: bool) -> np.ndarray:
+    return select(x, k, dim, largest).astype(np.int64, copy=False)
+
+
+def _kth_indices(x: np.ndarray, k: int, dim: int, keepdim: bool) -> np.ndarray:
+    idx = np.take(order(x, dim), [k - 1], axis=dim).astype(np.int64, copy=False)
+    return idx if keepdim else np.squeeze(idx, dim)
+
+
+# the orders as ops (vmap runs them on the whole batch: a shifted dim), so the picks see batched indices
+_sort_indices = nondiff("sort_indices", _order_indices, batch=Axes("dim"))
+_topk_indices = nondiff("topk_indices", _select_indices, batch=Axes("dim"))
+_kthvalue_indices = nondiff("kthvalue_indices", _kth_indices, batch=Axes("dim"))
 
 
 def _scalar_pick(op, input: Tensor) -> Tensor:
@@ -102,8 +114,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     op = _sort_op if stable is None else _sort_stable_op
     if input._data.ndim == 0:
         return SortResult(_scalar_pick(op, input), _wrap(np.zeros((), np.int64)))
-    idx = order(input._data, d, descending)
-    return SortResult(_pick(op, input, idx, d), _wrap(idx.astype(np.int64)))
+    idx = _sort_indices(input, dim=d, descending=descending)
+    return SortResult(pick(op, input, idx, d), idx)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
@@ -114,7 +126,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: b
     tensor([0, 2, 1])
     """
     d = _wrap_dim(dim, input._data.ndim)
-    return _wrap(order(input._data, d, descending).astype(np.int64))
+    return _sort_indices(input, dim=d, descending=descending)
 
 
 def msort(input: Tensor) -> Tensor:
@@ -144,8 +156,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     if nd == 0:
         return TopkResult(_scalar_pick(_topk_op, input), _wrap(np.zeros((), np.int64)))
-    idx = select(input._data, k, d, largest)
-    return TopkResult(_pick(_topk_op, input, idx, d), _wrap(idx.astype(np.int64)))
+    idx = _topk_indices(input, k=k, dim=d, largest=largest)
+    return TopkResult(pick(_topk_op, input, idx, d), idx)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
@@ -164,7 +176,5 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if nd == 0:
         return KthvalueResult(_scalar_pick(_kth_op, input), _wrap(np.zeros((), np.int64)))
-    idx = np.take(order(input._data, d), [k - 1], axis=d)
-    if not keepdim:
-        idx = np.squeeze(idx, d)
-    return KthvalueResult(_pick(_kth_op, input, idx, d), _wrap(idx.astype(np.int64)))
+    idx = _kthvalue_indices(input, k=k, dim=d, keepdim=keepdim)
+    return KthvalueResult(pick(_kth_op, input, idx, d), idx)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batched import Batched
+from ..._core.batching import BROADCAST
+from ..._core.node import nondiff
 from ..._tensor import Tensor, _wrap
 from .._declare import named
 from ..elementwise import where
+from ..index_at import take_indexed
 from ..reduce import log_softmax as _log_softmax_fn
 from ..reduce import softmax as _softmax_fn
 
@@ -118,14 +122,15 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding)")
     n = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no Python-style negative rows, as in PyTorch
+    batched = type(idx) is Batched  # indices computed per batch element under vmap: checked where they are read
+    if not batched and idx.size and (idx.min() < 0 or idx.max() >= n):  # no Python-style negative rows (PyTorch)
         raise IndexError("index out of range in self")
     if padding_idx is not None and not -n <= padding_idx < n:
         raise AssertionError("Padding_idx must be within num_embeddings")
-    rows = weight[input]
+    rows = take_indexed(weight, (idx,), "index_select") if batched else weight[input]
     if padding_idx is not None:
         pad = padding_idx % n
-        mask = _wrap(np.expand_dims(idx == pad, -1))
+        mask = (input == pad).unsqueeze(-1) if batched else _wrap(np.expand_dims(idx == pad, -1))
         rows = where(mask, rows.detach(), rows)
     return named(rows, "EmbeddingBackward0")
 
@@ -145,7 +150,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if idx.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(idx.max()) + 1
+    return _one_hot(tensor, num_classes=num_classes)
+
+
+def _one_hot_forward(idx: np.ndarray, num_classes: int) -> np.ndarray:
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise RuntimeError("Class values must be smaller than num_classes." if idx.min() >= 0
                            else "Class values must be non-negative.")
-    return _wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+    return (idx[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+# an op, checks included: under vmap it runs on the whole batch of indices (a new last dim)
+_one_hot = nondiff("one_hot", _one_hot_forward, batch=BROADCAST)

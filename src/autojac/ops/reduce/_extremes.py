@@ -145,6 +145,9 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
 
 def _arg(np_fn):
     name = np_fn.__name__
+    # an op (vmap runs it on the whole batch: a shifted dim), so what is gathered at its result stays vectorized
+    index_op = nondiff(name, lambda x, dim, keepdim: np.asarray(np_fn(x, axis=dim, keepdims=keepdim)).astype(
+        np.int64, copy=False), batch=Axes("dim"))
 
     def fn(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         x = input._data
@@ -155,11 +158,10 @@ def _arg(np_fn):
             if x.shape[d] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         if dim is None:
-            r = np.asarray(np_fn(x.reshape(-1)))
-            return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))
+            r = index_op(input.reshape(-1), dim=0, keepdim=False)
+            return r.reshape((1,) * x.ndim) if keepdim else r
         d = _wrap_dim(dim, x.ndim)
-        r = np_fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
-        return _wrap(np.asarray(r).astype(np.int64))
+        return index_op(input, dim=d, keepdim=keepdim) if x.ndim else _wrap(np.asarray(0, np.int64))
     return fn
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batched import Batched
 from ..._core.batching import Axes, n_batch, shift
 from ..._core.node import Saves, nondiff
 from ..._core.patterns import reduce_pattern
@@ -158,6 +159,9 @@ def _arg(np_fn):
             if x.shape[d] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         if dim is None:
+            if type(x) is not Batched:  # (under vmap, the flattening is an op of its own)
+                r = np.asarray(np_fn(x.reshape(-1)))
+                return _wrap((r.reshape((1,) * x.ndim) if keepdim else r).astype(np.int64))
             r = index_op(input.reshape(-1), dim=0, keepdim=False)
             return r.reshape((1,) * x.ndim) if keepdim else r
         d = _wrap_dim(dim, x.ndim)

@@ -56,8 +56,8 @@ def run_vmap(repeats: int, target: float) -> None:
         ft, at, dt = theirs[name]
         va, vt = autojac.func.vmap(fa, in_dims=da), torch.func.vmap(ft, in_dims=dt)
         np.testing.assert_allclose(va(*aa).numpy(), vt(*at).numpy(), rtol=1e-9, atol=1e-9)
-        times = compare({"autojac": lambda: va(*aa), "PyTorch": lambda: vt(*at),
-                         "loop": lambda: loop(fa, aa, da)}, repeats, target)
+        times = compare({"autojac": lambda va=va, aa=aa: va(*aa), "PyTorch": lambda vt=vt, at=at: vt(*at),
+                         "loop": lambda fa=fa, aa=aa, da=da: loop(fa, aa, da)}, repeats, target)
         rows.append({"workload": f"{name}, batch {B}", "autojac": times["autojac"], "PyTorch": times["PyTorch"],
                      "autojac loop": times["loop"], "loop/vmap": f"{times['loop'] / times['autojac']:.1f}x"})
     table("vmap with batched indices (autojac vmap vs torch.func.vmap; 'autojac loop' = the old fallback)", rows)

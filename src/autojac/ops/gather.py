@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.batched import Batched, read_batched
+from .._core.batched import BATCHING, Batched, read_batched
 from .._dtype import torch_name
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._declare import inplace, named, renamed
@@ -20,7 +20,7 @@ from .elementwise import where
 from .index import getitem_raw, put
 from .index import scatter as _scatter_add_op
 from .index import take as _take_op
-from .index_at import put_indexed, scatter_indexed, take_indexed
+from .index_at import put_indexed, scatter_extreme_indexed, scatter_indexed, take_indexed
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "take",
            "take_along_dim", "masked_scatter"]
@@ -291,7 +291,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     at = along(idx, d)
     src = _crop(src, idx.shape)
     if type(idx) is Batched:  # under vmap: the masks from the batched index, by the op that reads (and checks) it
-        if reduce not in ("sum", "mean") or input._data.dtype.kind not in "fc":
+        if reduce == "prod" or (reduce == "mean" and input._data.dtype.kind not in "fc"):
             read_batched(f"scatter_reduce '{reduce}' with a batched index")  # (value-dependent rounds or rounding)
         touched = put_indexed(_wrap(np.zeros(input._data.shape, dtype=bool)), True, at, "gather")
         own = touched.logical_not() if not include_self else _wrap(np.ones(input._data.shape, dtype=bool))
@@ -334,8 +334,37 @@ def _identity(kind: str, dtype: np.dtype):
     return np.array(-big if kind == "amax" else big).astype(dtype)
 
 
+def _batched_at(*parts) -> bool:
+    """Whether any tensor among ``parts`` (or an index array of the tuple ``parts[-1]``) is batched under vmap."""
+    return any(type(p._data) is Batched for p in parts[:-1]) or any(type(i) is Batched for i in parts[-1])
+
+
+def _picked(x: Tensor, at: tuple) -> Tensor:
+    """``x[at]`` for a gather's index (batched or not)."""
+    if any(type(i) is Batched for i in at):
+        return take_indexed(x, at, "gather")
+    return _take_op(x, at, False, 0)
+
+
+def _reduce_extreme_batched(kind: str, input, src, at, own):
+    """``amax``/``amin`` under vmap: the value by ``scatter_extreme`` (an op), the gradient shared among ties by
+    tensor ops, as outside vmap."""
+    x = input._data
+    r0 = scatter_extreme_indexed(where(own, input, _wrap(_identity(kind, x.dtype))), src, at, kind == "amax")
+    if x.dtype.kind not in "fc":
+        return r0
+    hit_in = own & (input == r0)
+    hit_src = src == _picked(r0, at)
+    one, zero = _wrap(np.ones((), x.dtype)), _wrap(np.zeros((), x.dtype))
+    n = (_scatter_sum(where(hit_src, one, zero), x.shape, at) + hit_in).clamp(min=1)
+    expr = (where(hit_in, input, 0.0) + _scatter_sum(where(hit_src, src, 0.0), x.shape, at)) / n
+    return r0 + (expr - expr.detach())
+
+
 def _reduce_extreme(kind: str):
     def reducer(input, src, at, touched, own):
+        if BATCHING and _batched_at(input, src, own, at):
+            return _reduce_extreme_batched(kind, input, src, at, own)
         x = input._data
         r0 = np.where(own._data, x, _identity(kind, x.dtype))
         (np.maximum if kind == "amax" else np.minimum).at(r0, at, src._data)

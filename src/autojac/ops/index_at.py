@@ -23,14 +23,14 @@ import numpy as np
 
 from .._core.batched import Batched, read_batched
 from .._core.batching import keep_batch, n_batch
-from .._core.node import Saves
+from .._core.node import Saves, nondiff
 from .._core.patterns import MOVE, Sparsity
 from .._tensor import Tensor, _wrap
 from ._batched import materialize, pad_to
 from ._declare import defop, linear
 
-__all__ = ["Slot", "take_at", "scatter_at", "put_at", "take_forward", "scatter_forward", "has_batched",
-           "take_indexed", "scatter_indexed", "put_indexed"]
+__all__ = ["Slot", "take_at", "scatter_at", "put_at", "scatter_extreme", "take_forward", "scatter_forward",
+           "has_batched", "take_indexed", "scatter_indexed", "put_indexed", "scatter_extreme_indexed"]
 
 
 # --------------------------------------------------------------------------- the NumPy forwards
@@ -288,6 +288,27 @@ put_at = defop(
 )
 
 
+def _scatter_extreme_forward(x, src, *arrays, template, largest):
+    r = x.copy()
+    (np.maximum if largest else np.minimum).at(r, _fill(template, arrays), src)
+    return r
+
+
+def _scatter_extreme_batch(call, args, batched, params, size):
+    """``vmap`` rule of ``scatter_extreme``: every operand given the batch dim, an ``arange`` in front of the index
+    (its template is a gather's, every item an array: the region's dims lead, right after the batch dim)."""
+    x = args[0] if batched[0] else materialize(args[0], size)
+    src = args[1] if batched[1] else materialize(args[1], size)
+    template, arrays, perm = _batched_template(params["template"], list(args[2:]), list(batched[2:]), size)
+    if perm is not None:
+        read_batched("scatter_reduce with a split index")
+    return call([x, src, *arrays], {**params, "template": template})
+
+
+# ``x`` with the largest (smallest) of it and the ``src`` values landing on each position: scatter_reduce's value
+scatter_extreme = nondiff("scatter_extreme", _scatter_extreme_forward, batch=_scatter_extreme_batch)
+
+
 # --------------------------------------------------------------------------- entry points for the wrappers
 def has_batched(items) -> bool:
     """Whether a normalized index holds a batched array (a vmap placeholder), so the wrappers take this path."""
@@ -320,6 +341,12 @@ def scatter_indexed(g: Tensor, shape: tuple, items: tuple, check: str = "index")
     """Zeros of ``shape`` with ``g`` added in at ``items`` (a normalized index holding batched arrays)."""
     template, tensors = _split(items, tuple(shape), check)
     return scatter_at(g, *tensors, shape=tuple(shape), template=template, nb=0)
+
+
+def scatter_extreme_indexed(x: Tensor, src: Tensor, items: tuple, largest: bool) -> Tensor:
+    """``x`` with the extreme of it and the ``src`` values at ``items`` (a gather's index, checked as gather's)."""
+    template, tensors = _split(items, tuple(x.shape), "gather")
+    return scatter_extreme(x, src, *tensors, template=template, largest=largest)
 
 
 def put_indexed(x: Tensor, v, items: tuple, check: str = "index") -> Tensor:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._core.batched import Batched
 from ..._core.batching import Axes, n_batch, shift
-from ..._core.node import Saves
+from ..._core.node import Saves, nondiff
 from ..._core.patterns import fiberwise_pattern, reduce_pattern
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from .._declare import conj, defop, named
@@ -26,9 +27,18 @@ def _lse_weights(ans, x, dims, keepdim):
     of [1e300, 1e300]; float32 rows near -1000 get 2e-5 relative errors). The shift ``m`` is a
     constant: softmax does not depend on it, so higher derivatives stay exact."""
     xd = x._data
-    m = np.max(xd.real, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
-    e = exp(x - _wrap(np.where(np.isfinite(m), m, 0).astype(xd.dtype, copy=False)))
+    shift_ = _lse_shift(x, dims=dims) if type(xd) is Batched else _wrap(_shift_of(xd, dims))  # (vmap: an op)
+    e = exp(x - shift_)
     return e / _sum(e, dims, True)
+
+
+def _shift_of(xd: np.ndarray, dims: tuple) -> np.ndarray:
+    """The largest real part over ``dims`` (0 where it is not finite): the shift that keeps exp in range."""
+    m = np.max(xd.real, axis=dims, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
+    return np.where(np.isfinite(m), m, 0).astype(xd.dtype, copy=False)
+
+
+_lse_shift = nondiff("logsumexp_shift", _shift_of, batch=Axes("dims"))
 
 
 _lse = defop(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ... import _dtype
+from ..._core.batched import Batched
 from ..._core.batching import BROADCAST
-from ..._core.node import Saves
+from ..._core.node import Saves, nondiff
 from ..._core.patterns import LINEAR
 from ..._device import check_device, device
 from ..._tensor import Tensor, _wrap
@@ -35,7 +36,12 @@ def _cast_to(x: Tensor, d: _dtype.dtype) -> Tensor:
         return x
     if x._data.dtype.kind in "fc" and d.category >= 2:
         return _cast(x, d.np)
-    return _wrap(x._data.astype(d.np))  # to an integer type: no gradient
+    if type(x._data) is Batched:  # under vmap: an op, which runs on the whole batch
+        return _cast_nograd(x, d.np)
+    return _wrap(x._data.astype(d.np))  # to an integer type, or from one: no gradient
+
+
+_cast_nograd = nondiff("to_nograd", _cast_forward, batch=BROADCAST)
 
 
 def to(self: Tensor, *args, **kwargs) -> Tensor:

@@ -190,7 +190,7 @@ def logdet(input: Tensor) -> Tensor:
     _need_tensor(input, "logdet", "input", 1)
     _check_matrix(input, "logdet")
     sign, lad = _slogdet_parts(input)
-    return where(sign._data < 0, float("nan"), lad)
+    return where(sign < 0, float("nan"), lad)  # a comparison op: it batches under vmap
 
 
 def inv(A: Tensor) -> Tensor:

@@ -296,6 +296,8 @@ def test_compiled_function_with_batched_gather_matches_eager():
     want = strict(lambda: f(x, i))
     for _ in range(2):  # the trace, then the replay
         np.testing.assert_allclose(strict(lambda: compiled(x, i)).numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+    j = autojac.tensor(np.random.default_rng(7).integers(0, 4, (B, 2, 5)))  # the index is an operand: read live
+    np.testing.assert_allclose(compiled(x, j).numpy(), strict(lambda: f(x, j)).numpy(), rtol=1e-12, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- bad indices: torch's errors

@@ -54,6 +54,7 @@ SCENARIOS = {
     "getitem_2d_index": (lambda T, x, i: x[i], [("f", (B, 5, 3)), ("i", (B, 2, 2), 5)], (0, 0)),
     "getitem_after_slice": (lambda T, x, i: x[:, i], [("f", (B, 3, 5)), ("i", (B, 4), 5)], (0, 0)),
     "getitem_two_indices": (lambda T, x, i: x[i, i % 3], [("f", (B, 5, 3)), ("i", (B, 4), 5)], (0, 0)),
+    "getitem_int_slice_index": (lambda T, x, i: x[1, :, i], [("f", (B, 2, 3, 5)), ("i", (B, 4), 5)], (0, 0)),
     "getitem_slice_int_index": (lambda T, x, i: x[:, 1, i], [("f", (B, 2, 3, 5)), ("i", (B, 4), 5)], (0, 0)),
     "getitem_split_indices": (lambda T, x, i: x[i % 2, :, i], [("f", (B, 2, 3, 5)), ("i", (B, 4), 5)], (0, 0)),
     "getitem_none_and_ellipsis": (lambda T, x, i: x[None, ..., i], [("f", (B, 3, 5)), ("i", (B, 2), 5)], (0, 0)),
@@ -340,6 +341,22 @@ def test_strict_sees_a_fallback():
     for _ in range(2):  # also when vmap warned about this function before
         with pytest.raises(VmapFallbackWarning):
             strict(lambda: autojac.func.vmap(lambda r: r * r.sum().item())(x))
+
+
+INT_AND_ARRAY = [(0, slice(None), [0, 2]), (slice(None), [0, 1], slice(None), 0), (0, [1, 0], slice(None), [2, 3]),
+                 (slice(None), [0, 2], 1, [3, 3]), (None, 1, [0, 2]), (Ellipsis, 0, [1, 1]), (1, True, [0, 2])]
+
+
+@pytest.mark.parametrize("idx", INT_AND_ARRAY, ids=str)
+def test_integer_and_array_index_as_torch(idx):
+    """Outside vmap too: PyTorch selects at an advanced index's integers first (``x[0, :, i]`` keeps the slice's
+    dim in front, where NumPy would put ``i``'s), values and gradient."""
+    def run(T):
+        x = T.tensor(np.arange(120.0).reshape(2, 3, 4, 5) / 7, requires_grad=True)
+        y = x[tuple(T.tensor(i) if isinstance(i, list) else i for i in idx)]
+        (g,) = T.autograd.grad((y * y.detach().sin()).sum(), x)
+        return y.detach(), g
+    assert_same(run(autojac), run(torch))
 
 
 def test_plain_indexing_keeps_its_constant_index_primitive():

@@ -194,6 +194,8 @@ def getitem(x: Tensor, idx) -> Tensor:
     (tensor([3., 5.]), tensor([4., 5.]))
     """
     nidx, basic = normalize_index(idx, x._data.shape)
+    if not basic and any(type(i) is int for i in nidx):
+        x, nidx = _select_ints_first(x, nidx)
     if not basic and BATCHING and has_batched(nidx):  # an index computed per batch element under vmap
         return take_indexed(x, nidx)
     out = take(x, nidx, basic, 0)
@@ -202,6 +204,15 @@ def getitem(x: Tensor, idx) -> Tensor:
     if basic:
         mark_view(out, x, lambda b: take(b, nidx, True, 0), lambda b, new: put(b, new, nidx, True))
     return out
+
+
+def _select_ints_first(x: Tensor, nidx: tuple) -> tuple[Tensor, tuple]:
+    """PyTorch applies an advanced index's integers first, as selects, and the arrays to what is left: so
+    ``x[0, :, i]`` keeps the slice's dim in front (NumPy, which counts the 0 as an array, puts ``i``'s dims first).
+    ``x`` selected at the integers, and the rest of the index."""
+    first = tuple(i if type(i) is int else slice(None) for i in nidx
+                  if i is not None and not (isinstance(i, np.ndarray) and i.dtype == np.bool_ and not i.ndim))
+    return take(x, first, True, 0), tuple(i for i in nidx if type(i) is not int)
 
 
 def _named_take(idx, basic: bool):

@@ -359,6 +359,24 @@ def test_integer_and_array_index_as_torch(idx):
     assert_same(run(autojac), run(torch))
 
 
+@pytest.mark.parametrize("value_dims", [None, 1, 2], ids=["full", "last_dim", "last_two"])
+@pytest.mark.parametrize("idx", INT_AND_ARRAY[:-1], ids=str)
+def test_integer_and_array_setitem_as_torch(idx, value_dims):
+    """``x[0, :, i] = v`` takes ``v`` in PyTorch's layout of the region (values, gradients of both operands)."""
+    region = torch.zeros(2, 3, 4, 5)[tuple(torch.tensor(i) if isinstance(i, list) else i for i in idx)].shape
+    vshape = tuple(region)[-value_dims:] if value_dims else tuple(region)
+
+    def run(T):
+        x = T.tensor(np.arange(120.0).reshape(2, 3, 4, 5) / 7, requires_grad=True)
+        v = T.tensor(np.arange(float(np.prod(vshape))).reshape(vshape) + 1, requires_grad=True)
+        y = x * 1.0
+        y[tuple(T.tensor(i) if isinstance(i, list) else i for i in idx)] = v
+        plain = x.detach().clone()
+        plain[tuple(T.tensor(i) if isinstance(i, list) else i for i in idx)] = v.detach()
+        return (y.detach(), plain, *T.autograd.grad((y * y.detach().cos()).sum(), (x, v)))
+    assert_same(run(autojac), run(torch))
+
+
 def test_plain_indexing_keeps_its_constant_index_primitive():
     """Outside vmap (and with a shared index inside it) indexing records the constant-index op, as before."""
     x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)

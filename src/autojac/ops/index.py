@@ -215,6 +215,40 @@ def _select_ints_first(x: Tensor, nidx: tuple) -> tuple[Tensor, tuple]:
     return take(x, first, True, 0), tuple(i for i in nidx if type(i) is not int)
 
 
+def _block_start(items: list, advanced) -> int | None:
+    """Where NumPy puts the dims of the advanced items (``advanced(item)``) in ``x[items]``'s result: after the
+    slice/None dims before them when they are adjacent, else first; ``None`` when there are none."""
+    where = [k for k, i in enumerate(items) if advanced(i)]
+    if not where:
+        return None
+    return where[0] if where[-1] - where[0] + 1 == len(where) else 0
+
+
+def _torch_layout(value, shape: tuple, nidx: tuple):
+    """``value`` laid out for NumPy's ``x[nidx] = value`` when PyTorch's region orders its dims differently.
+
+    PyTorch selects at an index's integers first (see ``_select_ints_first``), so its region may keep slice dims
+    in front of the arrays' dims where NumPy, counting integers as arrays, puts the arrays' dims first.
+    """
+    if type(value) is not Tensor or not value._data.ndim or any(
+            isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in nidx):
+        return value
+    def is_array(i):
+        return isinstance(i, np.ndarray)
+    ours = _block_start(list(nidx), lambda i: is_array(i) or type(i) is int)
+    theirs = _block_start([i for i in nidx if type(i) is not int], is_array)
+    if ours == theirs:
+        return value
+    region = np.broadcast_to(np.zeros((), bool), shape)[tuple(
+        np.zeros(i.shape, np.int64) if type(i) is Batched else i for i in nidx)].shape
+    r = len(np.broadcast_shapes(*(i.shape for i in nidx if is_array(i))))
+    rest = [d for d in range(len(region)) if not ours <= d < ours + r]
+    torch_order = rest[:theirs] + list(range(ours, ours + r)) + rest[theirs:]  # NumPy's dims, in PyTorch's order
+    torch_region = tuple(region[d] for d in torch_order)
+    full = value.expand(torch_region) if tuple(value._data.shape) != torch_region else value
+    return full.permute(tuple(torch_order.index(d) for d in range(len(region))))
+
+
 def _named_take(idx, basic: bool):
     """PyTorch's name: it applies a basic index item by item, so the last select/slice/unsqueeze names it."""
     items = [i for i in (idx if isinstance(idx, tuple) else (idx,)) if i is not Ellipsis]
@@ -237,6 +271,8 @@ def _named_take(idx, basic: bool):
 def index_put(x: Tensor, value, idx) -> Tensor:
     """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``)."""
     nidx, basic = normalize_index(idx, x._data.shape)
+    if not basic:
+        value = _torch_layout(value, tuple(x._data.shape), nidx)
     if not basic and BATCHING and has_batched(nidx):
         return put_indexed(x, value, nidx)
     return _index_put_op(x, value, nidx, basic)
@@ -264,6 +300,8 @@ def _setitem(self: Tensor, idx, value) -> None:
         shape = value._data.shape
         k = next((i for i, n in enumerate(shape) if n != 1), len(shape))
         value = value.reshape(shape[k:])
+    if vt and not basic:
+        value = _torch_layout(value, tuple(self._data.shape), nidx)
     if vt and not basic and value._data.dtype != self._data.dtype and (
             value._data.ndim or _integer_indexed(idx)):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "

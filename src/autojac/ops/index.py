@@ -230,9 +230,9 @@ def _torch_layout(value, shape: tuple, nidx: tuple):
     PyTorch selects at an index's integers first (see ``_select_ints_first``), so its region may keep slice dims
     in front of the arrays' dims where NumPy, counting integers as arrays, puts the arrays' dims first.
     """
-    if type(value) is not Tensor or not value._data.ndim or any(
+    if not any(type(i) is int for i in nidx) or type(value) is not Tensor or not value._data.ndim or any(
             isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in nidx):
-        return value
+        return value  # (integers are what make the layouts differ)
     def is_array(i):
         return isinstance(i, np.ndarray)
     ours = _block_start(list(nidx), lambda i: is_array(i) or type(i) is int)

@@ -103,8 +103,12 @@ SCENARIOS = {
     "index_fill": (lambda T, x, i: x.index_fill(1, i, -1.0), [("f", (B, 2, 5)), ("i", (B, 3), 5)], (0, 0)),
     "index_put": (lambda T, x, v, i: x.index_put((i,), v), [("f", (B, 5, 2)), ("f", (B, 3, 2)), ("p", (B, 3), 5)],
                   (0, 0, 0)),
-    "index_put_accumulate_free_scalar": (lambda T, x, i: x.index_put((i, i % 2), T.tensor(7.0, dtype=x.dtype)),
+    "index_put_scalar_value": (lambda T, x, i: x.index_put((i, i % 2), T.tensor(7.0, dtype=x.dtype)),
                                          [("f", (B, 5, 2)), ("i", (B, 3), 5)], (0, 0)),
+    "index_put_accumulate": (lambda T, x, v, i: x.index_put((i,), v, accumulate=True),
+                             [("f", (B, 5, 2)), ("f", (B, 6, 2)), ("i", (B, 6), 5)], (0, 0, 0)),
+    "index_put_accumulate_pairs": (lambda T, x, i: x.index_put((i, i % 2), T.tensor(0.5, dtype=x.dtype), True),
+                                   [("f", (B, 5, 2)), ("i", (B, 6), 5)], (0, 0)),
     # orders computed per example, then gathered
     "sort": (lambda T, x: tuple(T.sort(x)), [("f", (B, 6))], (0,)),
     "sort_dim0_descending": (lambda T, x: tuple(x.sort(0, descending=True)), [("f", (B, 4, 3))], (0,)),
@@ -126,7 +130,7 @@ SCENARIOS = {
                         (0, 0)),
 }
 
-NO_GRAD = {"index_put_accumulate_free_scalar"}  # only needs the values: its value is a constant
+NO_GRAD = {"index_put_scalar_value"}  # only needs the values: its value is a constant
 # where torch.func.vmap refuses (one_hot's data-dependent check under grad) or differs from its own loop over the
 # batch (embedding's padding row gets a gradient), the oracle is torch's loop: vmap's definition
 LOOP_ORACLE = {"one_hot_weights", "embedding_padding"}
@@ -374,6 +378,20 @@ def test_integer_and_array_setitem_as_torch(idx, value_dims):
         plain = x.detach().clone()
         plain[tuple(T.tensor(i) if isinstance(i, list) else i for i in idx)] = v.detach()
         return (y.detach(), plain, *T.autograd.grad((y * y.detach().cos()).sum(), (x, v)))
+    assert_same(run(autojac), run(torch))
+
+
+def test_index_put_accumulate_outside_vmap():
+    """``accumulate=True`` adds (repeated indices add up), as PyTorch: values and gradients, in place too."""
+    def run(T):
+        x, v = _inputs(T, [("f", (4, 3)), ("f", (5, 3))], 9)
+        x.requires_grad_()
+        v.requires_grad_()
+        i = T.tensor([0, 3, 0, 0, 2])
+        y = x.index_put((i,), v, accumulate=True)
+        z = x.detach().clone()
+        z.index_put_((i,), v.detach(), accumulate=True)
+        return (y.detach(), z, *T.autograd.grad((y * y).sum(), (x, v)))
     assert_same(run(autojac), run(torch))
 
 

@@ -19,7 +19,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import materialize, widths_batch
 from ._declare import defop, inplace, linear, named, operand, renamed
 from .elementwise import where
-from .index_at import has_batched, put_indexed, take_indexed
+from .index_at import has_batched, put_indexed, scatter_indexed, take_indexed
 from .index_at import scatter_forward as _scatter_forward
 from .index_at import take_forward as _take_forward
 from .index_at import to_back as _to_back
@@ -268,14 +268,38 @@ def _named_take(idx, basic: bool):
     return op
 
 
-def index_put(x: Tensor, value, idx) -> Tensor:
-    """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``)."""
+def index_put(x: Tensor, value, idx, accumulate: bool = False) -> Tensor:
+    """Out-of-place ``x[idx] = value`` (differentiable in both ``x`` and ``value``); with ``accumulate``,
+    ``x[idx] += value`` where repeated indices add up.
+
+    >>> import autojac
+    >>> autojac.zeros(3).index_put((autojac.tensor([0, 0, 2]),), autojac.tensor([1., 2., 3.]), accumulate=True)
+    tensor([3., 0., 3.])
+    """
     nidx, basic = normalize_index(idx, x._data.shape)
     if not basic:
         value = _torch_layout(value, tuple(x._data.shape), nidx)
+    if accumulate:
+        return named(x + _added_at(x, value, nidx, basic), "IndexPutBackward0")
     if not basic and BATCHING and has_batched(nidx):
         return put_indexed(x, value, nidx)
     return _index_put_op(x, value, nidx, basic)
+
+
+def _added_at(x: Tensor, value, nidx: tuple, basic: bool) -> Tensor:
+    """Zeros of ``x``'s shape with ``value`` (broadcast to the region of ``nidx``) added in, repeats adding up."""
+    shape = tuple(x._data.shape)
+    region = np.broadcast_to(np.zeros((), bool), shape)[tuple(
+        np.zeros(i.shape, np.int64) if type(i) is Batched else i for i in nidx)].shape
+    if type(value) is not Tensor:
+        value = _wrap(np.asarray(value, dtype=x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {x.dtype} for the "
+                           f"destination and {value.dtype} for the source.")
+    full = value if tuple(value._data.shape) == region else value.expand(region)
+    if not basic and BATCHING and has_batched(nidx):
+        return scatter_indexed(full, shape, nidx)
+    return scatter(full, shape, nidx, basic, 0)
 
 
 def _integer_indexed(idx) -> bool:

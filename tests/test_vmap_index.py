@@ -62,6 +62,7 @@ SCENARIOS = {
     "getitem_shared_values": (lambda T, x, i: x[i], [("f", (5, 3)), ("i", (B, 4), 5)], (None, 0)),
     "getitem_batched_and_shared_index": (
         lambda T, x, i, j: x[i.unsqueeze(-1), j], [("f", (B, 5, 3)), ("i", (B, 4), 5), ("i", (2,), 3)], (0, 0, None)),
+    "getitem_large": (lambda T, x, i: x[i - 100], [("f", (B, 200, 4)), ("i", (B, 300), 200)], (0, 0)),  # bincount
     # gather family
     "gather_dim0": (lambda T, x, i: T.gather(x, 0, i), [("f", (B, 5, 3)), ("i", (B, 2, 3), 5)], (0, 0)),
     "gather_dim1": (lambda T, x, i: x.gather(1, i), [("f", (B, 4, 3)), ("i", (B, 4, 5), 3)], (0, 0)),
@@ -393,6 +394,19 @@ def test_index_put_accumulate_outside_vmap():
         z.index_put_((i,), v.detach(), accumulate=True)
         return (y.detach(), z, *T.autograd.grad((y * y).sum(), (x, v)))
     assert_same(run(autojac), run(torch))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_index_gradients_outside_vmap(dtype):
+    """Cotangents of 512 elements and more are summed into place by one bincount (np.add.at below that)."""
+    def run(T):
+        rng = np.random.default_rng(11)
+        x = T.tensor(rng.standard_normal((60, 5, 3)).astype(dtype), requires_grad=True)
+        i, j = T.tensor(rng.integers(-60, 60, (40, 8))), T.tensor(rng.integers(0, 5, (8,)))
+        w = T.tensor(rng.standard_normal((40, 8, 3)).astype(dtype))
+        y = (x[i, j] * w).sum() + (x.gather(0, T.tensor(rng.integers(0, 60, (200, 5, 3)))) ** 2).sum()
+        return T.autograd.grad(y, x)
+    assert_same(run(autojac), run(torch), tol=1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_plain_indexing_keeps_its_constant_index_primitive():

@@ -60,6 +60,9 @@ def take_forward(x: np.ndarray, idx: tuple, basic: bool, nb: int) -> np.ndarray:
 
 def scatter_forward(g: np.ndarray, shape: tuple, idx: tuple, basic: bool, nb: int) -> np.ndarray:
     """Zeros of ``shape`` with ``g`` added in at ``idx`` (past ``nb`` leading batch dims): the adjoint of ``take``."""
+    if not basic and g.size >= _BINCOUNT_FROM and g.dtype.kind == "f" and all(
+            type(i) is int or (isinstance(i, np.ndarray) and i.dtype != np.bool_) for i in idx):
+        return _scatter_by_bincount(g, tuple(shape), idx, nb)
     batch = g.shape[:nb]
     z = np.zeros(tuple(shape) + batch, dtype=g.dtype)
     gm = to_back(g, nb)
@@ -68,6 +71,24 @@ def scatter_forward(g: np.ndarray, shape: tuple, idx: tuple, basic: bool, nb: in
     else:
         np.add.at(z, idx, gm)
     return to_front(z, nb)
+
+
+_BINCOUNT_FROM = 512  # elements: below, np.add.at's lower setup cost wins (measured on NumPy 2.4)
+
+
+def _scatter_by_bincount(g: np.ndarray, shape: tuple, idx: tuple, nb: int) -> np.ndarray:
+    """``scatter_forward`` for an index of arrays and integers only (the leading ``len(idx)`` dims), as one
+    ``bincount`` over flat positions: 2-3x faster than ``np.add.at`` on large cotangents. The indices were
+    checked where they came in, so ``wrap`` only turns negative ones into positions from the end."""
+    k = len(idx)
+    batch = g.shape[:nb]
+    lead, tail = shape[:k], shape[k:] + batch
+    rest = math.prod(tail)
+    pos = np.ravel_multi_index(np.broadcast_arrays(*(np.asarray(i) for i in idx)), lead, mode="wrap")
+    flat = (pos.reshape(pos.shape + (1,)) * rest + np.arange(rest)).ravel()
+    weights = np.broadcast_to(to_back(g, nb), pos.shape + tail).reshape(-1)
+    out = np.bincount(flat, weights=weights, minlength=math.prod(lead) * rest)
+    return to_front(out.astype(g.dtype, copy=False).reshape(lead + tail), nb)
 
 
 # --------------------------------------------------------------------------- slots and their checks

@@ -127,6 +127,9 @@ SCENARIOS = {
     "argmin_flat_then_take": (lambda T, x: x.take(x.argmin()), [("f", (B, 3, 4))], (0,)),
     "accuracy_as_float": (lambda T, x, y: (x.argmax(-1) == y).float() + x.logsumexp(-1),
                           [("f", (B, 4, 5)), ("i", (B, 4), 5)], (0, 0)),
+    "bce_values_checked_by_an_op": (lambda T, x, t: T.nn.functional.binary_cross_entropy(x.sigmoid(), t.sigmoid()),
+                                    [("f", (B, 4)), ("f", (B, 4))], (0, 0)),
+    "logdet": (lambda T, a: T.logdet(a @ a.mT + T.eye(3, dtype=a.dtype)), [("f", (B, 3, 3))], (0,)),
     "one_hot_weights": (lambda T, x, i: x * T.nn.functional.one_hot(i, 5), [("f", (B, 4, 5)), ("i", (B, 4), 5)],
                         (0, 0)),
 }

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._core.batched import BATCHING, Batched
 from ..._core.batching import BROADCAST, PER_ELEMENT, n_batch
+from ..._core.node import nondiff
 from ..._core.patterns import Sparsity, fibers, groups
 from ..._tensor import Tensor, _wrap
 from .._declare import defop, named
@@ -387,11 +388,22 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     x = input._data
-    if ((x < 0) | (x > 1)).any():
+    if type(x) is Batched:  # under vmap the values are checked by an op, on the whole batch
+        _check_probabilities(input)
+    elif ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None and tuple(np.broadcast_shapes(weight.shape, input.shape)) != tuple(input.shape):
         raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, weight: {list(weight.shape)})")
     return named(_reduce(_bce(input, target, weight), red), "BinaryCrossEntropyBackward0")
+
+
+def _probabilities_forward(x: np.ndarray) -> np.ndarray:
+    if ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    return x
+
+
+_check_probabilities = nondiff("bce_input_check", _probabilities_forward, batch=BROADCAST)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,

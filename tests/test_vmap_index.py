@@ -412,6 +412,25 @@ def test_large_index_gradients_outside_vmap(dtype):
     assert_same(run(autojac), run(torch), tol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+WRITES_INTO_UNBATCHED = {  # torch refuses to write per-example values (or at per-example places) into a shared tensor
+    "setitem_batched_index": lambda T, x, i: T.zeros(5).__setitem__(i, 1.0),
+    "index_put__batched_index": lambda T, x, i: T.zeros(5).index_put_((i,), T.tensor(1.0)),
+    "setitem_batched_value_and_index": lambda T, x, i: T.zeros(5).__setitem__(i, x),
+    "setitem_batched_value": lambda T, x, i: T.zeros(5).__setitem__(T.tensor([0, 1]), x),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITES_INTO_UNBATCHED))
+def test_write_into_an_unbatched_tensor_refused_as_torch(name):
+    def call(T):
+        return T.func.vmap(lambda x, i: WRITES_INTO_UNBATCHED[name](T, x, i))(T.ones(2, 2), T.tensor([[0, 1], [2, 3]]))
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    with pytest.raises(RuntimeError) as ours:
+        strict(lambda: call(autojac))
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_plain_indexing_keeps_its_constant_index_primitive():
     """Outside vmap (and with a shared index inside it) indexing records the constant-index op, as before."""
     x = autojac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)

@@ -399,8 +399,7 @@ Tensor.masked_fill_ = lambda self, mask, value: _declare.inplace(
     self, lambda s: index.masked_fill(s, mask, value), saves_self=False)
 Tensor.index_put = lambda self, indices, values, accumulate=False: index.index_put(self, values, tuple(indices),
                                                                                    accumulate)
-Tensor.index_put_ = lambda self, indices, values, accumulate=False: _declare.inplace(
-    self, lambda s: index.index_put(s, values, tuple(indices), accumulate), saves_self=False)
+Tensor.index_put_ = index.index_put_
 
 # -------- gather and scatter (ops/gather.py)
 Tensor.gather = numpy_keywords(gather.gather)

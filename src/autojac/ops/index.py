@@ -16,7 +16,7 @@ from .._core.grad_mode import STATE
 from .._core.node import Saves
 from .._core.patterns import MOVE, SCATTER
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ._batched import materialize, widths_batch
+from ._batched import INPLACE_ON_UNBATCHED, materialize, widths_batch
 from ._declare import defop, inplace, linear, named, operand, renamed
 from .elementwise import where
 from .index_at import has_batched, put_indexed, scatter_indexed, take_indexed
@@ -286,6 +286,24 @@ def index_put(x: Tensor, value, idx, accumulate: bool = False) -> Tensor:
     return _index_put_op(x, value, nidx, basic)
 
 
+def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """In-place ``index_put``."""
+    if BATCHING:
+        nidx, basic = normalize_index(tuple(indices), self._data.shape)
+        _refuse_unbatched_write(self, nidx, basic, values)
+    return inplace(self, lambda s: index_put(s, values, tuple(indices), accumulate), saves_self=False)
+
+
+def _refuse_unbatched_write(self: Tensor, nidx: tuple, basic: bool, value) -> None:
+    """Under vmap, torch's refusal of an advanced-index write of per-example values, or at per-example places,
+    into a tensor that is not batched."""
+    if not basic and type(self._data) is not Batched and (
+            has_batched(nidx) or type(value) is Tensor and type(value._data) is Batched):
+        err = RuntimeError(INPLACE_ON_UNBATCHED.replace("inplace arithmetic", "index_put_"))  # torch's words
+        err.vmap_refusal = True  # vmap raises it as is (the loop over the batch would write first)
+        raise err
+
+
 def _added_at(x: Tensor, value, nidx: tuple, basic: bool) -> Tensor:
     """Zeros of ``x``'s shape with ``value`` (broadcast to the region of ``nidx``) added in, repeats adding up."""
     shape = tuple(x._data.shape)
@@ -330,6 +348,8 @@ def _setitem(self: Tensor, idx, value) -> None:
             value._data.ndim or _integer_indexed(idx)):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "
                            f"the destination and {value.dtype} for the source.")
+    if BATCHING:
+        _refuse_unbatched_write(self, nidx, basic, value)
     if (not STATE.enabled or not (self._requires_grad or (vt and value._requires_grad))) and \
             not has_tangent(self, value) and not (self._base is not None and has_tangent(self._base[0])) and \
             not (BATCHING and (type(self._data) is Batched or vt and type(value._data) is Batched)):

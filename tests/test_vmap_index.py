@@ -110,6 +110,16 @@ SCENARIOS = {
                              [("f", (B, 5, 2)), ("f", (B, 6, 2)), ("i", (B, 6), 5)], (0, 0, 0)),
     "index_put_accumulate_pairs": (lambda T, x, i: x.index_put((i, i % 2), T.tensor(0.5, dtype=x.dtype), True),
                                    [("f", (B, 5, 2)), ("i", (B, 6), 5)], (0, 0)),
+    # in-place writes (under grad of the vmapped function the physical tensor takes over the write's graph)
+    "setitem_into_clone": (lambda T, x, v, i: _written(x, lambda y: y.__setitem__(i, v)),
+                           [("f", (B, 5, 2)), ("f", (B, 3, 2)), ("p", (B, 3), 5)], (0, 0, 0)),
+    "setitem_shared_index_into_clone": (lambda T, x, v, i: _written(x, lambda y: y.__setitem__(i, v * 2)),
+                                        [("f", (B, 5, 2)), ("f", (B, 2)), ("p", (3,), 5)], (0, 0, None)),
+    "scatter__into_clone": (lambda T, x, s, i: _written(x, lambda y: y.scatter_(0, i, s)),
+                            [("f", (B, 5)), ("f", (B, 3)), ("p", (B, 3), 5)], (0, 0, 0)),
+    "index_put__accumulate_into_clone": (
+        lambda T, x, v, i: _written(x, lambda y: y.index_put_((i,), v, accumulate=True)),
+        [("f", (B, 5, 2)), ("f", (B, 6, 2)), ("i", (B, 6), 5)], (0, 0, 0)),
     # orders computed per example, then gathered
     "sort": (lambda T, x: tuple(T.sort(x)), [("f", (B, 6))], (0,)),
     "sort_dim0_descending": (lambda T, x: tuple(x.sort(0, descending=True)), [("f", (B, 4, 3))], (0,)),
@@ -133,6 +143,13 @@ SCENARIOS = {
     "one_hot_weights": (lambda T, x, i: x * T.nn.functional.one_hot(i, 5), [("f", (B, 4, 5)), ("i", (B, 4), 5)],
                         (0, 0)),
 }
+
+def _written(x, write):
+    """``x`` cloned, then ``write`` into the clone in place, then used: the clone."""
+    y = x.clone()
+    write(y)
+    return y * y
+
 
 NO_GRAD = {"index_put_scalar_value"}  # only needs the values: its value is a constant
 # where torch.func.vmap refuses (one_hot's data-dependent check under grad) or differs from its own loop over the

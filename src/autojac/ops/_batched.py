@@ -13,6 +13,7 @@ import numpy as np
 from .._core.batched import Batched, read_batched
 from .._core.broadcast import expand
 from .._tensor import Tensor
+from .views import refresh_views
 
 __all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", "widths_batch"]
 
@@ -82,8 +83,9 @@ INPLACE_ON_UNBATCHED = (
 def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
     """The in-place write of ``result`` into ``self`` when either is batched: into ``self``'s physical tensor.
 
-    A batched value cannot go into an unbatched tensor (torch's error). When the physical tensors
-    take part in an enclosing differentiation the write is left to the loop over the batch, which
+    A batched value cannot go into an unbatched tensor (torch's error). When the physical tensors take part
+    in an enclosing differentiation, the physical tensor takes over the graph of the physical result (as
+    ``inplace`` does for a plain tensor); a leaf or a view there is left to the loop over the batch, which
     records it exactly (``BatchedRead``).
     """
     sd, rd = self._data, result._data
@@ -95,7 +97,25 @@ def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
     ps = sd.phys
     pr = rd.phys if type(rd) is Batched and rd.level == level else materialize(result, sd.bsize)
     if ps._requires_grad or pr._requires_grad:
-        read_batched("an in-place write into a batched tensor an enclosing transform differentiates")
-    store_plain(ps, pad_to(pr, sd.ndim))
+        if ps._grad_fn is None and ps._requires_grad or ps._base is not None:
+            read_batched("an in-place write into a batched leaf or view an enclosing transform differentiates")
+        pr = pad_to(pr, sd.ndim)
+        if tuple(pr.shape) != tuple(ps.shape):
+            pr = pr.expand(tuple(ps.shape))
+        store_plain(ps, pr)
+        _take_graph(ps, pr)
+    else:
+        store_plain(ps, pad_to(pr, sd.ndim))
     if self._vc is not ps._vc:
         self._vc[0] += 1
+
+
+def _take_graph(target: Tensor, result: Tensor) -> None:
+    """``target``, just overwritten with ``result``'s values, stands for ``result`` in the graph (and tangents)."""
+    target._grad_fn = result._grad_fn
+    target._requires_grad = result._requires_grad
+    target._output_nr = result._output_nr
+    if result._fw is not None:
+        target._fw = result._fw
+    if "_views" in target.__dict__:  # its live views (those a batching rule made, too) read the new value
+        refresh_views(target)

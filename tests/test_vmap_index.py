@@ -120,6 +120,10 @@ SCENARIOS = {
     "index_put__accumulate_into_clone": (
         lambda T, x, v, i: _written(x, lambda y: y.index_put_((i,), v, accumulate=True)),
         [("f", (B, 5, 2)), ("f", (B, 6, 2)), ("i", (B, 6), 5)], (0, 0, 0)),
+    "mul__into_clone": (lambda T, x, v: _written(x, lambda y: y.mul_(v).exp_()), [("f", (B, 4)), ("f", (B, 4))],
+                        (0, 0)),
+    "index_add__then_sin_": (lambda T, x, s, i: _written(x, lambda y: y.index_add_(0, i, s).sin_()),
+                             [("f", (B, 5, 2)), ("f", (B, 3, 2)), ("i", (B, 3), 5)], (0, 0, 0)),
     # orders computed per example, then gathered
     "sort": (lambda T, x: tuple(T.sort(x)), [("f", (B, 6))], (0,)),
     "sort_dim0_descending": (lambda T, x: tuple(x.sort(0, descending=True)), [("f", (B, 4, 3))], (0,)),

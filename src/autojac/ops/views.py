@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core.batched import Batched, read_batched
+from .._core.batched import Batched, placeholder, read_batched
 from .._core.grad_mode import STATE
 from .._tensor import Tensor, _wrap
 
@@ -105,9 +105,17 @@ def save_written(result: Tensor, target: Tensor) -> None:
         node.ans_vc = (target._vc, target._vc[0])
 
 
+def _copy_of(data):
+    """A copy of a tensor's data; of a batched value (under vmap), a placeholder over an alias copy of its physical
+    tensor, which stands for it in the enclosing graph too."""
+    if type(data) is Batched:
+        return placeholder(alias(data.phys, copy=True), data.level, data.bsize)
+    return data.copy()
+
+
 def alias(t: Tensor, copy: bool) -> Tensor:
     """A new tensor object standing for ``t`` in the graph (same grad_fn), optionally with copied data."""
-    a = _wrap(t._data.copy() if copy else t._data)
+    a = _wrap(_copy_of(t._data) if copy else t._data)
     if not copy:
         a._vc = t._vc
     a._requires_grad = t._requires_grad

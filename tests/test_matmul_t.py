@@ -32,6 +32,7 @@ SHAPES = {
     "vector_a": ((4,), (4, 3)),
     "vector_a_stacked_b": ((4,), (2, 4, 3)),
     "vector_b": ((2, 3, 4), (4,)),
+    "matrix_vector": ((3, 4), (4,)),
 }
 
 

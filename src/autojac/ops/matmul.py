@@ -84,6 +84,10 @@ def _matmul_batch(call, args, batched, params, size):
     batched one's own batch dims up with the other's, multiply, then drop the added dims."""
     a, b = args
     ka, kb = logical_ndim(a, batched[0]), logical_ndim(b, batched[1])
+    if ka == 1 and kb == 2 and not batched[1]:  # a batch of vectors times one matrix: (B, k) @ op(b)
+        return call([a, b], params)
+    if kb == 1 and ka == 2 and not batched[0]:  # op(a) @ a batch of vectors: (B, k) @ op(a)^T
+        return call([b, a], {"tb": True} if not params.get("ta", False) else {})
     if ka == 1:
         a = unsqueeze(a, -2)
     if kb == 1:

@@ -13,6 +13,8 @@ results stacked, the code one writes without vmap), so the three columns run the
                     over 1000 distances, MSE on energies and forces, gradient in the model's parameters
     MAML            one meta step of functorch's MAML sine regression: vmap over tasks of an inner grad step
     vmap(hessian)   hessian(predict) in x, D=16, batch 64 (jacobians_hessians tutorial)
+    per-sample MLP  per-sample gradients vmap(grad(loss), in_dims=(None, 0, 0)) of an MLP 64-256-256-10,
+                    batch 64 (torch.func per-sample-grads tutorial; DESIGN.md's figure)
 
 Every value is checked against torch.func (allclose, float32 tolerances) once before timing; a
 mismatch or an exception prints a warning line and the row goes on. Figures are medians of
@@ -30,7 +32,7 @@ import time
 from _timing import autojac, compare, fmt_time, np, torch
 
 SLOW_S = 30.0  # a variant slower than this on its first (checked) call is not repeated
-ROWS = ("HIPS tanh", "vmap(jacrev)", "NTK vps", "Lennard-Jones", "MAML", "vmap(hessian)")
+ROWS = ("HIPS tanh", "vmap(jacrev)", "NTK vps", "Lennard-Jones", "MAML", "vmap(hessian)", "per-sample MLP")
 
 
 def loop_vmap(T):
@@ -201,7 +203,28 @@ def maml(T, vmap, tasks=12, k=20, alpha=0.1):
     return step
 
 
-WORKLOADS = dict(zip(ROWS, (hips_tanh, vmap_jacrev, ntk_vps, lennard_jones, maml, vmap_hessian)))
+def per_sample_mlp(T, vmap, batch=64):
+    """The per-sample-grads tutorial: cross-entropy of one example, its gradient in every parameter, vmapped."""
+    F = T.nn.functional
+    rng = np.random.default_rng(5)
+    sizes = (64, 256, 256, 10)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        params += [T.tensor(_uniform(rng, (fan_out, fan_in), fan_in)), T.tensor(_uniform(rng, (fan_out,), fan_in))]
+    x = T.tensor(rng.standard_normal((batch, sizes[0])).astype(np.float32))
+    y = T.tensor(rng.integers(0, sizes[-1], batch))
+
+    def loss(p, xi, yi):
+        h = F.relu(F.linear(xi, p[0], p[1]))
+        h = F.relu(F.linear(h, p[2], p[3]))
+        out = F.linear(h, p[4], p[5])
+        return F.cross_entropy(out.unsqueeze(0), yi.unsqueeze(0))
+
+    f = vmap(T.func.grad(loss), in_dims=(None, 0, 0))
+    return lambda: f(tuple(params), x, y)
+
+
+WORKLOADS = dict(zip(ROWS, (hips_tanh, vmap_jacrev, ntk_vps, lennard_jones, maml, vmap_hessian, per_sample_mlp)))
 
 
 # --- checking and timing ----------------------------------------------------------------------------------

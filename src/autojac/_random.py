@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from ._avx2_normal import box_muller16
-from ._core.batched import BatchedRead
+from ._core.batched import placeholder
 from ._core.trace import TRACERS, note_break
 from ._tensor import _wrap
 
@@ -180,35 +180,69 @@ def set_rng_state(state) -> None:
 
 class _VmapRandomness(threading.local):
     def __init__(self) -> None:
-        self.stack: list[str] = []
+        self.stack: list = []
 
 
 # vmap's randomness flags in this thread, innermost vmap last (per thread, as in PyTorch; vmap lives
-# above the ops layer, samplers read it here)
+# above the ops layer, samplers read it here): a string for a vmap running as a loop, a ``Vectorized``
+# for one running by batching rules
 _VMAP = _VmapRandomness()
 
 
-def vmap_randomness() -> list[str]:
+class Vectorized:
+    """The randomness flag of a vectorized vmap: its ``mode`` ("error", "same", "different"), its
+    ``level`` and batch ``size``; ``saved`` keeps each generator's state before this vmap's first
+    draw, so that a fallback to the loop draws the same numbers again."""
+
+    __slots__ = ("mode", "level", "size", "saved")
+
+    def __init__(self, mode: str, level: int, size: int) -> None:
+        self.mode, self.level, self.size = mode, level, size
+        self.saved: dict = {}
+
+
+def vmap_randomness() -> list:
     """This thread's stack of vmap randomness flags (the list itself: vmap pushes and pops)."""
     return _VMAP.stack
 
 
-def check_vmap_randomness() -> None:
-    """Random samplers call this: inside ``vmap(..., randomness='error')`` they must not run.
+def check_vmap_randomness(generator: Generator | None = None) -> list:
+    """Random samplers call this before drawing: inside ``vmap(..., randomness='error')`` they must not run.
 
-    A flag ending in ``:batched`` marks a vectorized vmap: a draw there runs the function as a
-    loop instead (``BatchedRead``), where "different" and "same" have their meaning.
+    Returns the vectorized vmaps whose randomness is "different", outermost first: the sampler
+    draws one sample per element of their batches at once (a leading dim each, PyTorch's order)
+    and hands the result to ``batched_draw``. Under "same" it draws once, unbatched.
     """
     flags = _VMAP.stack
     if not flags:
-        return
-    flag = flags[-1]
-    if flag.endswith(":batched"):
-        if flag.startswith("error"):
-            _randomness_error()
-        raise BatchedRead("a random operation")
-    if flag == "error":
+        return []
+    inner = flags[-1]
+    if (inner if type(inner) is str else inner.mode) == "error":
         _randomness_error()
+    levels = []
+    for f in flags:
+        if type(f) is Vectorized:
+            if f.mode == "error":
+                _randomness_error()
+            gen = default_generator if generator is None else generator
+            if gen not in f.saved:
+                f.saved[gen] = gen.get_state()
+            if f.mode == "different":
+                levels.append(f)
+    return levels
+
+
+def batched_draw(t, levels: list):
+    """``t`` (the draws, one leading dim per level of ``levels``) as a tensor batched at those vmap levels."""
+    for f in levels:
+        t = _wrap(placeholder(t, f.level, f.size))
+    return t
+
+
+def restore_draws(flag: Vectorized) -> None:
+    """Rewind the generators a vectorized vmap drew from (it falls back to the loop, which draws again)."""
+    for gen, state in flag.saved.items():
+        gen.set_state(state)
 
 
 def _randomness_error() -> None:

@@ -425,7 +425,12 @@ def wrap_outputs(op: Op, args: tuple, params: dict, datas: tuple):
     The batching interpreter computes an op's outputs its own way (as placeholders of batched
     values) and finishes here, so the graph and the tangents of batched tensors are ``apply``'s.
     """
-    record = STATE.enabled and any(type(a) is Tensor and a._requires_grad for a in args)
+    record = False
+    if STATE.enabled:
+        for a in args:
+            if type(a) is Tensor and a._requires_grad:
+                record = True
+                break
     if op.n_out > 1:
         return _finish(op, args, params, tuple(_wrap(d) for d in datas), record)
     data = datas[0]

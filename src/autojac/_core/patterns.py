@@ -260,10 +260,23 @@ def _sum_to_local(op, out_shape, args, params, active):
 
 def _matmul_local(op, out_shape, args, params, active):
     """``a @ b`` with NumPy's matmul shapes: exact when one operand is constant (its zeros are
-    structural), the union over the contracted index when both vary."""
+    structural), the union over the contracted index when both vary. Flags ``ta``/``tb`` (an
+    operand read transposed): the pattern of the transposed operand, its columns sent back."""
+    flags = params.get("ta", False), params.get("tb", False)
+    if not any(flags):
+        return _matmul_plain(args[0], args[1], active)
+    swapped = [np.swapaxes(x, -1, -2) if f else x for x, f in zip(args[:2], flags)]
+    out = list(_matmul_plain(swapped[0], swapped[1], active))
+    for i, f in enumerate(flags):
+        if f and out[i] is not None:  # column j of the swapped operand is element order[j] of the operand
+            order = np.swapaxes(np.arange(args[i].size).reshape(args[i].shape), -1, -2).ravel()
+            out[i] = out[i][:, np.argsort(order)]
+    return tuple(out)
+
+
+def _matmul_plain(a, b, active):
     import scipy.sparse as sp
 
-    a, b = args[0], args[1]
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     m, k, p = a2.shape[-2], a2.shape[-1], b2.shape[-1]

@@ -126,7 +126,9 @@ def _batched(phys: Tensor, level: int, size: int) -> Tensor:
 
 def _randomness() -> str:
     flags = vmap_randomness()
-    return flags[-1].split(":")[0] if flags else "error"
+    if not flags:
+        return "error"
+    return flags[-1] if type(flags[-1]) is str else flags[-1].mode
 
 
 # ----------------------------------------------------------------------------- the vmap staticmethod

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from .._core.batched import DISPATCH, Batched, placeholder
 from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, get_arg, set_arg, shift_axes
 from .._core.node import Op, apply, wrap_outputs
@@ -54,11 +56,11 @@ def batched_apply(op: Op, args: tuple, params: dict):
     level, size = _newest(args)
     if not level:
         return None
-    phys, batched = _split(args, level)
     rule = op.batch
     if rule is BROADCAST:  # most ops: no rule dispatch or call closure, as this runs once per op inside vmap
-        out = apply(op, _broadcast(phys, batched), params)
+        out = apply(op, _broadcast_physical(args, level), params)
     else:
+        phys, batched = _split(args, level)
         out = run_rule(rule, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
     if type(out) is tuple:
         return wrap_outputs(op, args, params, tuple(placeholder(o, level, size) for o in out))
@@ -75,6 +77,32 @@ def batched_nondiff(run: Callable, args: tuple, params: dict):
     if type(out) is tuple:
         return tuple(_wrap(placeholder(o, level, size)) for o in out)
     return _wrap(placeholder(out, level, size))
+
+
+def _broadcast_physical(args: tuple, level: int) -> tuple:
+    """``_broadcast(*_split(args, level))`` in one pass: the op's hottest path inside vmap. A placeholder's
+    own rank is its logical rank, so the common rank is read without looking at the physical tensors."""
+    phys = []
+    ranks = []  # (position, logical rank) of the batched operands
+    n = 0
+    for a in args:
+        ta = type(a)
+        d = a._data if ta is Tensor else a
+        if type(d) is Batched and d.level == level:
+            k = d.ndim
+            ranks.append((len(phys), k))
+            phys.append(d.phys if ta is Tensor else d.phys._data)
+        else:
+            phys.append(a)
+            if ta is not Tensor and not isinstance(d, np.ndarray):
+                continue
+            k = d.ndim
+        if k > n:
+            n = k
+    for i, k in ranks:
+        if k < n:
+            phys[i] = pad_to(phys[i], n)
+    return tuple(phys)
 
 
 def _broadcast(args: list, batched: list) -> tuple:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._core.batched import BATCHING, Batched, BatchedRead, placeholder, vmap_levels
-from .._random import default_generator, vmap_randomness
+from .._random import Vectorized, default_generator, restore_draws, vmap_randomness
 from .._tensor import Tensor, _wrap
 from ..ops.shape import cat, stack
 from . import _batching  # noqa: F401  (installs the batching interpreter)
@@ -135,7 +135,8 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
     flags = vmap_randomness()
     stack_.append(level)
     BATCHING.append(level)
-    flags.append(randomness + ":batched")
+    flag = Vectorized(randomness, level, batch)
+    flags.append(flag)
     try:
         inputs = _batch_tree(tuple(args), tuple(dims), level, batch)
         return _unbatch_tree(func(*inputs, **kwargs), out_dims, level, batch, name)
@@ -149,6 +150,7 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
         flags.pop()
         BATCHING.remove(level)
         stack_.pop()
+    restore_draws(flag)  # the loop draws the same numbers again
     result = _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness, name)
     key = (getattr(func, "__code__", id(func)), cause)  # once per function and cause
     if key not in _FELL_BACK:

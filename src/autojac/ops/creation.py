@@ -8,8 +8,9 @@ import os
 import numpy as np
 
 from .. import _dtype
+from .._core.batched import read_batched
 from .._device import check_device
-from .._random import check_vmap_randomness, default_generator
+from .._random import batched_draw, check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
 
 __all__ = [
@@ -369,8 +370,14 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 
 def _gen(generator):
-    check_vmap_randomness()
-    return default_generator if generator is None else generator
+    """The generator to draw from, and the vectorized vmaps (randomness "different") whose batches the
+    draw spans: one leading dim each, in front of the requested shape (see ``_lead``)."""
+    levels = check_vmap_randomness(generator)
+    return (default_generator if generator is None else generator), levels
+
+
+def _lead(levels: list) -> tuple:
+    return tuple(f.size for f in levels)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -378,14 +385,16 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     check_device(device)
     d = _float_dtype(dtype)
     shape = _allocatable(_size(sizes, size, "rand"), d)
+    gen, levels = _gen(generator)
+    shape = _lead(levels) + shape
     if d.kind == "c":  # PyTorch draws the real and imaginary parts as one real tensor of twice the size
         f = _real_of(d)
-        vals = _gen(generator).uniform(2 * math.prod(shape), f).astype(f)
-        return _finish(vals.view(d).reshape(shape), requires_grad)
-    vals = _gen(generator).uniform(math.prod(shape), d).astype(d)
+        vals = gen.uniform(2 * math.prod(shape), f).astype(f)
+        return batched_draw(_finish(vals.view(d).reshape(shape), requires_grad), levels)
+    vals = gen.uniform(math.prod(shape), d).astype(d)
     if d == np.float16:  # a draw that rounds up to 1 wraps to 0, as in PyTorch: [0, 1) stays half-open
         vals[vals == 1] = 0
-    return _finish(vals.reshape(shape), requires_grad)
+    return batched_draw(_finish(vals.reshape(shape), requires_grad), levels)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -398,14 +407,16 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     check_device(device)
     d = _float_dtype(dtype)
     shape = _allocatable(_size(sizes, size, "randn"), d)
+    gen, levels = _gen(generator)
+    shape = _lead(levels) + shape
     if d.kind == "c":  # PyTorch: normal parts of variance 1/2, drawn as one real tensor of twice the size
         f, n = _real_of(d), 2 * math.prod(shape)
-        vals = _gen(generator).normal(n, f)
+        vals = gen.normal(n, f)
         std = 1.0 / math.sqrt(2.0)  # multiplied in float32 where PyTorch's float kernel does (n >= 16)
         vals = vals.astype(f) * f.type(std) if f == np.float32 and n >= 16 else (vals * std).astype(f)
-        return _finish(vals.view(d).reshape(shape), requires_grad)
-    vals = _gen(generator).normal(math.prod(shape), d)
-    return _finish(vals.astype(d).reshape(shape), requires_grad)
+        return batched_draw(_finish(vals.view(d).reshape(shape), requires_grad), levels)
+    vals = gen.normal(math.prod(shape), d)
+    return batched_draw(_finish(vals.astype(d).reshape(shape), requires_grad), levels)
 
 
 def _real_of(d: np.dtype) -> np.dtype:
@@ -429,8 +440,10 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint() missing required argument 'size'")
     d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
     shape = _allocatable(_size((), size, "randint"), d.np)
-    vals = _gen(generator).integers(int(low), int(high), math.prod(shape))
-    return _finish(vals.astype(d.np).reshape(shape), requires_grad)
+    gen, levels = _gen(generator)
+    shape = _lead(levels) + shape
+    vals = gen.integers(int(low), int(high), math.prod(shape))
+    return batched_draw(_finish(vals.astype(d.np).reshape(shape), requires_grad), levels)
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -451,7 +464,10 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_gen(generator).permutation(int(n)).astype(d.np), requires_grad)
+    gen, levels = _gen(generator)
+    if levels:  # one permutation per batch element: the loop over the batch draws them
+        read_batched("randperm under vmap(randomness='different')")
+    return _finish(gen.permutation(int(n)).astype(d.np), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -482,7 +498,10 @@ def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requir
 
 def _sampler_(draw):
     def method(self: Tensor, *args, generator=None, **kw) -> Tensor:
-        vals = draw(self, _gen(generator), *args, **kw)
+        gen, levels = _gen(generator)
+        if levels:  # a batch of draws written in place: the loop over the batch writes them
+            read_batched("an in-place random fill under vmap(randomness='different')")
+        vals = draw(self, gen, *args, **kw)
         self._data[...] = vals.reshape(self._data.shape).astype(self._data.dtype)
         self._vc[0] += 1
         return self

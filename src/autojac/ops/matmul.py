@@ -19,42 +19,59 @@ from .index import index_put, scatter
 from .shape import mark_view, reshape, unsqueeze
 
 
-def _vjp_a(g, ans, a, b):
+def _vjp_a(g, ans, a, b, ta=False, tb=False):
+    # the op computes op(a) @ op(b), op transposing the last two dims where its flag is set
     b = conj(b)  # b itself when real
+    if ta:  # a = (a')^T: grad_a = (g @ op(b)^T)^T = op(b) @ g^T
+        if b.ndim == 1:
+            return b.unsqueeze(-1) * g.unsqueeze(-2)
+        return matmul_t(b, g, ta=tb, tb=True)
     if a.ndim == 1:
         if b.ndim == 1:  # dot: g is batch-only
             return g.unsqueeze(-1) * b
         if b.ndim == 2:  # one product for all batch rows, not one per row
-            return g @ b.mT
+            return matmul_t(g, b, tb=not tb)
         # (k) @ (..., k, n) -> (..., n);  grad_a = (g[..., None, :] @ b^H)[..., 0, :]
-        return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
+        return matmul_t(g.unsqueeze(-2), b, tb=not tb).squeeze(-2)
     if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
         return g.unsqueeze(-1) * b
     if a.ndim == 2 and b.ndim > 2:  # the sum over b's stack is one GEMM: (m, B*n) @ (B*n, k)
         extra = g.ndim - b.ndim  # a batched cotangent's own leading dims
         rows = g.movedim(-2, extra).reshape(tuple(g.shape[:extra]) + (g.shape[-2], -1))
-        return rows @ b.mT.reshape(-1, b.shape[-2])
-    return g @ b.mT
+        return rows @ (b if tb else b.mT).reshape(-1, a.shape[-1])
+    return matmul_t(g, b, tb=not tb)
 
 
-def _vjp_b(g, ans, a, b):
+def _vjp_b(g, ans, a, b, ta=False, tb=False):
     a = conj(a)
+    if tb:  # b = (b')^T: grad_b = (op(a)^T @ g)^T = g^T @ op(a)
+        if a.ndim == 1:
+            return g.unsqueeze(-1) * a
+        if b.ndim == 2 and a.ndim > 2 and not ta:  # the sum over a's stack is one GEMM
+            extra = g.ndim - a.ndim
+            return matmul_t(g.reshape(tuple(g.shape[:extra]) + (-1, g.shape[-1])), a.reshape(-1, a.shape[-1]),
+                            ta=True)
+        return matmul_t(g, a, ta=True, tb=ta)
     if b.ndim == 1:
         if a.ndim == 1:
             return g.unsqueeze(-1) * a
         if a.ndim == 2:
-            return g @ a
+            return matmul_t(g, a, tb=ta)
         # grad_b[k] = sum_m g[..., m] conj(a[..., m, k])
-        return (g.unsqueeze(-2) @ a).squeeze(-2)
+        return matmul_t(g.unsqueeze(-2), a, tb=ta).squeeze(-2)
     if a.ndim == 1:  # (k) @ (..., k, n): grad_b = conj(a)[:, None] * g[..., None, :]
         return a.unsqueeze(-1) * g.unsqueeze(-2)
-    if b.ndim == 2 and a.ndim > 2:  # the sum over a's stack is one GEMM: (k, B*m) @ (B*m, n)
+    if b.ndim == 2 and a.ndim > 2 and not ta:  # the sum over a's stack is one GEMM: (k, B*m) @ (B*m, n)
         extra = g.ndim - a.ndim
-        return a.reshape(-1, a.shape[-1]).mT @ g.reshape(tuple(g.shape[:extra]) + (-1, g.shape[-1]))
-    return a.mT @ g
+        return matmul_t(a.reshape(-1, a.shape[-1]), g.reshape(tuple(g.shape[:extra]) + (-1, g.shape[-1])), ta=True)
+    return matmul_t(a, g, ta=not ta)
 
 
-def _matmul_forward(a, b):
+def _matmul_forward(a, b, ta=False, tb=False):
+    if ta:
+        a = np.swapaxes(a, -1, -2)
+    if tb:
+        b = np.swapaxes(b, -1, -2)
     if a.ndim > 2 and b.ndim >= 2 and a.shape[-1] == 1:  # stacked outer products: a product, not a GEMM each
         return a * b
     if b.ndim == 2 and a.ndim > 2 and a.shape[-1]:  # one GEMM over the stacked rows, not one per matrix
@@ -67,6 +84,10 @@ def _matmul_batch(call, args, batched, params, size):
     batched one's own batch dims up with the other's, multiply, then drop the added dims."""
     a, b = args
     ka, kb = logical_ndim(a, batched[0]), logical_ndim(b, batched[1])
+    if ka == 1 and kb == 2 and not batched[1]:  # a batch of vectors times one matrix: (B, k) @ op(b)
+        return call([a, b], params)
+    if kb == 1 and ka == 2 and not batched[0]:  # op(a) @ a batch of vectors: (B, k) @ op(a)^T
+        return call([b, a], {"tb": True} if not params.get("ta", False) else {})
     if ka == 1:
         a = unsqueeze(a, -2)
     if kb == 1:
@@ -130,19 +151,34 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     kb = other._data.shape[-2] if nb > 1 else other._data.shape[0]
     if ka != kb:
         raise _shape_error(input, other)
-    if na == 2 and nb == 2:
-        op = _mm
-    elif na == 2 and nb == 1:
-        op = _mv
-    elif na == 1 and nb == 1:
-        op = _dot
-    elif na == 1:  # the grad_fn names PyTorch's matmul leaves behind on each path
-        op = _matmul_1d_2d if nb == 2 else _matmul
-    elif na == 2:
-        op = _matmul_2d_nd
-    else:
-        op = _matmul
-    return op(input, other)
+    return _op_for(na, nb)(input, other)
+
+
+def _op_for(na: int, nb: int):
+    """The matmul op of operands of ranks ``na``, ``nb``: each carries the grad_fn name PyTorch's matmul
+    leaves behind on that path."""
+    if na == 2:
+        return _mm if nb == 2 else _mv if nb == 1 else _matmul_2d_nd
+    if na == 1:
+        return _dot if nb == 1 else _matmul_1d_2d if nb == 2 else _matmul
+    return _matmul
+
+
+def matmul_t(a: Tensor, b: Tensor, ta: bool = False, tb: bool = False) -> Tensor:
+    """``op(a) @ op(b)``, ``op`` swapping the last two dims where its flag is set (a flagged operand
+    has at least 2), as one primitive: BLAS reads a transposed operand in place, and the graph
+    holds no transpose nodes (the derivative rules of ``matmul`` and ``F.linear`` use it).
+    Operands must already agree in shape and dtype.
+
+    >>> import autojac
+    >>> from autojac.ops.matmul import matmul_t
+    >>> matmul_t(autojac.tensor([[1., 2.]]), autojac.tensor([[1., 0.], [0., 1.], [1., 1.]]), tb=True)
+    tensor([[1., 2., 3.]])
+    """
+    op = _op_for(a.ndim, b.ndim)
+    if ta or tb:
+        return op(a, b, ta=ta, tb=tb)
+    return op(a, b)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

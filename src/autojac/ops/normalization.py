@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._core.grad_mode import no_grad
-from .._random import check_vmap_randomness, default_generator
+from .._random import batched_draw, check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
 from ._declare import named
 
@@ -77,11 +77,13 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
-    """PyTorch's ``empty(shape).bernoulli_(1 - p).div_(1 - p)`` on the CPU generator."""
-    check_vmap_randomness()
+def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> Tensor:
+    """PyTorch's ``empty(shape).bernoulli_(1 - p).div_(1 - p)`` on the CPU generator (under
+    ``vmap(randomness="different")`` one mask per batch element, drawn at once as PyTorch does)."""
+    levels = check_vmap_randomness()
+    shape = tuple(f.size for f in levels) + tuple(shape)
     keep = default_generator.uniform(math.prod(shape), np.dtype(np.float64)) < 1.0 - p
-    return (keep.astype(dtype) / dtype.type(1.0 - p)).reshape(shape)
+    return batched_draw(_wrap((keep.astype(dtype) / dtype.type(1.0 - p)).reshape(shape)), levels)
 
 
 def _apply_noise(input: Tensor, noise_shape: tuple, p: float, training: bool, inplace: bool) -> Tensor:
@@ -91,10 +93,10 @@ def _apply_noise(input: Tensor, noise_shape: tuple, p: float, training: bool, in
     dtype = input._data.dtype
     if dtype.kind not in "fc":
         raise RuntimeError(f'"bernoulli_scalar_cpu_" not implemented for \'{input.dtype}\'')
-    noise = np.zeros(noise_shape, dtype=dtype) if p == 1 else _keep_mask(noise_shape, p, dtype)
+    noise = _wrap(np.zeros(noise_shape, dtype=dtype)) if p == 1 else _keep_mask(noise_shape, p, dtype)
     if inplace:
-        return input.mul_(_wrap(noise))
-    return named(input * _wrap(noise), "MulBackward0")
+        return input.mul_(noise)
+    return named(input * noise, "MulBackward0")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

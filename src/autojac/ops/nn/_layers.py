@@ -11,6 +11,7 @@ from ..._tensor import Tensor, _wrap
 from .._declare import named
 from ..elementwise import where
 from ..index_at import take_indexed
+from ..matmul import matmul_t
 from ..reduce import log_softmax as _log_softmax_fn
 from ..reduce import softmax as _softmax_fn
 
@@ -70,7 +71,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     ...                              autojac.tensor([0.5, 0.]))
     tensor([[3.5000, 2.0000]])
     """
-    y = input @ weight.t()
+    if (type(input) is Tensor and type(weight) is Tensor and weight._data.ndim == 2 and input._data.ndim
+            and input._data.shape[-1] == weight._data.shape[1] and input._data.dtype == weight._data.dtype):
+        y = matmul_t(input, weight, tb=True)  # no transpose node: BLAS reads weight transposed in place
+    else:  # matmul's checks and messages
+        y = input @ weight.t()
     if bias is not None:
         y = y + bias
     nd = input._data.ndim

@@ -12,6 +12,7 @@ from .._core.node import Saves
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
+from ._gemm import folded_matmul
 from ._declare import conj, linear, named
 from .creation import tensor
 from .elementwise import where
@@ -57,8 +58,8 @@ def _vjp_b(g, ans, a, b):
 def _matmul_forward(a, b):
     if a.ndim > 2 and b.ndim >= 2 and a.shape[-1] == 1:  # stacked outer products: a product, not a GEMM each
         return a * b
-    if b.ndim == 2 and a.ndim > 2 and a.shape[-1]:  # one GEMM over the stacked rows, not one per matrix
-        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
+    if a.ndim >= 2 and b.ndim >= 2:  # batch dims of one operand only fold into its rows or columns
+        return folded_matmul(a, b)
     return np.matmul(a, b)
 
 

@@ -12,8 +12,8 @@ from .._core.node import Saves
 from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
-from ._gemm import folded_matmul
 from ._declare import conj, linear, named
+from ._gemm import folded_matmul
 from .creation import tensor
 from .elementwise import where
 from .index import index_put, scatter

@@ -2,16 +2,17 @@
 
 Each kernel takes operands with extra leading (batch) dims, broadcast as matmul does. Those dims
 are sorted by ``_gemm.batch_roles``: dims both operands vary along stay a stack of GEMMs; dims only
-one varies along fold into that operand's side of one GEMM (per-example inputs against shared
-weights are one GEMM over every example, not one per example).
+one varies along fold into that operand's side of the GEMM, so per-example inputs against shared
+weights (``vmap`` over a CNN) are one GEMM over every example, not one small GEMM per example.
 
-The input is copied once into a zero-padded buffer laid out ``(shared, own batch, N, C, *S)``; its
-windows are then a strided view. Where the trailing strides are 1 the windows run over the full
-padded width (``extended``): output rows then hold a few garbage positions past the valid ones, but
-each window row is one contiguous run of memory, so im2col is a few long copies instead of many
-short ones. The garbage is cropped (forward), multiplied by zeros (input and weight gradients,
-when the other operand is finite) or never reached. im2col runs in chunks of the rows, so a
-chunk's columns are still in cache when the GEMM packs them.
+The rows (the input's own batch dims and ``N``) go through in blocks of about ``_CHUNK_BYTES``:
+each block is copied into a small zero-padded buffer, its windows (a strided view) into columns,
+the GEMM runs, and the result goes to its place in the output while all of it is still in cache;
+no temporary the size of the whole im2col matrix is made. Where the trailing strides are 1 the
+windows run over the full padded width (``_Geometry.extended``): each window row is then one long
+contiguous run instead of many short ones, at the price of a few garbage output positions per
+row, which the forward crops and the gradients multiply by zeros (when the other operand is
+finite, else they do without).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ._gemm import arrange, batch_roles
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "windows"]
 
-_CHUNK_BYTES = 1 << 20  # im2col columns per GEMM: about the size of a core's L2 cache
+_CHUNK_BYTES = 1 << 21  # columns and products of one block: in cache, yet few blocks for Python to loop over
 _MAX_WASTE = 1.5  # extend windows over the full width only while it adds at most this factor of columns
 
 
@@ -56,7 +57,7 @@ class _Geometry:
         self.out = tuple(out)
         self.ext = self.out
         if extend:
-            for j0 in range(d - 1):  # extend dims j0+1.. to their padded size: fewest dims first wins less
+            for j0 in range(d - 1):  # extend dims j0+1.. to their padded size, the most dims that waste little
                 if all(stride[j] == 1 for j in range(j0 + 1, d)) and math.prod(
                         self.sp[j] / self.out[j] for j in range(j0 + 1, d)) <= _MAX_WASTE:
                     self.ext = self.out[:j0 + 1] + self.sp[j0 + 1:]
@@ -73,45 +74,53 @@ class _Geometry:
         return (Ellipsis,) + tuple(slice(lo, lo + s) for (lo, _), s in zip(self.padding, self.size))
 
 
-def _buffer(g: _Geometry, lead: tuple, c: int, groups: int, dtype, zero: bool):
-    """A flat buffer for a padded input ``(*lead, C, *sp)`` with room for every window read, and a
-    window view factory over it: ``view(offset)`` gives ``(*lead, G, Cg, *kernel, *ext)`` or, with
-    ``offset``, ``(*lead, G, Cg, *ext)`` at that kernel offset."""
-    d = len(g.kernel)
-    n = math.prod(lead) * c * g.plane
-    lead_strides = tuple(math.prod(lead[i + 1:]) * c * g.plane for i in range(len(lead)))
-    cg = c // groups
-    st = (lead_strides + (cg * g.plane, g.plane) + tuple(g.dilation[j] * g.tail[j] for j in range(d))
-          + tuple(g.stride[j] * g.tail[j] for j in range(d)))
-    shape = lead + (groups, cg) + g.kernel + g.ext
-    reach = sum((s - 1) * t for s, t in zip(shape, st)) + 1 if all(shape) else 0
-    buf = (np.zeros if zero else np.empty)(max(n, reach), dtype=dtype)
-    if not zero and reach > n:
-        buf[n:] = 0  # the slack the extended windows of the last plane read: finite, never used
-    return buf, n, shape, st
+class _Padded:
+    """A reusable zero-padded buffer for blocks of an input ``(*lead, C, *size)`` and the strided windows
+    over it. The last lead dim holds up to ``lead[-1]`` rows; strides are fixed, so borders and the slack
+    past the end that full-width windows read stay zero from allocation (or hold earlier finite rows)."""
+
+    def __init__(self, g: _Geometry, lead: tuple, c: int, groups: int, dtype):
+        d = len(g.kernel)
+        self.lead, self.g = lead, g
+        n = math.prod(lead) * c * g.plane
+        lead_st = tuple(math.prod(lead[i + 1:]) * c * g.plane for i in range(len(lead)))
+        cg = c // groups
+        self.st = (lead_st + (cg * g.plane, g.plane) + tuple(g.dilation[j] * g.tail[j] for j in range(d))
+                   + tuple(g.stride[j] * g.tail[j] for j in range(d)))
+        self.tail = (groups, cg) + g.kernel + g.ext
+        shape = lead + self.tail
+        reach = sum((k - 1) * t for k, t in zip(shape, self.st)) + 1 if all(shape) else 0
+        self.buf = np.zeros(max(n, reach), dtype=dtype)
+        self.full = self.buf[:n].reshape(lead + (c,) + g.sp)
+
+    def rows(self, m: int) -> np.ndarray:
+        """The padded rows ``(*lead[:-1], m, C, *sp)``."""
+        return self.full[(slice(None),) * (len(self.lead) - 1) + (slice(0, m),)]
+
+    def fill(self, src: np.ndarray, m: int) -> None:
+        """Copy ``src`` (the lead dims split further, ``m`` rows, ``C``, ``*size``) into the interior."""
+        np.copyto(self.rows(m)[self.g.interior()].reshape(src.shape), src)
+
+    def windows(self, m: int, writeable: bool = False) -> np.ndarray:
+        """``(*lead[:-1], m, G, Cg, *kernel, *ext)``: the windows of the first ``m`` rows."""
+        it = self.buf.itemsize
+        return np.lib.stride_tricks.as_strided(self.buf, self.lead[:-1] + (m,) + self.tail,
+                                               tuple(k * it for k in self.st), writeable=writeable)
 
 
-def _strided(buf: np.ndarray, shape: tuple, strides: tuple, offset: int = 0, writeable: bool = False) -> np.ndarray:
-    it = buf.itemsize
-    return np.lib.stride_tricks.as_strided(buf[offset:], shape, tuple(s * it for s in strides), writeable=writeable)
-
-
-def _fill(buf: np.ndarray, n: int, g: _Geometry, src: np.ndarray) -> None:
-    """Copy ``src (*lead, C, *size)`` into the padded buffer's interior and zero its borders."""
-    full = buf[:n].reshape(src.shape[:-len(g.sp)] + g.sp)
-    for j, (lo, hi) in enumerate(g.padding):
-        pre = (Ellipsis,) + (slice(None),) * j
-        tail = (slice(None),) * (len(g.sp) - j - 1)
-        if lo:
-            full[pre + (slice(0, lo),) + tail] = 0
-        if hi:
-            full[pre + (slice(g.sp[j] - hi, None),) + tail] = 0
-    np.copyto(full[g.interior()], src)
-
-
-def _chunks(rows: int, row_bytes: int):
-    step = max(1, _CHUNK_BYTES // max(1, row_bytes))
-    return [(i, min(rows, i + step)) for i in range(0, rows, step)]
+def _blocks(dims: tuple, unit: int) -> tuple[list, int]:
+    """Index tuples that cut leading dims ``dims`` (``unit`` bytes per index) into blocks of about
+    ``_CHUNK_BYTES``, and the most rows (indices) a block holds."""
+    inner, k = unit, len(dims)
+    while k and inner * dims[k - 1] <= _CHUNK_BYTES:
+        k -= 1
+        inner *= dims[k]
+    if k == 0:
+        return [()], math.prod(dims)
+    size, step = dims[k - 1], max(1, _CHUNK_BYTES // inner)
+    blocks = [head + (slice(i, min(i + step, size)),) for head in np.ndindex(*dims[:k - 1])
+              for i in range(0, size, step)]
+    return blocks, min(step, size) * math.prod(dims[k:])
 
 
 def _sizes(shape: tuple, dims: list) -> tuple:
@@ -122,40 +131,38 @@ def _sizes(shape: tuple, dims: list) -> tuple:
 def conv_forward(x, w, b, stride, padding, dilation, groups):
     """``x (*bx, N, Ci, *S)`` cross-correlated with ``w (*bw, Co, Cig, *K)``, plus ``b (*bb, Co)``."""
     d = len(stride)
-    kernel, (n, c), co = w.shape[-d:], x.shape[-d - 2:-d], w.shape[-d - 2]
+    kernel, (n, c), (co, cg) = tuple(w.shape[-d:]), x.shape[-d - 2:-d], w.shape[-d - 2:-d]
     bx, bw = x.shape[:-d - 2], w.shape[:-d - 2]
     r = batch_roles(bx, bw)
-    nl = len(r.shape)
-    s, sx, sw = r.size(r.shared), r.size(r.a_only), r.size(r.b_only)
-    cog, kd = co // groups, w.shape[-d - 1] * math.prod(kernel)
+    nl, sh, sb = len(r.shape), _sizes(r.shape, r.shared), _sizes(r.shape, r.b_only)
+    s, sw = math.prod(sh), math.prod(sb)
+    cog, kd = co // groups, cg * math.prod(kernel)
     # full-width windows pay off where the columns outweigh the outputs they give, whose crop they slow
     g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, extend=kd > sw * cog)
-    pe = math.prod(g.ext)
+    pe, mo = math.prod(g.ext), sw * cog
     dtype = np.result_type(x.dtype, w.dtype)
-    # (S, Rx = own batch * N, C, *sp)
-    buf, size, shape, st = _buffer(g, (s, sx * n), c, groups, dtype, zero=False)
-    _fill(buf, size, g, arrange(x, len(bx), nl, r.shared, r.a_only))
-    cols = _strided(buf, shape, st)  # (S, Rx, G, Cg, *K, *ext)
-    wm = arrange(w, len(bw), nl, r.shared, r.b_only).reshape((s, sw, groups, cog, kd))
-    wm = np.ascontiguousarray(wm.transpose(0, 2, 1, 3, 4)).reshape(s, groups, sw * cog, kd)
-    z = np.empty((s, groups, sw * cog, sx * n * pe), dtype=dtype)
-    perm = (0, 2, 3) + tuple(range(4, 4 + d)) + (1,) + tuple(range(4 + d, 4 + 2 * d))  # (S, G, Cg, *K, Rx, *ext)
-    cols = cols.transpose(perm)
-    rows, row_bytes = sx * n, s * groups * kd * pe * buf.itemsize
-    spans = _chunks(rows, row_bytes)
-    scratch = np.empty(s * groups * kd * pe * (spans[0][1] - spans[0][0]) if spans else 0, dtype=dtype)
-    lanes = (slice(None),) * (3 + d)
-    for i, j in spans:
-        dst = scratch[:s * groups * kd * (j - i) * pe]
-        np.copyto(dst.reshape(cols.shape[:3 + d] + (j - i,) + g.ext), cols[lanes + (slice(i, j),)])
-        np.matmul(wm, dst.reshape(s, groups, kd, (j - i) * pe), out=z[..., i * pe:j * pe])
-    # z (S, G, Sw*Cog, Rx * ext) -> y (*b, N, Co, *out)
-    z = z.reshape(_sizes(r.shape, r.shared) + (groups,) + _sizes(r.shape, r.b_only) + (cog,)
-                  + _sizes(r.shape, r.a_only) + (n,) + g.ext)[g.crop]
+    wm = arrange(w.reshape(bw + (groups, cog, kd)), len(bw), nl, r.shared, [nl], r.b_only, [nl + 1])
+    wm = np.ascontiguousarray(wm).reshape(s, groups, mo, kd)
+    xa = arrange(x, len(bx), nl, r.shared, r.a_only)  # (*shared, *own, N, C, *S)
+    blocks, rows = _blocks(_sizes(r.shape, r.a_only) + (n,), s * groups * (kd + mo) * pe * np.dtype(dtype).itemsize)
+    pad = _Padded(g, (s, rows), c, groups, dtype)
+    cols_buf = np.empty(s * groups * kd * rows * pe, dtype=dtype)
+    z_buf = np.empty(s * groups * mo * rows * pe, dtype=dtype)
     y = np.empty(r.shape + (n, co) + g.out, dtype=dtype)
-    yv = y.reshape(r.shape + (n, groups, cog) + g.out)
-    yv = arrange(yv, nl, nl, r.shared, [nl + 1], r.b_only, [nl + 2], r.a_only, [nl])
-    np.copyto(yv, z)
+    yv = arrange(y.reshape(r.shape + (n, groups, cog) + g.out), nl, nl, r.shared, [nl + 1], r.b_only, [nl + 2],
+                 r.a_only, [nl])
+    head = (slice(None),) * (len(sh) + len(sb) + 2)
+    perm = (0, 2, 3) + tuple(range(4, 4 + d)) + (1,) + tuple(range(4 + d, 4 + 2 * d))  # -> (S, G, Cg, *K, m, *ext)
+    for idx in blocks:
+        xb = xa[(slice(None),) * len(sh) + idx]  # (*shared, *block, C, *S)
+        bd = xb.shape[len(sh):-d - 1]
+        m = math.prod(bd)
+        pad.fill(xb, m)
+        cols = cols_buf[:s * groups * kd * m * pe].reshape((s, groups, cg) + kernel + (m,) + g.ext)
+        np.copyto(cols, pad.windows(m).transpose(perm))
+        z = z_buf[:s * groups * mo * m * pe].reshape(s, groups, mo, m * pe)
+        np.matmul(wm, cols.reshape(s, groups, kd, m * pe), out=z)
+        np.copyto(yv[head + idx], z.reshape(sh + (groups,) + sb + (cog,) + bd + g.ext)[g.crop])
     if b is not None:
         bb = b.reshape(b.shape[:-1] + (1, co) + (1,) * d)
         if np.broadcast_shapes(bb.shape, y.shape) == y.shape:
@@ -169,76 +176,85 @@ def conv_input_grad(gy, w, size, stride, padding, dilation, groups):
     """col2im: the transposed convolution of ``gy (*bg, N, Co, *O)`` with ``w (*bw, Co, Cig, *K)``,
     cropped to spatial ``size``: the adjoint of ``conv_forward`` in ``x``."""
     d = len(stride)
-    kernel, n, co, cg = w.shape[-d:], gy.shape[-d - 2], w.shape[-d - 2], w.shape[-d - 1]
+    kernel, n, (co, cg) = tuple(w.shape[-d:]), gy.shape[-d - 2], w.shape[-d - 2:-d]
     bg, bw = gy.shape[:-d - 2], w.shape[:-d - 2]
     r = batch_roles(bg, bw)
-    nl = len(r.shape)
+    nl, sh, sb = len(r.shape), _sizes(r.shape, r.shared), _sizes(r.shape, r.b_only)
+    s, sw = math.prod(sh), math.prod(sb)
     # garbage columns are W^T @ 0: zero unless w holds an inf or nan
     g = _Geometry(size, kernel, stride, padding, dilation, out=gy.shape[-d:], extend=bool(np.isfinite(w).all()))
-    s, sg, sw = r.size(r.shared), r.size(r.a_only), r.size(r.b_only)
-    cog, kd, pe, rg = co // groups, cg * math.prod(kernel), math.prod(g.ext), sg * n
+    cog, kd, pe = co // groups, cg * math.prod(kernel), math.prod(g.ext)
     dtype = np.result_type(gy.dtype, w.dtype)
-    gym = (np.zeros if g.extended else np.empty)((s, groups, cog, rg * pe), dtype=dtype)
-    gy5 = gy.reshape(bg + (n, groups, cog) + g.out)
-    np.copyto(gym.reshape(_sizes(r.shape, r.shared) + (groups, cog) + _sizes(r.shape, r.a_only) + (n,) + g.ext)[g.crop],
-              arrange(gy5, len(bg), nl, r.shared, [nl + 1, nl + 2], r.a_only, [nl]))
-    w5 = w.reshape(bw + (groups, cog, kd))
-    wt = np.ascontiguousarray(arrange(w5, len(bw), nl, r.shared, [nl], r.b_only, [nl + 2], [nl + 1]))
-    cols = np.matmul(wt.reshape(s, groups, sw * kd, cog), gym)
-    cols = cols.reshape((s, groups, sw, cg) + tuple(kernel) + (rg,) + g.ext)
-    lead = (s, sw, rg)
-    buf, total, shape, st = _buffer(g, lead, groups * cg, groups, dtype, zero=True)
-    view = _strided(buf, shape, st, writeable=True)  # (S, Sw, Rg, G, Cg, *K, *ext)
-    perm = (0, 2, 4, 1, 3) + tuple(range(5, 5 + d))  # cols at one offset -> (S, Sw, Rg, G, Cg, *ext)
-    for k in np.ndindex(*kernel):
-        target = view[(slice(None),) * 5 + k]
-        np.add(target, cols[(slice(None),) * 4 + k].transpose(perm), out=target)
+    wt = arrange(w.reshape(bw + (groups, cog, kd)), len(bw), nl, r.shared, [nl], r.b_only, [nl + 2], [nl + 1])
+    wt = np.ascontiguousarray(wt).reshape(s, groups, sw * kd, cog)
+    ga = arrange(gy.reshape(bg + (n, groups, cog) + g.out), len(bg), nl, r.shared, [nl + 1, nl + 2], r.a_only, [nl])
+    blocks, rows = _blocks(_sizes(r.shape, r.a_only) + (n,),
+                           s * groups * (cog + sw * kd) * pe * np.dtype(dtype).itemsize)
+    gbuf = (np.zeros if g.extended else np.empty)((s, groups, cog, rows) + g.ext, dtype=dtype)
+    cols_buf = np.empty(s * groups * sw * kd * rows * pe, dtype=dtype)
+    pad = _Padded(g, (s, sw, rows), groups * cg, groups, dtype)
     u = np.empty(r.shape + (n, groups * cg) + tuple(size), dtype=dtype)
-    padded = buf[:total].reshape(_sizes(r.shape, r.shared) + _sizes(r.shape, r.b_only) + _sizes(r.shape, r.a_only)
-                                 + (n, groups * cg) + g.sp)
-    np.copyto(arrange(u, nl, nl, r.shared, r.b_only, r.a_only), padded[g.interior()])
+    uv = arrange(u, nl, nl, r.shared, r.b_only, r.a_only)  # (*shared, *w's own, *gy's own, N, C, *size)
+    perm = (0, 2, 4, 1, 3) + tuple(range(5, 5 + d))  # cols at one offset -> (S, Sw, m, G, Cg, *ext)
+    for idx in blocks:
+        gb = ga[(slice(None),) * (len(sh) + 2) + idx]  # (*shared, G, Cog, *block, *O)
+        bd = gb.shape[len(sh) + 2:-d]
+        m = math.prod(bd)
+        gm = gbuf[:, :, :, :m]
+        np.copyto(gm.reshape(sh + (groups, cog) + bd + g.ext)[g.crop], gb)
+        cols = cols_buf[:s * groups * sw * kd * m * pe].reshape(s, groups, sw * kd, m * pe)
+        np.matmul(wt, gm.reshape(s, groups, cog, m * pe), out=cols)
+        cols = cols.reshape((s, groups, sw, cg) + kernel + (m,) + g.ext)
+        pad.buf[...] = 0
+        win = pad.windows(m, writeable=True)  # (S, Sw, m, G, Cg, *K, *ext)
+        for k in np.ndindex(*kernel):
+            target = win[(slice(None),) * 5 + k]
+            np.add(target, cols[(slice(None),) * 4 + k].transpose(perm), out=target)
+        out = uv[(slice(None),) * (len(sh) + len(sb)) + idx]
+        np.copyto(out, pad.rows(m)[g.interior()].reshape(out.shape))
     return u
 
 
 def conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups):
     """The adjoint of ``conv_forward`` in ``w``: ``gy (*bg, N, Co, *O)`` against the windows of
-    ``x (*bx, N, Ci, *S)``, one GEMM over ``N`` and the output positions."""
+    ``x (*bx, N, Ci, *S)``, GEMMs over ``N`` and the output positions."""
     d = len(stride)
     kernel = tuple(kernel)
     (n, c), co = x.shape[-d - 2:-d], gy.shape[-d - 1]
     bx, bg = x.shape[:-d - 2], gy.shape[:-d - 2]
     r = batch_roles(bx, bg)
-    nl = len(r.shape)
+    nl, sh, sa, sb = len(r.shape), _sizes(r.shape, r.shared), _sizes(r.shape, r.a_only), _sizes(r.shape, r.b_only)
+    s, sx, sg = math.prod(sh), math.prod(sa), math.prod(sb)
     g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:])
     if g.extended and not np.isfinite(x).all():  # garbage windows meet zeros of gy: keep inf * 0 out
         g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:], extend=False)
-    s, sx, sg = r.size(r.shared), r.size(r.a_only), r.size(r.b_only)
     cg, cog = c // groups, co // groups
     kd, pe = cg * math.prod(kernel), math.prod(g.ext)
     dtype = np.result_type(x.dtype, gy.dtype)
-    buf, total, shape, st = _buffer(g, (s, sx, n), c, groups, dtype, zero=False)
-    _fill(buf, total, g, arrange(x, len(bx), nl, r.shared, r.a_only))
-    perm = (0, 3, 1, 4) + tuple(range(5, 5 + d)) + (2,) + tuple(range(5 + d, 5 + 2 * d))
-    cols = _strided(buf, shape, st).transpose(perm)  # (S, G, Sx, Cg, *K, N, *ext)
-    gym = (np.zeros if g.extended else np.empty)((s, groups, sg * cog, n * pe), dtype=dtype)
-    gy5 = gy.reshape(bg + (n, groups, cog) + g.out)
-    np.copyto(gym.reshape(_sizes(r.shape, r.shared) + (groups,) + _sizes(r.shape, r.b_only) + (cog, n) + g.ext)[g.crop],
-              arrange(gy5, len(bg), nl, r.shared, [nl + 1], r.b_only, [nl + 2], [nl]))
-    spans = _chunks(n, s * groups * sx * kd * pe * buf.itemsize)
-    scratch = np.empty(s * groups * sx * kd * pe * (spans[0][1] - spans[0][0]) if spans else 0, dtype=dtype)
-    lanes = (slice(None),) * (4 + d)
+    gym = (np.zeros if g.extended else np.empty)((s, groups, sg * cog, n) + g.ext, dtype=dtype)
+    np.copyto(gym.reshape(sh + (groups,) + sb + (cog, n) + g.ext)[g.crop],
+              arrange(gy.reshape(bg + (n, groups, cog) + g.out), len(bg), nl, r.shared, [nl + 1], r.b_only, [nl + 2],
+                      [nl]))
+    xa = arrange(x, len(bx), nl, r.shared, r.a_only)  # (*shared, *own, N, C, *S)
+    blocks, rows = _blocks((n,), s * groups * sx * kd * pe * np.dtype(dtype).itemsize)
+    pad = _Padded(g, (s, sx, rows), c, groups, dtype)
+    cols_buf = np.empty(s * groups * sx * kd * rows * pe, dtype=dtype)
+    perm = (0, 3, 1, 4) + tuple(range(5, 5 + d)) + (2,) + tuple(range(5 + d, 5 + 2 * d))  # (S, G, Sx, Cg, *K, m, *ext)
     z = np.zeros((s, groups, sg * cog, sx * kd), dtype=dtype)
-    for i, j in spans:
-        dst = scratch[:s * groups * sx * kd * (j - i) * pe]
-        np.copyto(dst.reshape(cols.shape[:4 + d] + (j - i,) + g.ext), cols[lanes + (slice(i, j),)])
-        part = np.matmul(gym[..., i * pe:j * pe], dst.reshape(s, groups, sx * kd, (j - i) * pe).swapaxes(-1, -2))
-        if len(spans) == 1:
+    for idx in blocks:
+        xb = xa[(slice(None),) * (len(sh) + len(sa)) + idx]
+        m = xb.shape[len(sh) + len(sa)]
+        pad.fill(xb, m)
+        cols = cols_buf[:s * groups * sx * kd * m * pe].reshape((s, groups, sx, cg) + kernel + (m,) + g.ext)
+        np.copyto(cols, pad.windows(m).transpose(perm))
+        rows_ = gym[(slice(None),) * 3 + idx].reshape(s, groups, sg * cog, m * pe)
+        part = np.matmul(rows_, cols.reshape(s, groups, sx * kd, m * pe).swapaxes(-1, -2))
+        if len(blocks) == 1:
             z = part
         else:
             z += part
     gw = np.empty(r.shape + (co, cg) + kernel, dtype=dtype)
-    gw5 = gw.reshape(r.shape + (groups, cog, kd))
-    np.copyto(arrange(gw5, nl, nl, r.shared, [nl], r.b_only, [nl + 1], r.a_only, [nl + 2]),
-              z.reshape(_sizes(r.shape, r.shared) + (groups,) + _sizes(r.shape, r.b_only) + (cog,)
-                        + _sizes(r.shape, r.a_only) + (kd,)))
+    np.copyto(arrange(gw.reshape(r.shape + (groups, cog, kd)), nl, nl, r.shared, [nl], r.b_only, [nl + 1], r.a_only,
+                      [nl + 2]),
+              z.reshape(sh + (groups,) + sb + (cog,) + sa + (kd,)))
     return gw

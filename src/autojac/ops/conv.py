@@ -8,9 +8,9 @@ Three bilinear primitives carry every derivative, of any order:
 - ``convolution_weight_grad(x, gy)``: its adjoint in ``w`` (one batched matmul over the windows).
 
 Each one's VJP and JVP rules are the other two (``<u, Ix(gy, w)> = <C(u, w), gy> = <w, Wg(u, gy)>``),
-so double backward and forward-over-reverse follow. The kernels accept extra leading dimensions
-on either operand and broadcast them (matmul semantics), which is how batched cotangents and
-tangents (DESIGN.md decision 3) pass through.
+so double backward and forward-over-reverse follow. The kernels (``_conv_kernels``) accept extra
+leading dimensions on either operand and broadcast them (matmul semantics), which is how batched
+cotangents and tangents (DESIGN.md decision 3) and ``vmap`` pass through.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from ._gemm import arrange, batch_roles
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "windows"]
 
-_CHUNK_BYTES = 1 << 21  # columns and products of one block: in cache, yet few blocks for Python to loop over
+_CHUNK_BYTES = 1 << 22  # columns and products of one block: in cache, yet few blocks for Python to loop over
 _MAX_WASTE = 1.5  # extend windows over the full width only while it adds at most this factor of columns
 
 

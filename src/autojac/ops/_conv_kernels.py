@@ -103,9 +103,11 @@ class _Padded:
 
     def windows(self, m: int, writeable: bool = False) -> np.ndarray:
         """``(*lead[:-1], m, G, Cg, *kernel, *ext)``: the windows of the first ``m`` rows."""
-        it = self.buf.itemsize
-        return np.lib.stride_tricks.as_strided(self.buf, self.lead[:-1] + (m,) + self.tail,
-                                               tuple(k * it for k in self.st), writeable=writeable)
+        # np.ndarray over the buffer: as_strided's checks cost more than copying a small block
+        strides = tuple(k * self.buf.itemsize for k in self.st)
+        view = np.ndarray(self.lead[:-1] + (m,) + self.tail, self.buf.dtype, self.buf, 0, strides)
+        view.flags.writeable = writeable
+        return view
 
 
 def _blocks(dims: tuple, unit: int) -> tuple[list, int]:

@@ -244,3 +244,30 @@ def test_vmap_matmul_disjoint_and_mixed_batch_dims():
     for f in (disjoint, mixed):
         ours, theirs = _both(f, a, b)
         assert_close(_vals(ours), _vals(theirs))
+
+
+# --------------------------------------------------------------------------- tangents under vmap, pushed once
+def test_vmap_of_jvp_pushes_each_tangent_once(monkeypatch):
+    """A forward-mode level opened inside vmap (the NTK's ``vmap(jvp)``) pushes an op's tangent once,
+    on the batched output, not a second time on the physical one inside the batching rule; a
+    ``jvp`` around ``vmap`` still gets its tangent from the physical op. Values against torch.func."""
+    from autojac.ops import conv as conv_module
+
+    calls = []
+    forward = conv_module._conv.forward
+    monkeypatch.setattr(conv_module._conv, "forward", lambda *a, **k: calls.append(a[0].shape) or forward(*a, **k))
+    rng = np.random.default_rng(11)
+    x, w, tw = (rng.standard_normal(s) for s in ((4, 2, 3, 6, 6), (5, 3, 3, 3), (5, 3, 3, 3)))
+
+    def inner(T, x, w, tw):  # per-example jvp in the weights
+        return T.func.vmap(lambda xi: T.func.jvp(lambda wi: T.nn.functional.conv2d(xi, wi), (w,), (tw,))[1])(x)
+
+    def outer(T, x, w, tw):  # jvp of a vmapped function
+        return T.func.jvp(lambda wi: T.func.vmap(lambda xi: T.nn.functional.conv2d(xi, wi))(x), (w,), (tw,))[1]
+
+    for f in (inner, outer):
+        calls.clear()
+        ours, theirs = _both(f, x, w, tw)
+        assert_close(_vals(ours), _vals(theirs))
+        if f is inner:
+            assert len(calls) == 2, calls  # the primal and its tangent

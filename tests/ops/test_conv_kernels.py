@@ -141,6 +141,18 @@ def test_inf_and_nan_operands(where):
     _check_all(x, w, params)
 
 
+@pytest.mark.parametrize("bx,n", [((), 0), ((0,), 2), ((3, 0), 1)], ids=["no-samples", "empty-batch", "empty-inner"])
+def test_empty_operands(bx, n):
+    x, w, params = _setup(GEOMETRIES[3], bx, (), n=n)
+    d = len(params["stride"])
+    y = K.conv_forward(x, w, None, **params)
+    assert y.shape[:-d] == bx + (n, w.shape[0])
+    gy = np.ones(y.shape)
+    assert K.conv_input_grad(gy, w, x.shape[-d:], **params).shape == x.shape
+    gw = K.conv_weight_grad(x, gy, w.shape[-d:], **params)
+    assert gw.shape == bx + w.shape and not gw.any()
+
+
 def test_float32_and_values_of_one_geometry():
     """float32 operands give float32 results at float32 tolerance."""
     x, w, params = _setup(GEOMETRIES[3], (2, 1), (1, 2))
@@ -218,11 +230,11 @@ def test_batch_roles():
 
 
 @pytest.mark.parametrize("ba,bb", [((4,), ()), ((), (4,)), ((3, 1), (1, 4)), ((2, 3, 1), (2, 1, 4)), ((2,), (2,)),
-                                   ((1, 3), (2, 1, 1)), ((5, 1, 2), (2,))])
+                                   ((1, 3), (2, 1, 1)), ((5, 1, 2), (2,)), ((0, 1), (1, 3)), ((2, 0), (2, 1))])
 @pytest.mark.parametrize("mkn", [(3, 4, 2), (1, 5, 3), (2, 1, 3), (3, 0, 2)])
 def test_folded_matmul_is_matmul(ba, bb, mkn):
     m, k, n = mkn
-    rng = np.random.default_rng(sum(ba) + 7 * sum(bb) + m)
+    rng = np.random.default_rng(sum(ba) + 7 * sum(bb) + m)  # empty batches too: 0 broadcasts against 1
     a, b = rng.standard_normal(ba + (m, k)), rng.standard_normal(bb + (k, n))
     out = folded_matmul(a, b)
     assert out.flags.c_contiguous

@@ -50,7 +50,7 @@ def batch_roles(a: tuple, b: tuple) -> BatchRoles:
             a_only.append(i)
         elif q != 1:
             b_only.append(i)
-    return BatchRoles(tuple(max(p, q) for p, q in zip(a, b)), shared, a_only, b_only)
+    return BatchRoles(tuple(q if p == 1 else p for p, q in zip(a, b)), shared, a_only, b_only)  # 0 beats 1
 
 
 def arrange(a: np.ndarray, nbatch: int, ndim: int, *groups: list) -> np.ndarray:

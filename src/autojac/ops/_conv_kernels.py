@@ -17,6 +17,8 @@ finite, else they do without).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 
 import numpy as np
@@ -42,7 +44,7 @@ def windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np
 
 
 # --------------------------------------------------------------------------- geometry
-class _Geometry:
+class _Geometry:  # made through the cached ``_geometry``: equal arguments, the same (read-only) object
     """Sizes of one convolution: padded input ``sp``, output ``out``, and the window extents ``ext``
     (``out``, or the full padded width on trailing dims of stride 1 when that wastes little)."""
 
@@ -65,13 +67,28 @@ class _Geometry:
         self.extended = self.ext != self.out
         self.plane = math.prod(self.sp)
         self.tail = tuple(math.prod(self.sp[j + 1:]) for j in range(d))  # element strides of the spatial dims
+        self.crop = (Ellipsis,) + tuple(slice(0, o) for o in self.out)  # the valid outputs of ``ext``
+        self.interior = (Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, self.size))
 
-    @property
-    def crop(self) -> tuple:
-        return (Ellipsis,) + tuple(slice(0, o) for o in self.out)
 
-    def interior(self) -> tuple:
-        return (Ellipsis,) + tuple(slice(lo, lo + s) for (lo, _), s in zip(self.padding, self.size))
+
+_geometry = functools.lru_cache(maxsize=512)(_Geometry)
+
+
+@functools.lru_cache(maxsize=512)
+def _layout(g: _Geometry, lead: tuple, c: int, groups: int) -> tuple:
+    """``_Padded``'s element strides and shape tail of the windows, the padded size, the buffer size
+    (with the slack full-width windows read past the end)."""
+    d = len(g.kernel)
+    n = math.prod(lead) * c * g.plane
+    lead_st = tuple(math.prod(lead[i + 1:]) * c * g.plane for i in range(len(lead)))
+    cg = c // groups
+    st = (lead_st + (cg * g.plane, g.plane) + tuple(g.dilation[j] * g.tail[j] for j in range(d))
+          + tuple(g.stride[j] * g.tail[j] for j in range(d)))
+    tail = (groups, cg) + g.kernel + g.ext
+    shape = lead + tail
+    reach = sum((k - 1) * t for k, t in zip(shape, st)) + 1 if all(shape) else 0
+    return st, tail, n, max(n, reach)
 
 
 class _Padded:
@@ -80,17 +97,9 @@ class _Padded:
     past the end that full-width windows read stay zero from allocation (or hold earlier finite rows)."""
 
     def __init__(self, g: _Geometry, lead: tuple, c: int, groups: int, dtype):
-        d = len(g.kernel)
         self.lead, self.g = lead, g
-        n = math.prod(lead) * c * g.plane
-        lead_st = tuple(math.prod(lead[i + 1:]) * c * g.plane for i in range(len(lead)))
-        cg = c // groups
-        self.st = (lead_st + (cg * g.plane, g.plane) + tuple(g.dilation[j] * g.tail[j] for j in range(d))
-                   + tuple(g.stride[j] * g.tail[j] for j in range(d)))
-        self.tail = (groups, cg) + g.kernel + g.ext
-        shape = lead + self.tail
-        reach = sum((k - 1) * t for k, t in zip(shape, self.st)) + 1 if all(shape) else 0
-        self.buf = np.zeros(max(n, reach), dtype=dtype)
+        self.st, self.tail, n, size = _layout(g, lead, c, groups)
+        self.buf = np.zeros(size, dtype=dtype)
         self.full = self.buf[:n].reshape(lead + (c,) + g.sp)
 
     def rows(self, m: int) -> np.ndarray:
@@ -99,7 +108,7 @@ class _Padded:
 
     def fill(self, src: np.ndarray, m: int) -> None:
         """Copy ``src`` (the lead dims split further, ``m`` rows, ``C``, ``*size``) into the interior."""
-        np.copyto(self.rows(m)[self.g.interior()].reshape(src.shape), src)
+        np.copyto(self.rows(m)[self.g.interior].reshape(src.shape), src)
 
     def windows(self, m: int, writeable: bool = False) -> np.ndarray:
         """``(*lead[:-1], m, G, Cg, *kernel, *ext)``: the windows of the first ``m`` rows."""
@@ -140,7 +149,7 @@ def conv_forward(x, w, b, stride, padding, dilation, groups):
     s, sw = math.prod(sh), math.prod(sb)
     cog, kd = co // groups, cg * math.prod(kernel)
     # full-width windows pay off where the columns outweigh the outputs they give, whose crop they slow
-    g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, extend=kd > sw * cog)
+    g = _geometry(x.shape[-d:], kernel, stride, padding, dilation, extend=kd > sw * cog)
     pe, mo = math.prod(g.ext), sw * cog
     dtype = np.result_type(x.dtype, w.dtype)
     wm = arrange(w.reshape(bw + (groups, cog, kd)), len(bw), nl, r.shared, [nl], r.b_only, [nl + 1])
@@ -167,7 +176,7 @@ def conv_forward(x, w, b, stride, padding, dilation, groups):
         np.copyto(yv[head + idx], z.reshape(sh + (groups,) + sb + (cog,) + bd + g.ext)[g.crop])
     if b is not None:
         bb = b.reshape(b.shape[:-1] + (1, co) + (1,) * d)
-        if np.broadcast_shapes(bb.shape, y.shape) == y.shape:
+        if b.ndim == 1 or np.broadcast_shapes(bb.shape, y.shape) == y.shape:
             y += bb
         else:
             y = y + bb
@@ -184,7 +193,7 @@ def conv_input_grad(gy, w, size, stride, padding, dilation, groups):
     nl, sh, sb = len(r.shape), _sizes(r.shape, r.shared), _sizes(r.shape, r.b_only)
     s, sw = math.prod(sh), math.prod(sb)
     # garbage columns are W^T @ 0: zero unless w holds an inf or nan
-    g = _Geometry(size, kernel, stride, padding, dilation, out=gy.shape[-d:], extend=bool(np.isfinite(w).all()))
+    g = _geometry(size, kernel, stride, padding, dilation, out=gy.shape[-d:], extend=bool(np.isfinite(w).all()))
     cog, kd, pe = co // groups, cg * math.prod(kernel), math.prod(g.ext)
     dtype = np.result_type(gy.dtype, w.dtype)
     wt = arrange(w.reshape(bw + (groups, cog, kd)), len(bw), nl, r.shared, [nl], r.b_only, [nl + 2], [nl + 1])
@@ -197,7 +206,8 @@ def conv_input_grad(gy, w, size, stride, padding, dilation, groups):
     pad = _Padded(g, (s, sw, rows), groups * cg, groups, dtype)
     u = np.empty(r.shape + (n, groups * cg) + tuple(size), dtype=dtype)
     uv = arrange(u, nl, nl, r.shared, r.b_only, r.a_only)  # (*shared, *w's own, *gy's own, N, C, *size)
-    perm = (0, 2, 4, 1, 3) + tuple(range(5, 5 + d))  # cols at one offset -> (S, Sw, m, G, Cg, *ext)
+    perm = (0, 2, 4 + d, 1, 3) + tuple(range(4, 4 + d)) + tuple(range(5 + d, 5 + 2 * d))  # (S, Sw, m, G, Cg, *K, *ext)
+    offsets = [(slice(None),) * 5 + k for k in itertools.product(*(range(k) for k in kernel))]
     for idx in blocks:
         gb = ga[(slice(None),) * (len(sh) + 2) + idx]  # (*shared, G, Cog, *block, *O)
         bd = gb.shape[len(sh) + 2:-d]
@@ -206,14 +216,15 @@ def conv_input_grad(gy, w, size, stride, padding, dilation, groups):
         np.copyto(gm.reshape(sh + (groups, cog) + bd + g.ext)[g.crop], gb)
         cols = cols_buf[:s * groups * sw * kd * m * pe].reshape(s, groups, sw * kd, m * pe)
         np.matmul(wt, gm.reshape(s, groups, cog, m * pe), out=cols)
-        cols = cols.reshape((s, groups, sw, cg) + kernel + (m,) + g.ext)
-        pad.buf[...] = 0
+        cols = cols.reshape((s, groups, sw, cg) + kernel + (m,) + g.ext).transpose(perm)  # (S, Sw, m, G, Cg, *K, *ext)
+        if idx is not blocks[0]:
+            pad.buf[...] = 0
         win = pad.windows(m, writeable=True)  # (S, Sw, m, G, Cg, *K, *ext)
-        for k in np.ndindex(*kernel):
-            target = win[(slice(None),) * 5 + k]
-            np.add(target, cols[(slice(None),) * 4 + k].transpose(perm), out=target)
+        for k in offsets:
+            target = win[k]
+            np.add(target, cols[k], out=target)
         out = uv[(slice(None),) * (len(sh) + len(sb)) + idx]
-        np.copyto(out, pad.rows(m)[g.interior()].reshape(out.shape))
+        np.copyto(out, pad.rows(m)[g.interior].reshape(out.shape))
     return u
 
 
@@ -227,9 +238,9 @@ def conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups):
     r = batch_roles(bx, bg)
     nl, sh, sa, sb = len(r.shape), _sizes(r.shape, r.shared), _sizes(r.shape, r.a_only), _sizes(r.shape, r.b_only)
     s, sx, sg = math.prod(sh), math.prod(sa), math.prod(sb)
-    g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:])
+    g = _geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:])
     if g.extended and not np.isfinite(x).all():  # garbage windows meet zeros of gy: keep inf * 0 out
-        g = _Geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:], extend=False)
+        g = _geometry(x.shape[-d:], kernel, stride, padding, dilation, out=gy.shape[-d:], extend=False)
     cg, cog = c // groups, co // groups
     kd, pe = cg * math.prod(kernel), math.prod(g.ext)
     dtype = np.result_type(x.dtype, gy.dtype)

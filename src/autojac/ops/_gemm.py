@@ -10,6 +10,7 @@ dims both vary along stay a stack. ``arrange`` lays an operand's batch dims out 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,8 +37,10 @@ class BatchRoles:
         return math.prod(self.shape[i] for i in dims)
 
 
+@functools.lru_cache(maxsize=1024)
 def batch_roles(a: tuple, b: tuple) -> BatchRoles:
-    """Sort the broadcast of batch shapes ``a`` and ``b`` into dims both, only ``a``, only ``b`` vary along."""
+    """Sort the broadcast of batch shapes ``a`` and ``b`` into dims both, only ``a``, only ``b`` vary along
+    (cached: the result is shared, read it only)."""
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     shared, a_only, b_only = [], [], []
@@ -64,11 +67,23 @@ def arrange(a: np.ndarray, nbatch: int, ndim: int, *groups: list) -> np.ndarray:
     >>> arrange(np.zeros((2, 5, 7)), 1, 1, [0, 2], [1]).shape
     (2, 7, 5)
     """
-    a = a.reshape((1,) * (ndim - nbatch) + a.shape)
-    order = [i for g in groups for i in g]
-    rest = [i for i in range(ndim) if i not in order]
-    order += [i for i in range(ndim, a.ndim) if i not in order]
-    return a.transpose(order + rest).reshape(tuple(a.shape[i] for i in order))  # drops size-1 dims: a view
+    order, dims = _order(a.ndim + ndim - nbatch, ndim, tuple(tuple(g) for g in groups))
+    if order is None:  # already in that order, nothing to drop
+        return a
+    a = a.reshape((1,) * (ndim - nbatch) + a.shape) if ndim > nbatch else a
+    shape = a.shape
+    return a.transpose(order).reshape(tuple(shape[i] for i in dims))  # drops size-1 dims: a view
+
+
+@functools.lru_cache(maxsize=1024)
+def _order(total: int, ndim: int, groups: tuple) -> tuple:
+    """``arrange``'s transpose and the dims it keeps; ``(None, None)`` where it is the identity."""
+    dims = [i for g in groups for i in g]
+    dims += [i for i in range(ndim, total) if i not in dims]
+    order = dims + [i for i in range(ndim) if i not in dims]
+    if dims == list(range(total)):
+        return None, None
+    return tuple(order), tuple(dims)
 
 
 def folded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

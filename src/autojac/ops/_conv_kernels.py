@@ -46,10 +46,11 @@ def windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np
 # --------------------------------------------------------------------------- geometry
 class _Geometry:  # made through the cached ``_geometry``: equal arguments, the same (read-only) object
     """Sizes of one convolution: padded input ``sp``, output ``out``, and the window extents ``ext``
-    (``out``, or the full padded width on trailing dims of stride 1 when that wastes little)."""
+    (``out``, or the full padded width on trailing dims of stride 1 where that multiplies the
+    columns by at most ``max_waste``)."""
 
     def __init__(self, size: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-                 out: tuple | None = None, extend: bool = True):
+                 out: tuple | None, max_waste: float):
         d = len(kernel)
         self.kernel, self.stride, self.dilation, self.padding = tuple(kernel), tuple(stride), tuple(dilation), padding
         self.size = tuple(size)
@@ -58,10 +59,10 @@ class _Geometry:  # made through the cached ``_geometry``: equal arguments, the 
             out = tuple((self.sp[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(d))
         self.out = tuple(out)
         self.ext = self.out
-        if extend:
+        if max_waste:
             for j0 in range(d - 1):  # extend dims j0+1.. to their padded size, the most dims that waste little
                 if all(stride[j] == 1 for j in range(j0 + 1, d)) and math.prod(
-                        self.sp[j] / self.out[j] for j in range(j0 + 1, d)) <= _MAX_WASTE:
+                        self.sp[j] / self.out[j] for j in range(j0 + 1, d)) <= max_waste:
                     self.ext = self.out[:j0 + 1] + self.sp[j0 + 1:]
                     break
         self.extended = self.ext != self.out
@@ -71,8 +72,12 @@ class _Geometry:  # made through the cached ``_geometry``: equal arguments, the 
         self.interior = (Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, self.size))
 
 
+_cached_geometry = functools.lru_cache(maxsize=512)(_Geometry)
 
-_geometry = functools.lru_cache(maxsize=512)(_Geometry)
+
+def _geometry(size: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out: tuple | None = None,
+              extend: bool = True) -> _Geometry:
+    return _cached_geometry(size, kernel, stride, padding, dilation, out, _MAX_WASTE if extend else 0.0)
 
 
 @functools.lru_cache(maxsize=512)

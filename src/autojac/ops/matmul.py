@@ -58,7 +58,7 @@ def _vjp_b(g, ans, a, b):
 def _matmul_forward(a, b):
     if a.ndim > 2 and b.ndim >= 2 and a.shape[-1] == 1:  # stacked outer products: a product, not a GEMM each
         return a * b
-    if a.ndim >= 2 and b.ndim >= 2:  # batch dims of one operand only fold into its rows or columns
+    if a.ndim >= 2 and b.ndim >= 2 and a.ndim + b.ndim > 4:  # batch dims of one operand fold into its rows/columns
         return folded_matmul(a, b)
     return np.matmul(a, b)
 

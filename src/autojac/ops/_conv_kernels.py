@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import threading
 
 import numpy as np
 
@@ -29,6 +30,34 @@ __all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "windows"]
 
 _CHUNK_BYTES = 1 << 22  # columns and products of one block: in cache, yet few blocks for Python to loop over
 _MAX_WASTE = 1.5  # extend windows over the full width only while it adds at most this factor of columns
+
+
+_POOL_MAX = 1 << 24  # scratch arrays up to this many bytes are kept per thread for the next call
+
+
+class _Pool(threading.local):
+    def __init__(self) -> None:
+        self.bufs: dict = {}
+
+
+_POOL = _Pool()
+
+
+def _scratch(role: str, shape, dtype, zero: bool = False) -> np.ndarray:
+    """A scratch array for one job (``role``) of a kernel, reused by this thread's next call: fresh
+    memory costs a page fault per page, which outweighs the work of a convolution's scratch."""
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > _POOL_MAX:
+        return (np.zeros if zero else np.empty)(shape, dtype=dtype)
+    buf = _POOL.bufs.get(role)
+    if buf is None or buf.size < nbytes:
+        buf = _POOL.bufs[role] = np.empty(max(nbytes, 1 << 12), dtype=np.uint8)
+    a = buf[:nbytes].view(dtype).reshape(shape)
+    if zero:
+        a.fill(0)
+    return a
 
 
 def windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
@@ -104,7 +133,7 @@ class _Padded:
     def __init__(self, g: _Geometry, lead: tuple, c: int, groups: int, dtype):
         self.lead, self.g = lead, g
         self.st, self.tail, n, size = _layout(g, lead, c, groups)
-        self.buf = np.zeros(size, dtype=dtype)
+        self.buf = _scratch("padded", size, dtype, zero=True)
         self.full = self.buf[:n].reshape(lead + (c,) + g.sp)
 
     def rows(self, m: int) -> np.ndarray:
@@ -162,8 +191,8 @@ def conv_forward(x, w, b, stride, padding, dilation, groups):
     xa = arrange(x, len(bx), nl, r.shared, r.a_only)  # (*shared, *own, N, C, *S)
     blocks, rows = _blocks(_sizes(r.shape, r.a_only) + (n,), s * groups * (kd + mo) * pe * np.dtype(dtype).itemsize)
     pad = _Padded(g, (s, rows), c, groups, dtype)
-    cols_buf = np.empty(s * groups * kd * rows * pe, dtype=dtype)
-    z_buf = np.empty(s * groups * mo * rows * pe, dtype=dtype)
+    cols_buf = _scratch("columns", s * groups * kd * rows * pe, dtype)
+    z_buf = _scratch("products", s * groups * mo * rows * pe, dtype)
     y = np.empty(r.shape + (n, co) + g.out, dtype=dtype)
     yv = arrange(y.reshape(r.shape + (n, groups, cog) + g.out), nl, nl, r.shared, [nl + 1], r.b_only, [nl + 2],
                  r.a_only, [nl])
@@ -206,8 +235,8 @@ def conv_input_grad(gy, w, size, stride, padding, dilation, groups):
     ga = arrange(gy.reshape(bg + (n, groups, cog) + g.out), len(bg), nl, r.shared, [nl + 1, nl + 2], r.a_only, [nl])
     blocks, rows = _blocks(_sizes(r.shape, r.a_only) + (n,),
                            s * groups * (cog + sw * kd) * pe * np.dtype(dtype).itemsize)
-    gbuf = (np.zeros if g.extended else np.empty)((s, groups, cog, rows) + g.ext, dtype=dtype)
-    cols_buf = np.empty(s * groups * sw * kd * rows * pe, dtype=dtype)
+    gbuf = _scratch("cotangent", (s, groups, cog, rows) + g.ext, dtype, zero=g.extended)
+    cols_buf = _scratch("columns", s * groups * sw * kd * rows * pe, dtype)
     pad = _Padded(g, (s, sw, rows), groups * cg, groups, dtype)
     u = np.empty(r.shape + (n, groups * cg) + tuple(size), dtype=dtype)
     uv = arrange(u, nl, nl, r.shared, r.b_only, r.a_only)  # (*shared, *w's own, *gy's own, N, C, *size)
@@ -249,14 +278,14 @@ def conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups):
     cg, cog = c // groups, co // groups
     kd, pe = cg * math.prod(kernel), math.prod(g.ext)
     dtype = np.result_type(x.dtype, gy.dtype)
-    gym = (np.zeros if g.extended else np.empty)((s, groups, sg * cog, n) + g.ext, dtype=dtype)
+    gym = _scratch("cotangent", (s, groups, sg * cog, n) + g.ext, dtype, zero=g.extended)
     np.copyto(gym.reshape(sh + (groups,) + sb + (cog, n) + g.ext)[g.crop],
               arrange(gy.reshape(bg + (n, groups, cog) + g.out), len(bg), nl, r.shared, [nl + 1], r.b_only, [nl + 2],
                       [nl]))
     xa = arrange(x, len(bx), nl, r.shared, r.a_only)  # (*shared, *own, N, C, *S)
     blocks, rows = _blocks((n,), s * groups * sx * kd * pe * np.dtype(dtype).itemsize)
     pad = _Padded(g, (s, sx, rows), c, groups, dtype)
-    cols_buf = np.empty(s * groups * sx * kd * rows * pe, dtype=dtype)
+    cols_buf = _scratch("columns", s * groups * sx * kd * rows * pe, dtype)
     perm = (0, 3, 1, 4) + tuple(range(5, 5 + d)) + (2,) + tuple(range(5 + d, 5 + 2 * d))  # (S, G, Sx, Cg, *K, m, *ext)
     z = np.zeros((s, groups, sg * cog, sx * kd), dtype=dtype)
     for idx in blocks:

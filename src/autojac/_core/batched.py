@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder", "read_batched", "vmap_levels"]
+__all__ = ["BATCHING", "DISPATCH", "Batched", "BatchedRead", "placeholder", "read_batched", "vmap_dual_marks",
+           "vmap_levels"]
 
 class _Levels(threading.local):
     def __init__(self) -> None:
         self.stack: list[int] = []
+        self.duals: list[int] = []  # per vmap level: the newest forward-mode level open when it began (-1: none)
 
 
 _LEVELS = _Levels()
@@ -36,6 +38,12 @@ _LEVELS = _Levels()
 def vmap_levels() -> list[int]:
     """This thread's vmap levels, outermost first (the list itself: vmap pushes and pops)."""
     return _LEVELS.stack
+
+
+def vmap_dual_marks() -> list[int]:
+    """Per vmap level (``vmap_levels``), the newest forward-mode level open when it began, -1 for none
+    (the list itself: vmap pushes and pops). Forward levels newer than a vmap level's mark run inside it."""
+    return _LEVELS.duals
 
 
 # One entry per vmap level running in any thread: ``if BATCHING:`` is the hot path's check.

@@ -6,6 +6,8 @@ arguments batched at the newest vmap level among them are replaced by their phys
 runs through ``apply`` again (so an older vmap level, the graph of an enclosing ``grad`` and
 the tangents of an enclosing ``jvp`` see it as an ordinary op); the outputs become batched
 tensors of the level, recorded as ``apply`` records (so a ``grad`` inside ``vmap`` sees them).
+Forward-mode levels opened inside the vmap are hidden from that physical run: their tangents
+are pushed once, on the batched outputs, not also on physical ones nothing reads.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core.batched import DISPATCH, Batched, placeholder
+from .._core.batched import DISPATCH, Batched, placeholder, vmap_dual_marks
 from .._core.batching import BROADCAST, NB, PER_ELEMENT, Axes, Shape, get_arg, set_arg, shift_axes
+from .._core.forward import ANY_LEVELS
+from .._core.forward import levels as forward_levels
 from .._core.node import Op, apply, wrap_outputs
 from .._tensor import Tensor, _wrap
 from ..ops._batched import logical_ndim, materialize, pad_to, run_per_element
@@ -56,15 +60,36 @@ def batched_apply(op: Op, args: tuple, params: dict):
     level, size = _newest(args)
     if not level:
         return None
-    rule = op.batch
-    if rule is BROADCAST:  # most ops: no rule dispatch or call closure, as this runs once per op inside vmap
-        out = apply(op, _broadcast_physical(args, level), params)
-    else:
-        phys, batched = _split(args, level)
-        out = run_rule(rule, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
+    hidden = _hide_inner_duals(level) if ANY_LEVELS else None
+    try:
+        rule = op.batch
+        if rule is BROADCAST:  # most ops: no rule dispatch or call closure, as this runs once per op inside vmap
+            out = apply(op, _broadcast_physical(args, level), params)
+        else:
+            phys, batched = _split(args, level)
+            out = run_rule(rule, lambda a, p: apply(op, tuple(a), p), phys, batched, params, size, op.name)
+    finally:
+        if hidden:
+            forward_levels().extend(hidden)
     if type(out) is tuple:
         return wrap_outputs(op, args, params, tuple(placeholder(o, level, size) for o in out))
     return wrap_outputs(op, args, params, (placeholder(out, level, size),))
+
+
+def _hide_inner_duals(level: int) -> list | None:
+    """Take the forward-mode levels opened inside vmap ``level`` off this thread's stack (newest last)
+    and return them: the physical run would push their tangents onto outputs nothing reads."""
+    duals = forward_levels()
+    if not duals:
+        return None
+    marks = vmap_dual_marks()
+    mark = marks[level - 1] if level <= len(marks) else -1
+    if duals[-1] <= mark:
+        return None
+    k = next(i for i, lv in enumerate(duals) if lv > mark)
+    hidden = duals[k:]
+    del duals[k:]
+    return hidden
 
 
 def batched_nondiff(run: Callable, args: tuple, params: dict):

@@ -19,7 +19,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .._core.batched import BATCHING, Batched, BatchedRead, placeholder, vmap_levels
+from .._core.batched import BATCHING, Batched, BatchedRead, placeholder, vmap_dual_marks, vmap_levels
+from .._core.forward import levels as forward_levels
 from .._random import Vectorized, default_generator, restore_draws, vmap_randomness
 from .._tensor import Tensor, _wrap
 from ..ops.shape import cat, stack
@@ -133,7 +134,9 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
     stack_ = vmap_levels()
     level = (stack_[-1] if stack_ else 0) + 1
     flags = vmap_randomness()
+    marks, duals = vmap_dual_marks(), forward_levels()
     stack_.append(level)
+    marks.append(duals[-1] if duals else -1)
     BATCHING.append(level)
     flag = Vectorized(randomness, level, batch)
     flags.append(flag)
@@ -149,6 +152,7 @@ def _run(func, args, kwargs, dims, leaves, batch: int, out_dims, randomness: str
     finally:
         flags.pop()
         BATCHING.remove(level)
+        marks.pop()
         stack_.pop()
     restore_draws(flag)  # the loop draws the same numbers again
     result = _loop(func, args, kwargs, dims, leaves, batch, out_dims, randomness, name)

@@ -8,14 +8,13 @@ Three bilinear primitives carry every derivative, of any order:
 - ``convolution_weight_grad(x, gy)``: its adjoint in ``w`` (one batched matmul over the windows).
 
 Each one's VJP and JVP rules are the other two (``<u, Ix(gy, w)> = <C(u, w), gy> = <w, Wg(u, gy)>``),
-so double backward and forward-over-reverse follow. The kernels accept extra leading dimensions
-on either operand and broadcast them (matmul semantics), which is how batched cotangents and
-tangents (DESIGN.md decision 3) pass through.
+so double backward and forward-over-reverse follow. The kernels (``_conv_kernels``) accept extra
+leading dimensions on either operand and broadcast them (matmul semantics), which is how batched
+cotangents and tangents (DESIGN.md decision 3) and ``vmap`` pass through.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -23,119 +22,37 @@ import numpy as np
 from .._core.patterns import DENSE, Sparsity
 from .._tensor import Tensor
 from ._batched import logical_ndim, pad_to
+from ._conv_kernels import conv_forward as _conv_forward
+from ._conv_kernels import conv_input_grad as _conv_input_grad_forward
+from ._conv_kernels import conv_weight_grad as _conv_weight_grad_forward
+from ._conv_kernels import windows as _windows
 from ._declare import defop, named
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
-# --------------------------------------------------------------------------- NumPy kernels
-def _pad_spatial(x: np.ndarray, pads: tuple) -> np.ndarray:
-    if not any(lo or hi for lo, hi in pads):
-        return x
-    return np.pad(x, ((0, 0),) * (x.ndim - len(pads)) + tuple(pads))
-
-
-def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """A read-only view ``(..., *out, *kernel)`` of the windows each output position reads."""
-    d = len(kernel)
-    size = xp.shape[-d:]
-    out = tuple((size[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(d))
-    st = xp.strides[-d:]
-    return np.lib.stride_tricks.as_strided(
-        xp, xp.shape[:-d] + out + tuple(kernel),
-        xp.strides[:-d] + tuple(st[i] * stride[i] for i in range(d)) + tuple(st[i] * dilation[i] for i in range(d)),
-        writeable=False)
-
-
+# --------------------------------------------------------------------------- NumPy kernels (for the patterns)
 def _columns(x: np.ndarray, kernel: tuple, stride, padding, dilation, groups: int):
-    """im2col: ``x (*b, N, Ci, *S)`` -> ``(*b, G, N*P, Cig*Kp)`` and the output size.
-
-    Filled one kernel offset at a time from a channels-last view: each copy is a strided slice,
-    several times faster than one gather through a 2d-dimensional window view.
-    """
+    """im2col of one ``x (N, Ci, *S)``: ``(G, N*P, Cig*Kp)`` and the output size."""
     d = len(kernel)
-    b, (n, ci) = x.shape[:-d - 2], x.shape[-d - 2:-d]
-    nb = len(b)
-    xp = _pad_spatial(x, padding)
-    size = xp.shape[-d:]
-    out = tuple((size[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(d))
-    cg, kp = ci // groups, math.prod(kernel)
-    cols = np.empty(b + (groups, n) + out + (cg, kp), dtype=x.dtype)
-    if cols.size:
-        # (*b, G, N, *S, Cg): the channels of a group last, as the columns list them
-        v = xp.reshape(b + (n, groups, cg) + size).transpose(
-            tuple(range(nb)) + (nb + 1, nb) + tuple(range(nb + 3, nb + 3 + d)) + (nb + 2,))
-        for kk, offs in enumerate(itertools.product(*(range(k) for k in kernel))):
-            window = tuple(slice(offs[i] * dilation[i], offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1,
-                                 stride[i]) for i in range(d))
-            cols[..., kk] = v[(Ellipsis,) + window + (slice(None),)]
-    return cols.reshape(b + (groups, n * math.prod(out), cg * kp)), out
+    n, ci = x.shape[:2]
+    win = _windows(np.pad(x, ((0, 0),) * 2 + tuple(padding)), kernel, stride, dilation)  # (N, Ci, *out, *K)
+    out = win.shape[2:2 + d]
+    win = win.reshape((n, groups, ci // groups) + win.shape[2:])
+    win = win.transpose((1, 0) + tuple(range(3, 3 + d)) + (2,) + tuple(range(3 + d, 3 + 2 * d)))
+    return win.reshape(groups, n * math.prod(out), -1), out
 
 
 def _weight_matrix(w: np.ndarray, d: int, groups: int) -> np.ndarray:
-    """``w (*b, Co, Cig, *K)`` -> ``(*b, G, Cog, Cig*Kp)``."""
-    co, cig = w.shape[-d - 2], w.shape[-d - 1]
-    return w.reshape(w.shape[:-d - 2] + (groups, co // groups, cig * math.prod(w.shape[-d:])))
+    """``w (Co, Cig, *K)`` -> ``(G, Cog, Cig*Kp)``."""
+    return w.reshape((groups, w.shape[0] // groups, -1))
 
 
 def _to_output(y: np.ndarray, n: int, out: tuple, groups: int) -> np.ndarray:
-    """``(*b, G, N*P, Cog)`` -> ``(*b, N, Co, *out)``."""
-    b = y.shape[:-3]
-    nb, d = len(b), len(out)
-    y = y.reshape(b + (groups, n) + out + (y.shape[-1],))
-    perm = tuple(range(nb)) + (nb + 1, nb, nb + 2 + d) + tuple(range(nb + 2, nb + 2 + d))
-    return y.transpose(perm).reshape(b + (n, groups * y.shape[-1]) + out)
-
-
-def _from_output(gy: np.ndarray, d: int, groups: int) -> np.ndarray:
-    """``(*b, N, Co, *out)`` -> ``(*b, G, N*P, Cog)``, the inverse of ``_to_output``."""
-    b, (n, co), out = gy.shape[:-d - 2], gy.shape[-d - 2:-d], gy.shape[-d:]
-    nb = len(b)
-    g = gy.reshape(b + (n, groups, co // groups) + out)
-    perm = tuple(range(nb)) + (nb + 1, nb) + tuple(range(nb + 3, nb + 3 + d)) + (nb + 2,)
-    return g.transpose(perm).reshape(b + (groups, n * math.prod(out), co // groups))
-
-
-def _conv_forward(x, w, b, stride, padding, dilation, groups):
-    d = len(stride)
-    cols, out = _columns(x, w.shape[-d:], stride, padding, dilation, groups)
-    wm = _weight_matrix(w, d, groups)
-    y = _to_output(np.matmul(cols, np.swapaxes(wm, -1, -2)), x.shape[-d - 2], out, groups)
-    if b is not None:
-        y = y + b.reshape(b.shape[:-1] + (1, b.shape[-1]) + (1,) * d)
-    return y
-
-
-def _conv_input_grad_forward(gy, w, size, stride, padding, dilation, groups):
-    """col2im: the transposed convolution of ``gy`` with ``w``, cropped to spatial ``size``."""
-    d = len(stride)
-    kernel = w.shape[-d:]
-    out = gy.shape[-d:]
-    n = gy.shape[-d - 2]
-    cols = np.matmul(_from_output(gy, d, groups), _weight_matrix(w, d, groups))  # (*b, G, N*P, Cig*Kp)
-    b = cols.shape[:-3]
-    nb = len(b)
-    cig = w.shape[-d - 1]
-    cols = cols.reshape(b + (groups, n) + out + (cig,) + kernel)
-    # -> (*b, N, G, Cig, *kernel, *out): one kernel offset indexes a (*b, N, G, Cig, *out) block
-    perm = (tuple(range(nb)) + (nb + 1, nb, nb + 2 + d) + tuple(range(nb + 3 + d, nb + 3 + 2 * d))
-            + tuple(range(nb + 2, nb + 2 + d)))
-    cols = cols.transpose(perm)
-    padded = tuple(size[i] + padding[i][0] + padding[i][1] for i in range(d))
-    buf = np.zeros(b + (n, groups, cig) + padded, dtype=cols.dtype)
-    for k in itertools.product(*(range(s) for s in kernel)):
-        region = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                       for i in range(d))
-        buf[(Ellipsis,) + region] += cols[(Ellipsis,) + k + (slice(None),) * d]
-    crop = tuple(slice(padding[i][0], padding[i][0] + size[i]) for i in range(d))
-    return buf[(Ellipsis,) + crop].reshape(b + (n, groups * cig) + tuple(size))
-
-
-def _conv_weight_grad_forward(x, gy, kernel, stride, padding, dilation, groups):
-    d = len(stride)
-    cols, _ = _columns(x, kernel, stride, padding, dilation, groups)  # (*b, G, N*P, Cig*Kp)
-    gw = np.matmul(np.swapaxes(_from_output(gy, d, groups), -1, -2), cols)  # (*b, G, Cog, Cig*Kp)
-    return gw.reshape(gw.shape[:-3] + (groups * gw.shape[-2], x.shape[-d - 1] // groups) + tuple(kernel))
+    """``(G, N*P, Cog)`` -> ``(N, Co, *out)``."""
+    d = len(out)
+    y = y.reshape((groups, n) + out + (y.shape[-1],))
+    return y.transpose((1, 0, 2 + d) + tuple(range(2, 2 + d))).reshape((n, groups * y.shape[-1]) + out)
 
 
 # --------------------------------------------------------------------------- sparsity pattern

@@ -13,6 +13,7 @@ from .._core.patterns import MATMUL
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ._batched import logical_ndim, pad_to
 from ._declare import conj, linear, named
+from ._gemm import folded_matmul
 from .creation import tensor
 from .elementwise import where
 from .index import index_put, scatter
@@ -74,8 +75,8 @@ def _matmul_forward(a, b, ta=False, tb=False):
         b = np.swapaxes(b, -1, -2)
     if a.ndim > 2 and b.ndim >= 2 and a.shape[-1] == 1:  # stacked outer products: a product, not a GEMM each
         return a * b
-    if b.ndim == 2 and a.ndim > 2 and a.shape[-1]:  # one GEMM over the stacked rows, not one per matrix
-        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
+    if a.ndim >= 2 and b.ndim >= 2 and a.ndim + b.ndim > 4:  # batch dims of one operand fold into its rows/columns
+        return folded_matmul(a, b)
     return np.matmul(a, b)
 
 

@@ -197,6 +197,63 @@ def test_low_rank_check_rejects_higher_rank_jacobians(case):
         assert auto.last_path == "low_rank"
 
 
+@pytest.mark.parametrize("case", ["planar", "residual-rank-1", "scaling", "diagonal", "rank-2", "one-sample-full-rank",
+                                  "identity", "singular", "float32"])
+def test_rank_one_path_without_grad_vs_torch(case):
+    """Grad mode off: the rank-one check and log-det run on arrays (``_rank_one_logdet``); the same answers as
+    torch's slogdet of each sample's Jacobian, the same fallbacks to the full Jacobian."""
+    rng = np.random.default_rng(41)
+    d = 6
+    z = rng.normal(size=(11, d))
+    u, w = rng.normal(size=d) * 0.5, rng.normal(size=d)
+    U0, W0 = rng.normal(size=(d, 2)) * 0.4, rng.normal(size=(d, 2))
+    if case == "one-sample-full-rank":
+        z[3] = 5.0  # only there does the relu term switch on
+    if case == "singular":  # u = -w / |w|^2 and tanh'(0) = 1 at z = 0: 1 + u . psi = 0 on the first sample
+        u, z[0] = -w / (w @ w), 0.0
+
+    def make(T, dtype=None):
+        if case in ("planar", "singular", "float32"):
+            return _planar(T, T.tensor(u, dtype=dtype), T.tensor(w, dtype=dtype), 0.0)
+        if case == "residual-rank-1":
+            return _residual(T, T.tensor(U0[:, :1]), T.tensor(W0[:, :1]))
+        if case == "scaling":
+            return lambda x: 2.5 * x
+        if case == "diagonal":
+            return lambda x: x + 0.5 * T.tanh(x)
+        if case == "rank-2":
+            return _residual(T, T.tensor(U0), T.tensor(W0))
+        if case == "identity":
+            return lambda x: x
+        return lambda x: _residual(T, T.tensor(U0[:, :1]), T.tensor(W0[:, :1]))(x) + T.relu(x - 4.0) ** 2
+
+    dtype = autojac.float32 if case == "float32" else autojac.float64
+    auto = JacobianTransform(make(autojac, dtype), low_rank=1)
+    with autojac.no_grad():
+        got = auto.log_abs_det_jacobian(autojac.tensor(z, dtype=dtype))
+    assert got.dtype == dtype and tuple(got.shape) == (11,) and not got.requires_grad
+    found = case in ("planar", "residual-rank-1", "singular", "float32")
+    assert (auto.last_path == "low_rank") == found
+    xa = autojac.tensor(z, dtype=dtype)
+    with autojac.enable_grad():  # grad mode on: the tensor path (_low_rank_logdet)
+        tensor_path = JacobianTransform(make(autojac, dtype), low_rank=1).log_abs_det_jacobian(xa)
+    got, want, tensor_path = _np(got), _np(_torch_logdet(make(torch), torch.tensor(z))), _np(tensor_path)
+    if case == "singular":
+        assert want[0] < -25 and got[0] < -25 and tensor_path[0] < -25  # (det ~ 1e-16: rounding decides how small)
+        got, want, tensor_path = got[1:], want[1:], tensor_path[1:]
+    tol = dict(rtol=1e-5, atol=1e-5) if case == "float32" else dict(rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(got, want, **tol)
+    np.testing.assert_allclose(tensor_path, got, **tol)
+
+
+def test_rank_one_path_exact_singular_jacobian_gives_minus_inf():
+    w = np.array([1.0, 0.0, 0.0])
+    auto = JacobianTransform(lambda x: x - autojac.tensor(w) * (x @ autojac.tensor(w)).unsqueeze(-1), low_rank=1)
+    with autojac.no_grad():  # I - w w^T with |w| = 1: a projection, det 0 exactly on every sample
+        got = auto.log_abs_det_jacobian(autojac.tensor(np.random.default_rng(5).normal(size=(4, 3))))
+    assert auto.last_path == "low_rank" and np.all(_np(got) == -np.inf)
+
+
 def test_low_rank_auto_stops_trying_after_a_miss_and_bad_values():
     t = JacobianTransform(lambda x: x + 0.5 * autojac.tanh(x))
     x = autojac.tensor(np.random.default_rng(23).normal(size=(4, 5)))

@@ -163,7 +163,10 @@ class JacobianTransform(Transform):
                     return self._logdet(self._reverse_jacobian(x, xin, out, n, nb, create)).reshape(batch)
         r = 1 if self.low_rank == "auto" else self.low_rank
         if r is not None and r + 1 < n and nb > 0 and not (self.low_rank == "auto" and self._low_rank_seen_failing):
-            logdet = self._low_rank_logdet(x, n, nb, r, create)
+            if r == 1 and not create:
+                logdet = self._rank_one_logdet(x, n, nb)
+            else:
+                logdet = self._low_rank_logdet(x, n, nb, r, create)
             if logdet is not None:
                 return logdet.reshape(batch)
             self._low_rank_seen_failing = True
@@ -259,6 +262,38 @@ class JacobianTransform(Transform):
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
+    def _rank_one_logdet(self, x: Tensor, n: int, nb: int) -> Tensor | None:
+        """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
+
+        Per-sample dot products by ``einsum`` and the arrays reused in place, so that few ``(batch, n)``
+        temporaries are alive at once (on 10,000 samples a fresh array costs more in page faults than
+        its arithmetic); ``||omega_2||`` from one row (the probe is the same on every sample).
+        ``det(I + A) = a . J a / a . a`` with ``a = A omega_1``, from one more forward pass.
+        """
+        shape, dtype = tuple(x.shape), x._data.dtype
+        tol2 = (64 * n * np.finfo(dtype).eps) ** 2
+        om = self._probe(2, n, nb, shape, dtype).reshape(2, nb, n)
+        ao = self._jvp(x, _wrap(om.reshape((2,) + shape)))._data.reshape(2, nb, n)
+        w1 = om[1, 0]
+        scale = _dots(ao[1], ao[1]) + w1 @ w1
+        if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)
+            np.subtract(ao, om, out=ao)
+        else:
+            ao = ao - om
+        a0, a1 = ao[0], ao[1]
+        g00 = _dots(a0, a0)
+        if not np.all(g00 > 0):
+            return None  # a zero column: rank unknown
+        off = (_dots(a0, a1) / g00)[:, None] * a0
+        np.subtract(a1, off, out=a1)  # a1's component off a0's line
+        del off
+        if not np.all(_dots(a1, a1) <= tol2 * scale):
+            return None  # rank above one
+        ja = self._jvp(x, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
+        self.last_path = "low_rank"
+        with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
+            return _wrap(np.log(np.abs(_dots(a0, ja) / g00)))
+
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
         """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
         with set_grad_enabled(create):  # tangents are recorded (differentiable) only when grad mode is on
@@ -339,6 +374,11 @@ def _sq_norms(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Squared norms (or dot products with ``w``) along the last axis: a product with ones, through BLAS,
     is faster than ``sum(-1)`` or einsum on short rows."""
     return (v * (v if w is None else w)) @ np.ones(v.shape[-1], dtype=v.dtype)
+
+
+def _dots(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-row dot products of two ``(batch, n)`` arrays, with no ``(batch, n)`` temporary."""
+    return np.einsum("ij,ij->i", v, w)
 
 
 def _in_span(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray) -> np.ndarray | bool | None:

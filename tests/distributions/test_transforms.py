@@ -254,6 +254,58 @@ def test_rank_one_path_exact_singular_jacobian_gives_minus_inf():
     assert auto.last_path == "low_rank" and np.all(_np(got) == -np.inf)
 
 
+def _shifted(x):  # (module level: picklable)
+    return x + 1.0
+
+
+def test_call_fused_with_first_pass_when_its_pair_comes_back():
+    """``y = t(x)`` then ``log_abs_det_jacobian(x, y)``: once seen, the next call runs the rank-one path's first
+    forward-mode pass and the log-det reuses it; any other pair, a modified ``x`` or grad mode on recomputes."""
+    rng = np.random.default_rng(8)
+    d = 5
+    u, w = rng.normal(size=d) * 0.5, rng.normal(size=d)
+    fa, ft = (_planar(T, T.tensor(u), T.tensor(w), 0.2) for T in (autojac, torch))
+    t = JacobianTransform(fa)
+    zs = [rng.normal(size=(7, d)) for _ in range(5)]
+
+    def check(x, y, z):
+        np.testing.assert_allclose(_np(y), _np(ft(torch.tensor(z))), rtol=1e-14, atol=1e-15)
+        got = t.log_abs_det_jacobian(x, y)
+        assert t.last_path == "low_rank" and not got.requires_grad
+        np.testing.assert_allclose(_np(got), _np(_torch_logdet(ft, torch.tensor(z))), rtol=1e-11, atol=1e-12)
+
+    with autojac.no_grad():
+        x0 = autojac.tensor(zs[0])
+        y0 = t(x0)
+        assert t._stash is None and not t._fuse
+        check(x0, y0, zs[0])
+        assert t._fuse  # the pair came back
+        x1 = autojac.tensor(zs[1])
+        y1 = t(x1)
+        assert t._stash is not None and not y1.requires_grad
+        check(x1, y1, zs[1])  # from the stash
+        assert t._stash is None and t._fuse
+        x2 = autojac.tensor(zs[2])
+        y2 = t(x2)
+        x2.mul_(0.5)  # modified in place: the stash no longer describes x2
+        check(x2, fa(x2), zs[2] * 0.5)
+        y3 = t(autojac.tensor(zs[3]))
+        check(x1, y1, zs[1])  # another pair: recomputed
+        x4 = autojac.tensor(zs[4])
+        y4 = t(x4)
+    check(x4, y4, zs[4])  # grad mode on: the tensor path, the stash dropped
+    assert t._stash is None and t._fuse
+    with autojac.no_grad():
+        t(x4)
+        t(x4)  # the last call's pair never came back: no more fused calls
+        assert t._stash is None and not t._fuse
+    del y2, y3
+    kept = JacobianTransform(_shifted)
+    kept(autojac.ones(2, 3))
+    import pickle
+    assert pickle.loads(pickle.dumps(kept))._last_pair is None
+
+
 def test_low_rank_auto_stops_trying_after_a_miss_and_bad_values():
     t = JacobianTransform(lambda x: x + 0.5 * autojac.tanh(x))
     x = autojac.tensor(np.random.default_rng(23).normal(size=(4, 5)))

@@ -28,6 +28,7 @@ tensor([2.3026, 4.2485])
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -103,6 +104,14 @@ class JacobianTransform(Transform):
         self._basis_cache: tuple | None = None
         self._probe_cache: tuple | None = None
         self.last_path: str | None = None  # how the last log-det was taken: diagonal/triangular/low_rank/slogdet
+        self._last_pair: tuple | None = None  # weak refs to the last (x, f(x)) of a call (see _call)
+        self._fuse = False  # the last call's pair came back to log_abs_det_jacobian: the next call runs pass 1
+        self._stash: tuple | None = None  # (x, version of x, y, tangents of pass 1) from a fused call
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.update(_last_pair=None, _stash=None, _fuse=False)  # (weak references do not pickle)
+        return state
 
     @property
     def event_dim(self) -> int:
@@ -130,7 +139,52 @@ class JacobianTransform(Transform):
                                  low_rank=self.low_rank)
 
     def _call(self, x):
-        return self.f(x)
+        """``f(x)``; fused with the rank-one path's first forward-mode pass when a log-det is expected.
+
+        A flow calls ``y = t(x)`` then ``t.log_abs_det_jacobian(x, y)``, and that pass evaluates ``f(x)``
+        again as its primal. Once a call's ``(x, y)`` has come back to ``log_abs_det_jacobian`` (grad mode
+        off, rank-one path), the next call runs the pass itself and keeps its tangents for the log-det of
+        its own ``(x, y)`` (``x`` not modified in place since); a call whose pair does not come back
+        turns this off. ``y`` is the same either way.
+        """
+        if self._stash is not None:  # the last fused call's pair never came back: stop predicting
+            self._stash, self._fuse = None, False
+        dims = self._fuse and not is_grad_enabled() and isinstance(x, Tensor) and self._rank_one_dims(x)
+        if dims:
+            n, nb = dims
+            y, tangents = self._probe_pass(x, n, nb, want_primal=True)
+            self._stash = (weakref.ref(x), x._version, weakref.ref(y), tangents)
+            return y
+        y = self.f(x)
+        self._last_pair = (weakref.ref(x), weakref.ref(y)) if isinstance(x, Tensor) and isinstance(y, Tensor) else None
+        return y
+
+    def _rank_one_dims(self, x: Tensor) -> tuple[int, int] | None:
+        """``(n, nb)`` when ``log_abs_det_jacobian(x)`` takes the rank-one array path (grad mode off), else None."""
+        nd = self._event_dim
+        if nd == 0 or self.mode != "forward" or x.dim() < nd or self.low_rank not in ("auto", 1):
+            return None
+        if self.low_rank == "auto" and self._low_rank_seen_failing:
+            return None
+        n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
+        nb = int(np.prod(x.shape[:x.dim() - nd], dtype=np.int64))
+        if n <= 2 or nb == 0 or (nb > 1 and not self._per_sample_checked):
+            return None
+        return n, nb
+
+    def _take_stash(self, x: Tensor, y) -> np.ndarray | None:
+        """The first pass's tangents kept by the call that produced ``y`` from ``x``, if that is this pair."""
+        stash, self._stash = self._stash, None
+        if stash is None or is_grad_enabled():
+            return None
+        rx, version, ry, tangents = stash
+        return tangents if y is not None and rx() is x and ry() is y and x._version == version else None
+
+    def _note_pair(self, x: Tensor, y) -> None:
+        """``(x, y)`` from the last call came back: fuse the next call with the first pass."""
+        pair = self._last_pair
+        if pair is not None and y is not None and pair[0]() is x and pair[1]() is y:
+            self._fuse = True
 
     def _inverse(self, y):
         if self.f_inv is None:
@@ -148,6 +202,7 @@ class JacobianTransform(Transform):
         if x.dim() < nd:
             raise ValueError(f"JacobianTransform: the input has {x.dim()} dimensions, fewer than event_dim={nd}")
         create = is_grad_enabled()
+        stash = self._take_stash(x, y)  # (always taken: a stash serves only the log-det right after its call)
         batch = tuple(x.shape[:x.dim() - nd])
         n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
         nb = int(np.prod(batch, dtype=np.int64))
@@ -164,7 +219,8 @@ class JacobianTransform(Transform):
         r = 1 if self.low_rank == "auto" else self.low_rank
         if r is not None and r + 1 < n and nb > 0 and not (self.low_rank == "auto" and self._low_rank_seen_failing):
             if r == 1 and not create:
-                logdet = self._rank_one_logdet(x, n, nb)
+                logdet = self._rank_one_logdet(x, n, nb, stash)
+                self._note_pair(x, y)
             else:
                 logdet = self._low_rank_logdet(x, n, nb, r, create)
             if logdet is not None:
@@ -262,7 +318,20 @@ class JacobianTransform(Transform):
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
-    def _rank_one_logdet(self, x: Tensor, n: int, nb: int) -> Tensor | None:
+    def _probe_pass(self, x: Tensor, n: int, nb: int, want_primal: bool = False):
+        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)`` (and ``f(x)`` first)."""
+        shape, dtype = tuple(x.shape), x._data.dtype
+        probe = _wrap(self._probe(2, n, nb, shape, dtype))
+        level = forward.enter_level()
+        try:
+            out = unpack_batched(self._checked_call(make_dual_batched(x, probe, level), x), level)
+        finally:
+            forward.exit_level(level)
+        tangent = out.tangent._data if out.tangent is not None else np.zeros(probe._data.shape, dtype=dtype)
+        tangent = tangent.reshape(2, nb, n)
+        return (out.primal, tangent) if want_primal else tangent
+
+    def _rank_one_logdet(self, x: Tensor, n: int, nb: int, ao: np.ndarray | None = None) -> Tensor | None:
         """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
 
         Per-sample dot products by ``einsum`` and the arrays reused in place, so that few ``(batch, n)``
@@ -273,7 +342,8 @@ class JacobianTransform(Transform):
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         om = self._probe(2, n, nb, shape, dtype).reshape(2, nb, n)
-        ao = self._jvp(x, _wrap(om.reshape((2,) + shape)))._data.reshape(2, nb, n)
+        if ao is None:  # (else: the tangents of the call that produced y, see _call)
+            ao = self._probe_pass(x, n, nb)
         w1 = om[1, 0]
         scale = _dots(ao[1], ao[1]) + w1 @ w1
         if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)

@@ -106,7 +106,7 @@ class JacobianTransform(Transform):
         self.last_path: str | None = None  # how the last log-det was taken: diagonal/triangular/low_rank/slogdet
         self._last_pair: tuple | None = None  # weak refs to the last (x, f(x)) of a call (see _call)
         self._fuse = False  # the last call's pair came back to log_abs_det_jacobian: the next call runs pass 1
-        self._stash: tuple | None = None  # (x, version of x, y, tangents of pass 1) from a fused call
+        self._stash: tuple | None = None  # (x, version of x, y, first pass) from a fused call
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -152,8 +152,8 @@ class JacobianTransform(Transform):
         dims = self._fuse and not is_grad_enabled() and isinstance(x, Tensor) and self._rank_one_dims(x)
         if dims:
             n, nb = dims
-            y, tangents = self._probe_pass(x, n, nb, want_primal=True)
-            self._stash = (weakref.ref(x), x._version, weakref.ref(y), tangents)
+            y, tangents, recorded = self._probe_pass(x, n, nb, want_primal=True)
+            self._stash = (weakref.ref(x), x._version, weakref.ref(y), (tangents, recorded))
             return y
         y = self.f(x)
         self._last_pair = (weakref.ref(x), weakref.ref(y)) if isinstance(x, Tensor) and isinstance(y, Tensor) else None
@@ -172,13 +172,13 @@ class JacobianTransform(Transform):
             return None
         return n, nb
 
-    def _take_stash(self, x: Tensor, y) -> np.ndarray | None:
+    def _take_stash(self, x: Tensor, y) -> tuple | None:
         """The first pass's tangents kept by the call that produced ``y`` from ``x``, if that is this pair."""
         stash, self._stash = self._stash, None
         if stash is None or is_grad_enabled():
             return None
-        rx, version, ry, tangents = stash
-        return tangents if y is not None and rx() is x and ry() is y and x._version == version else None
+        rx, version, ry, first_pass = stash
+        return first_pass if y is not None and rx() is x and ry() is y and x._version == version else None
 
     def _note_pair(self, x: Tensor, y) -> None:
         """``(x, y)`` from the last call came back: fuse the next call with the first pass."""
@@ -319,19 +319,26 @@ class JacobianTransform(Transform):
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
     def _probe_pass(self, x: Tensor, n: int, nb: int, want_primal: bool = False):
-        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)`` (and ``f(x)`` first)."""
+        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)``, and the recorded
+        pass (``forward.replay`` gives ``J a`` for the second pass without evaluating ``f`` again);
+        with ``want_primal``, ``f(x)`` first."""
         shape, dtype = tuple(x.shape), x._data.dtype
         probe = _wrap(self._probe(2, n, nb, shape, dtype))
         level = forward.enter_level()
         try:
-            out = unpack_batched(self._checked_call(make_dual_batched(x, probe, level), x), level)
+            forward.record_tape(level)
+            dual = make_dual_batched(x, probe, level)
+            result = self._checked_call(dual, x)
+            out = unpack_batched(result, level)
         finally:
+            tape = forward.stop_tape(level)
             forward.exit_level(level)
         tangent = out.tangent._data if out.tangent is not None else np.zeros(probe._data.shape, dtype=dtype)
+        recorded = (tape, dual, result)
         tangent = tangent.reshape(2, nb, n)
-        return (out.primal, tangent) if want_primal else tangent
+        return (out.primal, tangent, recorded) if want_primal else (tangent, recorded)
 
-    def _rank_one_logdet(self, x: Tensor, n: int, nb: int, ao: np.ndarray | None = None) -> Tensor | None:
+    def _rank_one_logdet(self, x: Tensor, n: int, nb: int, stash: tuple | None = None) -> Tensor | None:
         """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
 
         Per-sample dot products by ``einsum`` and the arrays reused in place, so that few ``(batch, n)``
@@ -342,8 +349,10 @@ class JacobianTransform(Transform):
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         om = self._probe(2, n, nb, shape, dtype).reshape(2, nb, n)
-        if ao is None:  # (else: the tangents of the call that produced y, see _call)
-            ao = self._probe_pass(x, n, nb)
+        if stash is None:
+            ao, recorded = self._probe_pass(x, n, nb)
+        else:  # the first pass ran in the call that produced y (see _call)
+            ao, recorded = stash
         w1 = om[1, 0]
         scale = _dots(ao[1], ao[1]) + w1 @ w1
         if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)
@@ -359,7 +368,13 @@ class JacobianTransform(Transform):
         del off
         if not np.all(_dots(a1, a1) <= tol2 * scale):
             return None  # rank above one
-        ja = self._jvp(x, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
+        a = _wrap(ao[:1].reshape((1,) + shape))
+        tape, dual, result = recorded
+        ja = forward.replay(tape, [(dual, a)], result) if a._data.dtype == dual._data.dtype else None
+        del recorded, tape, dual, result  # (the recorded primals: free before the rerun, if one is needed)
+        if ja is None:  # the tape cannot stand for the pass (in-place writes, custom Functions): run it again
+            ja = self._jvp(x, a)
+        ja = ja._data.reshape(nb, n)
         self.last_path = "low_rank"
         with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
             return _wrap(np.log(np.abs(_dots(a0, ja) / g00)))

@@ -260,23 +260,32 @@ def test_rank_one_second_pass_reruns_f_when_the_tape_cannot_stand_for_it():
     u, w, z = rng.normal(size=4) * 0.5, rng.normal(size=4), rng.normal(size=(6, 4))
     calls = []
 
-    def make(T, in_place):
+    def make(T, in_place, ut):
         def f(x):
             calls.append(1)
             y = x * 1.0
-            step = T.tensor(u) * T.tanh(x @ T.tensor(w)).unsqueeze(-1)
+            step = ut * T.tanh(x @ T.tensor(w)).unsqueeze(-1)
             return y.add_(step) if in_place else y + step
         return f
 
-    want = _np(_torch_logdet(make(torch, False), torch.tensor(z)))
+    ut = torch.tensor(u, requires_grad=True)
+    want = _torch_logdet(make(torch, False, ut), torch.tensor(z))
+    (want_grad,) = torch.autograd.grad(want.sum(), ut)
     for in_place, passes in ((False, 1), (True, 2)):
-        auto = JacobianTransform(make(autojac, in_place))
+        ua = autojac.tensor(u, requires_grad=True)
+        auto = JacobianTransform(make(autojac, in_place, ua))
         with autojac.no_grad():
             auto.log_abs_det_jacobian(autojac.tensor(z))  # (the first batch: the per-sample check)
             calls.clear()
             got = auto.log_abs_det_jacobian(autojac.tensor(z))
         assert auto.last_path == "low_rank" and len(calls) == passes
-        np.testing.assert_allclose(_np(got), want, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-11, atol=1e-12)
+        calls.clear()
+        got = auto.log_abs_det_jacobian(autojac.tensor(z))  # grad mode on: the tensor path, differentiable
+        assert auto.last_path == "low_rank" and len(calls) == passes and got.requires_grad
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-11, atol=1e-12)
+        (grad,) = autojac.autograd.grad(got.sum(), ua)
+        np.testing.assert_allclose(_np(grad), _np(want_grad), rtol=1e-9, atol=1e-12)
 
 
 def _shifted(x):  # (module level: picklable)

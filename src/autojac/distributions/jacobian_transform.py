@@ -34,6 +34,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._core import forward
+from .._core.batched import BATCHING
 from .._core.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
@@ -149,10 +150,12 @@ class JacobianTransform(Transform):
         """
         if self._stash is not None:  # the last fused call's pair never came back: stop predicting
             self._stash, self._fuse = None, False
-        dims = self._fuse and not is_grad_enabled() and isinstance(x, Tensor) and self._rank_one_dims(x)
+        dims = (self._fuse and not is_grad_enabled() and not BATCHING and isinstance(x, Tensor)
+                and self._rank_one_dims(x))
         if dims:
             n, nb = dims
-            y, tangents, recorded = self._probe_pass(x, n, nb, want_primal=True)
+            tangents, recorded = self._probe_pass(x, n, nb)
+            y = recorded.pop()
             self._stash = (weakref.ref(x), x._version, weakref.ref(y), (tangents, recorded))
             return y
         y = self.f(x)
@@ -252,14 +255,38 @@ class JacobianTransform(Transform):
             self._basis_cache = (key, basis)
         return _wrap(self._basis_cache[1])
 
-    def _jvp(self, x: Tensor, tangent: Tensor) -> Tensor:
-        """``J v`` for each of the leading directions of ``tangent`` (``(k, *x.shape)``), every sample at once."""
+    def _jvp(self, x: Tensor, tangent: Tensor, recorded: list | None = None) -> Tensor:
+        """``J v`` for each of the leading directions of ``tangent`` (``(k, *x.shape)``), every sample at once.
+
+        With a list ``recorded``, the pass is recorded into it (``[tape, dual input, f's output, f(x)]``) for
+        ``_jvp_again``.
+        """
         level = forward.enter_level()
         try:
-            out = unpack_batched(self._checked_call(make_dual_batched(x, tangent, level), x), level).tangent
+            if recorded is not None:
+                forward.record_tape(level)
+            dual = make_dual_batched(x, tangent, level)
+            result = self._checked_call(dual, x)
+            out = unpack_batched(result, level)
         finally:
+            if recorded is not None:
+                recorded[:] = [forward.stop_tape(level), dual, result]
             forward.exit_level(level)
-        return out if out is not None else _wrap(np.zeros(tangent._data.shape, dtype=x._data.dtype))
+        if recorded is not None:
+            recorded.append(out.primal)
+        return out.tangent if out.tangent is not None else _wrap(np.zeros(tangent._data.shape, dtype=x._data.dtype))
+
+    def _jvp_again(self, x: Tensor, recorded: list, tangent: Tensor) -> Tensor:
+        """``J v`` for a new ``tangent`` after ``_jvp(..., recorded)``: the recorded JVP rules replayed on its
+        primals (``forward.replay``; ``f`` is not evaluated again), or a new pass where the tape cannot stand
+        for one (``f`` writes in place or holds custom Functions). Empties ``recorded``."""
+        tape, dual, result = recorded[:3]
+        recorded.clear()  # (its primals are freed before a rerun)
+        if tangent._data.dtype is not dual._data.dtype:
+            tangent = tangent.to(dual.dtype)
+        out = forward.replay(tape, [(dual, tangent)], result)
+        del tape, dual, result
+        return out if out is not None else self._jvp(x, tangent)
 
     def _probe(self, r: int, n: int, nb: int, shape: tuple, dtype) -> np.ndarray:
         """``r`` fixed random directions (the same on every sample): ``(r, *shape)``, kept between calls."""
@@ -287,14 +314,15 @@ class JacobianTransform(Transform):
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         omega = _wrap(self._probe(r + 1, n, nb, shape, dtype))
         with set_grad_enabled(create):  # recorded (differentiable) only when grad mode is on
-            j_omega = self._jvp(x, omega)
+            recorded: list = []
+            j_omega = self._jvp(x, omega, recorded)
             graph = j_omega.requires_grad  # the checks read arrays; tensor ops only where a gradient flows
             jo, om = j_omega._data.reshape(r + 1, nb, n), omega._data.reshape(r + 1, nb, n)
             ao = jo - om
             if _in_span(ao[:r], ao[r:], tol2, _sq_norms(jo[r]) + _sq_norms(om[r])) is None:
                 return None  # rank above r (or the first r columns dependent)
             y1 = (j_omega - omega).reshape(r + 1, nb, n)[:r] if graph else _wrap(ao[:r])
-            jy = self._jvp(x, y1.reshape((r,) + shape))
+            jy = self._jvp_again(x, recorded, y1.reshape((r,) + shape))
             graph = graph or jy.requires_grad
             jyd = jy._data.reshape(r, nb, n)
             y1d = ao[:r]
@@ -318,25 +346,13 @@ class JacobianTransform(Transform):
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
-    def _probe_pass(self, x: Tensor, n: int, nb: int, want_primal: bool = False):
-        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)``, and the recorded
-        pass (``forward.replay`` gives ``J a`` for the second pass without evaluating ``f`` again);
-        with ``want_primal``, ``f(x)`` first."""
-        shape, dtype = tuple(x.shape), x._data.dtype
-        probe = _wrap(self._probe(2, n, nb, shape, dtype))
-        level = forward.enter_level()
-        try:
-            forward.record_tape(level)
-            dual = make_dual_batched(x, probe, level)
-            result = self._checked_call(dual, x)
-            out = unpack_batched(result, level)
-        finally:
-            tape = forward.stop_tape(level)
-            forward.exit_level(level)
-        tangent = out.tangent._data if out.tangent is not None else np.zeros(probe._data.shape, dtype=dtype)
-        recorded = (tape, dual, result)
-        tangent = tangent.reshape(2, nb, n)
-        return (out.primal, tangent, recorded) if want_primal else (tangent, recorded)
+    def _probe_pass(self, x: Tensor, n: int, nb: int) -> tuple[np.ndarray, list]:
+        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)``, and the pass recorded
+        for the second (``_jvp``'s ``recorded``, ``f(x)`` last)."""
+        probe = _wrap(self._probe(2, n, nb, tuple(x.shape), x._data.dtype))
+        recorded: list = []
+        tangent = self._jvp(x, probe, recorded)
+        return tangent._data.reshape(2, nb, n), recorded
 
     def _rank_one_logdet(self, x: Tensor, n: int, nb: int, stash: tuple | None = None) -> Tensor | None:
         """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
@@ -368,13 +384,7 @@ class JacobianTransform(Transform):
         del off
         if not np.all(_dots(a1, a1) <= tol2 * scale):
             return None  # rank above one
-        a = _wrap(ao[:1].reshape((1,) + shape))
-        tape, dual, result = recorded
-        ja = forward.replay(tape, [(dual, a)], result) if a._data.dtype == dual._data.dtype else None
-        del recorded, tape, dual, result  # (the recorded primals: free before the rerun, if one is needed)
-        if ja is None:  # the tape cannot stand for the pass (in-place writes, custom Functions): run it again
-            ja = self._jvp(x, a)
-        ja = ja._data.reshape(nb, n)
+        ja = self._jvp_again(x, recorded, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
         self.last_path = "low_rank"
         with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
             return _wrap(np.log(np.abs(_dots(a0, ja) / g00)))

@@ -357,10 +357,11 @@ class JacobianTransform(Transform):
     def _rank_one_logdet(self, x: Tensor, n: int, nb: int, stash: tuple | None = None) -> Tensor | None:
         """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
 
-        Per-sample dot products by ``einsum`` and the arrays reused in place, so that few ``(batch, n)``
-        temporaries are alive at once (on 10,000 samples a fresh array costs more in page faults than
-        its arithmetic); ``||omega_2||`` from one row (the probe is the same on every sample).
-        ``det(I + A) = a . J a / a . a`` with ``a = A omega_1``, from one more forward pass.
+        The arrays are reused in place and every per-sample dot product goes through one scratch array
+        (a product, then a BLAS product with ones), so one ``(batch, n)`` temporary is made: on 10,000
+        samples a fresh array costs more in page faults than its arithmetic. ``||omega_2||`` comes from
+        one row (the probe is the same on every sample). ``det(I + A) = a . J a / a . a`` with
+        ``a = A omega_1``; ``J a`` replays the first pass (``_jvp_again``).
         """
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
@@ -369,25 +370,25 @@ class JacobianTransform(Transform):
             ao, recorded = self._probe_pass(x, n, nb)
         else:  # the first pass ran in the call that produced y (see _call)
             ao, recorded = stash
+        dots = _Dots(ao[0])
         w1 = om[1, 0]
-        scale = _dots(ao[1], ao[1]) + w1 @ w1
+        scale = dots(ao[1], ao[1]) + w1 @ w1
         if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)
             np.subtract(ao, om, out=ao)
         else:
             ao = ao - om
         a0, a1 = ao[0], ao[1]
-        g00 = _dots(a0, a0)
+        g00 = dots(a0, a0)
         if not np.all(g00 > 0):
             return None  # a zero column: rank unknown
-        off = (_dots(a0, a1) / g00)[:, None] * a0
+        off = np.multiply(a0, (dots(a0, a1) / g00)[:, None], out=dots.scratch)
         np.subtract(a1, off, out=a1)  # a1's component off a0's line
-        del off
-        if not np.all(_dots(a1, a1) <= tol2 * scale):
+        if not np.all(dots(a1, a1) <= tol2 * scale):
             return None  # rank above one
         ja = self._jvp_again(x, recorded, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
         self.last_path = "low_rank"
         with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
-            return _wrap(np.log(np.abs(_dots(a0, ja) / g00)))
+            return _wrap(np.log(np.abs(dots(a0, ja) / g00)))
 
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
         """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
@@ -471,9 +472,16 @@ def _sq_norms(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     return (v * (v if w is None else w)) @ np.ones(v.shape[-1], dtype=v.dtype)
 
 
-def _dots(v: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per-row dot products of two ``(batch, n)`` arrays, with no ``(batch, n)`` temporary."""
-    return np.einsum("ij,ij->i", v, w)
+class _Dots:
+    """Per-row dot products of ``(batch, n)`` arrays through one scratch array: the elementwise product into
+    it, then a BLAS product with ones (faster than ``einsum`` or ``sum(-1)`` on short rows)."""
+
+    def __init__(self, like: np.ndarray) -> None:
+        self.scratch = np.empty(like.shape, dtype=like.dtype)
+        self.ones = np.ones(like.shape[-1], dtype=like.dtype)
+
+    def __call__(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.multiply(v, w, out=self.scratch) @ self.ones
 
 
 def _in_span(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray) -> np.ndarray | bool | None:

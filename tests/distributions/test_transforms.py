@@ -288,6 +288,35 @@ def test_rank_one_second_pass_reruns_f_when_the_tape_cannot_stand_for_it():
         np.testing.assert_allclose(_np(grad), _np(want_grad), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("low_rank", ["auto", 2])
+def test_call_fused_with_first_pass_in_grad_mode_keeps_gradients(low_rank):
+    """Grad mode on: the fused call's ``y`` carries ``f``'s graph and the log-det its own; the gradients of a
+    loss through both, with respect to the flow's parameters, are torch's."""
+    rng = np.random.default_rng(12)
+    d, rank = 6, 1 if low_rank == "auto" else 2
+    U0, W0 = rng.normal(size=(d, rank)) * 0.4, rng.normal(size=(d, rank))
+    Ua, Wa = autojac.tensor(U0, requires_grad=True), autojac.tensor(W0, requires_grad=True)
+    Ut, Wt = torch.tensor(U0, requires_grad=True), torch.tensor(W0, requires_grad=True)
+    t = JacobianTransform(_residual(autojac, Ua, Wa), low_rank=low_rank)
+    ft = _residual(torch, Ut, Wt)
+    for step in range(3):
+        z = rng.normal(size=(5, d))
+        x = autojac.tensor(z)
+        y = t(x)
+        assert (t._stash is not None) == (step > 0)
+        assert y.requires_grad and y.grad_fn is not None
+        lad = t.log_abs_det_jacobian(x, y)
+        assert t.last_path == "low_rank" and t._fuse
+        yt = ft(torch.tensor(z))
+        ladt = _torch_logdet(ft, torch.tensor(z))
+        np.testing.assert_allclose(_np(y), _np(yt), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(_np(lad), _np(ladt), rtol=1e-11, atol=1e-12)
+        ga = autojac.autograd.grad((y ** 2).sum() + lad.sum(), [Ua, Wa])
+        gt = torch.autograd.grad((yt ** 2).sum() + ladt.sum(), [Ut, Wt])
+        for a, b in zip(ga, gt):
+            np.testing.assert_allclose(_np(a), _np(b), rtol=1e-9, atol=1e-12)
+
+
 def _shifted(x):  # (module level: picklable)
     return x + 1.0
 

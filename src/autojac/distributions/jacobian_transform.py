@@ -107,7 +107,7 @@ class JacobianTransform(Transform):
         self.last_path: str | None = None  # how the last log-det was taken: diagonal/triangular/low_rank/slogdet
         self._last_pair: tuple | None = None  # weak refs to the last (x, f(x)) of a call (see _call)
         self._fuse = False  # the last call's pair came back to log_abs_det_jacobian: the next call runs pass 1
-        self._stash: tuple | None = None  # (x, version of x, y, first pass) from a fused call
+        self._stash: tuple | None = None  # (x, version of x, y, grad mode, first pass) from a fused call
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -140,48 +140,48 @@ class JacobianTransform(Transform):
                                  low_rank=self.low_rank)
 
     def _call(self, x):
-        """``f(x)``; fused with the rank-one path's first forward-mode pass when a log-det is expected.
+        """``f(x)``; fused with the low-rank path's first forward-mode pass when a log-det is expected.
 
         A flow calls ``y = t(x)`` then ``t.log_abs_det_jacobian(x, y)``, and that pass evaluates ``f(x)``
-        again as its primal. Once a call's ``(x, y)`` has come back to ``log_abs_det_jacobian`` (grad mode
-        off, rank-one path), the next call runs the pass itself and keeps its tangents for the log-det of
-        its own ``(x, y)`` (``x`` not modified in place since); a call whose pair does not come back
-        turns this off. ``y`` is the same either way.
+        again as its primal. Once a call's ``(x, y)`` has come back to ``log_abs_det_jacobian`` on the
+        low-rank path, the next call runs the pass itself (its primal is ``y``, with the same graph) and
+        keeps its tangents for the log-det of its own ``(x, y)``, taken in the same grad mode with ``x``
+        not modified in place since; a call whose pair does not come back turns this off.
         """
         if self._stash is not None:  # the last fused call's pair never came back: stop predicting
             self._stash, self._fuse = None, False
-        dims = (self._fuse and not is_grad_enabled() and not BATCHING and isinstance(x, Tensor)
-                and self._rank_one_dims(x))
+        dims = self._fuse and not BATCHING and isinstance(x, Tensor) and self._low_rank_dims(x)
         if dims:
-            n, nb = dims
-            tangents, recorded = self._probe_pass(x, n, nb)
-            y = recorded.pop()
-            self._stash = (weakref.ref(x), x._version, weakref.ref(y), (tangents, recorded))
+            n, nb, r = dims
+            first = self._probe_pass(x, n, nb, r)
+            y = first[1].pop()
+            self._stash = (weakref.ref(x), x._version, weakref.ref(y), is_grad_enabled(), first)
             return y
         y = self.f(x)
         self._last_pair = (weakref.ref(x), weakref.ref(y)) if isinstance(x, Tensor) and isinstance(y, Tensor) else None
         return y
 
-    def _rank_one_dims(self, x: Tensor) -> tuple[int, int] | None:
-        """``(n, nb)`` when ``log_abs_det_jacobian(x)`` takes the rank-one array path (grad mode off), else None."""
-        nd = self._event_dim
-        if nd == 0 or self.mode != "forward" or x.dim() < nd or self.low_rank not in ("auto", 1):
+    def _low_rank_dims(self, x: Tensor) -> tuple[int, int, int] | None:
+        """``(n, nb, r)`` when ``log_abs_det_jacobian(x)`` tries the low-rank path first, else None."""
+        nd, r = self._event_dim, 1 if self.low_rank == "auto" else self.low_rank
+        if nd == 0 or self.mode != "forward" or x.dim() < nd or r is None:
             return None
         if self.low_rank == "auto" and self._low_rank_seen_failing:
             return None
         n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
         nb = int(np.prod(x.shape[:x.dim() - nd], dtype=np.int64))
-        if n <= 2 or nb == 0 or (nb > 1 and not self._per_sample_checked):
+        if r + 1 >= n or nb == 0 or (nb > 1 and not self._per_sample_checked):
             return None
-        return n, nb
+        return n, nb, r
 
     def _take_stash(self, x: Tensor, y) -> tuple | None:
-        """The first pass's tangents kept by the call that produced ``y`` from ``x``, if that is this pair."""
+        """The first pass kept by the call that produced ``y`` from ``x`` in this grad mode, if that is this pair."""
         stash, self._stash = self._stash, None
-        if stash is None or is_grad_enabled():
+        if stash is None:
             return None
-        rx, version, ry, first_pass = stash
-        return first_pass if y is not None and rx() is x and ry() is y and x._version == version else None
+        rx, version, ry, grad_mode, first = stash
+        ok = y is not None and rx() is x and ry() is y and x._version == version and grad_mode == is_grad_enabled()
+        return first if ok else None
 
     def _note_pair(self, x: Tensor, y) -> None:
         """``(x, y)`` from the last call came back: fuse the next call with the first pass."""
@@ -223,9 +223,9 @@ class JacobianTransform(Transform):
         if r is not None and r + 1 < n and nb > 0 and not (self.low_rank == "auto" and self._low_rank_seen_failing):
             if r == 1 and not create:
                 logdet = self._rank_one_logdet(x, n, nb, stash)
-                self._note_pair(x, y)
             else:
-                logdet = self._low_rank_logdet(x, n, nb, r, create)
+                logdet = self._low_rank_logdet(x, n, nb, r, create, stash)
+            self._note_pair(x, y)
             if logdet is not None:
                 return logdet.reshape(batch)
             self._low_rank_seen_failing = True
@@ -298,7 +298,8 @@ class JacobianTransform(Transform):
             self._probe_cache = (key, probe)
         return self._probe_cache[1]
 
-    def _low_rank_logdet(self, x: Tensor, n: int, nb: int, r: int, create: bool) -> Tensor | None:
+    def _low_rank_logdet(self, x: Tensor, n: int, nb: int, r: int, create: bool,
+                         first: tuple | None = None) -> Tensor | None:
         """``log|det(I + A)|`` for ``A = J - I`` of rank at most ``r`` on every sample, else None.
 
         ``Omega`` holds ``r + 1`` fixed random directions. ``A`` has rank ``<= r`` exactly when ``A Omega``
@@ -309,13 +310,13 @@ class JacobianTransform(Transform):
         (Sylvester); ``C`` is the least-squares solution of ``Y1 C = Y2`` (for ``r > 1`` its residual
         is checked too, and a sketch too ill-conditioned for an accurate ``C`` is refused).
         Residuals are measured against rounding: ``64 n eps`` times the norms that produced them.
+        ``first``: the first pass, run by the call that produced ``y`` (see ``_call``).
         """
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         omega = _wrap(self._probe(r + 1, n, nb, shape, dtype))
         with set_grad_enabled(create):  # recorded (differentiable) only when grad mode is on
-            recorded: list = []
-            j_omega = self._jvp(x, omega, recorded)
+            j_omega, recorded = first if first is not None else self._probe_pass(x, n, nb, r)
             graph = j_omega.requires_grad  # the checks read arrays; tensor ops only where a gradient flows
             jo, om = j_omega._data.reshape(r + 1, nb, n), omega._data.reshape(r + 1, nb, n)
             ao = jo - om
@@ -346,13 +347,12 @@ class JacobianTransform(Transform):
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
 
-    def _probe_pass(self, x: Tensor, n: int, nb: int) -> tuple[np.ndarray, list]:
-        """The rank-one path's first pass: ``J omega`` for its two probes, ``(2, nb, n)``, and the pass recorded
-        for the second (``_jvp``'s ``recorded``, ``f(x)`` last)."""
-        probe = _wrap(self._probe(2, n, nb, tuple(x.shape), x._data.dtype))
+    def _probe_pass(self, x: Tensor, n: int, nb: int, r: int = 1) -> tuple[Tensor, list]:
+        """The low-rank path's first pass: ``J omega`` for its ``r + 1`` probes (``(r + 1, *x.shape)``), and
+        the pass recorded for the second (``_jvp``'s ``recorded``, ``f(x)`` last)."""
+        probe = _wrap(self._probe(r + 1, n, nb, tuple(x.shape), x._data.dtype))
         recorded: list = []
-        tangent = self._jvp(x, probe, recorded)
-        return tangent._data.reshape(2, nb, n), recorded
+        return self._jvp(x, probe, recorded), recorded
 
     def _rank_one_logdet(self, x: Tensor, n: int, nb: int, stash: tuple | None = None) -> Tensor | None:
         """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
@@ -366,10 +366,9 @@ class JacobianTransform(Transform):
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         om = self._probe(2, n, nb, shape, dtype).reshape(2, nb, n)
-        if stash is None:
-            ao, recorded = self._probe_pass(x, n, nb)
-        else:  # the first pass ran in the call that produced y (see _call)
-            ao, recorded = stash
+        j_omega, recorded = stash if stash is not None else self._probe_pass(x, n, nb)  # (stash: see _call)
+        ao = j_omega._data.reshape(2, nb, n)
+        del j_omega
         dots = _Dots(ao[0])
         w1 = om[1, 0]
         scale = dots(ao[1], ao[1]) + w1 @ w1

@@ -6,17 +6,23 @@ from one batched pass (as many tangents as event elements, each set on every sam
 forward mode by default, reverse mode on request), valid because ``f`` maps each sample on its
 own (checked once, on the first batch of two or more samples). Before that, a Jacobian that is
 the identity plus a rank-one matrix (planar, radial and residual flows with one unit) is looked
-for with two cheap forward passes (``r + 1 = 2`` random tangents, then one; ``low_rank=``):
-found on every sample, ``log|det|`` is ``log|1 + c|`` with no Jacobian built (the determinant
-lemma, ``_low_rank_logdet``); not found, the transform stops looking. A Jacobian found
-triangular at the point (autoregressive and coupling flows) takes ``sum log|diag|``; any other
-one a batched ``slogdet`` (vectorized across samples for ``n <= 16``: ``_small_slogdet``).
-``event_dim=0`` (elementwise maps) needs only the diagonal: one backward pass.
+for with two cheap forward passes (``r + 1 = 2`` random tangents, then one; ``low_rank=``), the
+second replaying the first's recorded JVP rules on its primals (``forward.replay``: ``f`` runs
+once): found on every sample, ``log|det|`` is ``log|1 + c|`` with no Jacobian built (the
+determinant lemma, ``_low_rank_logdet``; with grad mode off, on arrays: ``_rank_one_logdet``);
+not found, the transform stops looking. A flow's ``y = t(x)`` then ``log_abs_det_jacobian(x, y)``
+shares that first pass: once such a pair has come back, the call runs the pass and returns its
+primal (``_call``). A Jacobian found triangular at the point (autoregressive and coupling flows)
+takes ``sum log|diag|``; any other one a batched ``slogdet`` (vectorized across samples for
+``n <= 16``: ``_small_slogdet``). ``event_dim=0`` (elementwise maps) needs only the diagonal: one
+backward pass.
 
-Cost on ``bench/bench_flows.py`` (10,000 samples, ``n = 8``, a loaded 2-core machine): a 2-layer
-planar flow's log-density ~2.9x the closed-form one (rank-one path; the full-Jacobian path,
-``low_rank=None``, ~11x: ``n`` evaluations of ``f`` plus an LU per sample), and with the
-gradient ~3x; an affine coupling flow (triangular) ~3.3x its hand-written log-det.
+Cost on ``bench/bench_flows.py`` (10,000 samples, ``n = 8``, a loaded 2-core machine, medians of
+3 runs): a 2-layer planar flow's log-density ~1.9x the closed-form one (rank-one path; the
+full-Jacobian path, ``low_rank=None``, ~11x: ``n`` evaluations of ``f`` plus an LU per sample),
+and with the gradient ~2.7x; an affine coupling flow (triangular) ~3.1x its hand-written log-det.
+In a process whose allocator returns freed memory to the system (no larger array freed before),
+the planar flow's extra ``(2, batch, n)`` tangents cost page faults too: ~3x.
 
 >>> import autojac
 >>> from autojac.distributions.transforms import JacobianTransform

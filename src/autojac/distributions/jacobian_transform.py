@@ -376,8 +376,6 @@ class JacobianTransform(Transform):
         ao = j_omega._data.reshape(2, nb, n)
         del j_omega
         dots = _Dots(ao[0])
-        w1 = om[1, 0]
-        scale = dots(ao[1], ao[1]) + w1 @ w1
         if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)
             np.subtract(ao, om, out=ao)
         else:
@@ -386,9 +384,14 @@ class JacobianTransform(Transform):
         g00 = dots(a0, a0)
         if not np.all(g00 > 0):
             return None  # a zero column: rank unknown
-        off = np.multiply(a0, (dots(a0, a1) / g00)[:, None], out=dots.scratch)
+        g01 = dots(a0, a1)
+        off = np.multiply(a0, (g01 / g00)[:, None], out=dots.scratch)
         np.subtract(a1, off, out=a1)  # a1's component off a0's line
-        if not np.all(dots(a1, a1) <= tol2 * scale):
+        rr = dots(a1, a1)
+        # measured against rounding in the norms that produced it: |J omega_2| <= |A omega_2| + |omega_2|,
+        # and |A omega_2|^2 is the sum of its parts along a0 and off it (no dot product more)
+        w1 = om[1, 0]
+        if not np.all(rr <= tol2 * (np.sqrt(rr + g01 * g01 / g00) + np.sqrt(w1 @ w1)) ** 2):
             return None  # rank above one
         ja = self._jvp_again(x, recorded, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
         self.last_path = "low_rank"

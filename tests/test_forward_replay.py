@@ -115,3 +115,17 @@ def test_replay_refuses_a_custom_function_tangent():
                                             autojac.tensor(RNG.normal(size=(1,) + X.shape)))
     assert first is not None
     assert forward.replay(tape, [(dual, autojac.tensor(RNG.normal(size=(1,) + X.shape)))], out) is None
+
+
+def test_a_tape_lives_with_its_level_and_its_thread():
+    import threading
+
+    level = forward.enter_level()
+    forward.record_tape(level)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(forward.stop_tape(level)))  # another thread: no tape
+    worker.start()
+    worker.join()
+    autojac.sin(make_dual_batched(autojac.tensor(X), autojac.tensor(X[None]), level))
+    forward.exit_level(level)  # not stopped: dropped with the level
+    assert seen == [[]] and forward.stop_tape(level) == []

@@ -77,6 +77,7 @@ def exit_level(level: int) -> None:
         raise RuntimeError(f"Trying to exit a forward AD level ({level}) that is not active")
     local.stack.remove(level)
     ANY_LEVELS.remove(level)
+    local.tapes.pop(level, None)  # (a tape not stopped: its primals are not kept)
     for ref in local.carriers.pop(level, ()):
         t = ref()
         if t is not None:

@@ -34,6 +34,7 @@ tensor([2.3026, 4.2485])
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 
@@ -174,8 +175,7 @@ class JacobianTransform(Transform):
             return None
         if self.low_rank == "auto" and self._low_rank_seen_failing:
             return None
-        n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
-        nb = int(np.prod(x.shape[:x.dim() - nd], dtype=np.int64))
+        n, nb = math.prod(x.shape[x.dim() - nd:]), math.prod(x.shape[:x.dim() - nd])
         if r + 1 >= n or nb == 0 or (nb > 1 and not self._per_sample_checked):
             return None
         return n, nb, r
@@ -213,8 +213,7 @@ class JacobianTransform(Transform):
         create = is_grad_enabled()
         stash = self._take_stash(x, y)  # (always taken: a stash serves only the log-det right after its call)
         batch = tuple(x.shape[:x.dim() - nd])
-        n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
-        nb = int(np.prod(batch, dtype=np.int64))
+        n, nb = math.prod(x.shape[x.dim() - nd:]), math.prod(batch)
         if nd == 0 or self.mode == "reverse" or (not self._per_sample_checked and nb > 1):
             with enable_grad():
                 xin = alias(x) if x.requires_grad else x.detach().requires_grad_()
@@ -382,7 +381,7 @@ class JacobianTransform(Transform):
             ao = ao - om
         a0, a1 = ao[0], ao[1]
         g00 = dots(a0, a0)
-        if not np.all(g00 > 0):
+        if not (g00 > 0).all():
             return None  # a zero column: rank unknown
         g01 = dots(a0, a1)
         off = np.multiply(a0, (g01 / g00)[:, None], out=dots.scratch)
@@ -391,7 +390,7 @@ class JacobianTransform(Transform):
         # measured against rounding in the norms that produced it: |J omega_2| <= |A omega_2| + |omega_2|,
         # and |A omega_2|^2 is the sum of its parts along a0 and off it (no dot product more)
         w1 = om[1, 0]
-        if not np.all(rr <= tol2 * (np.sqrt(rr + g01 * g01 / g00) + np.sqrt(w1 @ w1)) ** 2):
+        if not (rr <= tol2 * (np.sqrt(rr + g01 * g01 / g00) + np.sqrt(w1 @ w1)) ** 2).all():
             return None  # rank above one
         ja = self._jvp_again(x, recorded, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
         self.last_path = "low_rank"

@@ -197,6 +197,178 @@ def test_low_rank_check_rejects_higher_rank_jacobians(case):
         assert auto.last_path == "low_rank"
 
 
+@pytest.mark.parametrize("case", ["planar", "residual-rank-1", "scaling", "diagonal", "rank-2", "one-sample-full-rank",
+                                  "identity", "singular", "float32"])
+def test_rank_one_path_without_grad_vs_torch(case):
+    """Grad mode off: the rank-one check and log-det run on arrays (``_rank_one_logdet``); the same answers as
+    torch's slogdet of each sample's Jacobian, the same fallbacks to the full Jacobian."""
+    rng = np.random.default_rng(41)
+    d = 6
+    z = rng.normal(size=(11, d))
+    u, w = rng.normal(size=d) * 0.5, rng.normal(size=d)
+    U0, W0 = rng.normal(size=(d, 2)) * 0.4, rng.normal(size=(d, 2))
+    if case == "one-sample-full-rank":
+        z[3] = 5.0  # only there does the relu term switch on
+    if case == "singular":  # u = -w / |w|^2 and tanh'(0) = 1 at z = 0: 1 + u . psi = 0 on the first sample
+        u, z[0] = -w / (w @ w), 0.0
+
+    def make(T, dtype=None):
+        if case in ("planar", "singular", "float32"):
+            return _planar(T, T.tensor(u, dtype=dtype), T.tensor(w, dtype=dtype), 0.0)
+        if case == "residual-rank-1":
+            return _residual(T, T.tensor(U0[:, :1]), T.tensor(W0[:, :1]))
+        if case == "scaling":
+            return lambda x: 2.5 * x
+        if case == "diagonal":
+            return lambda x: x + 0.5 * T.tanh(x)
+        if case == "rank-2":
+            return _residual(T, T.tensor(U0), T.tensor(W0))
+        if case == "identity":
+            return lambda x: x
+        return lambda x: _residual(T, T.tensor(U0[:, :1]), T.tensor(W0[:, :1]))(x) + T.relu(x - 4.0) ** 2
+
+    dtype = autojac.float32 if case == "float32" else autojac.float64
+    auto = JacobianTransform(make(autojac, dtype), low_rank=1)
+    with autojac.no_grad():
+        got = auto.log_abs_det_jacobian(autojac.tensor(z, dtype=dtype))
+    assert got.dtype == dtype and tuple(got.shape) == (11,) and not got.requires_grad
+    found = case in ("planar", "residual-rank-1", "singular", "float32")
+    assert (auto.last_path == "low_rank") == found
+    xa = autojac.tensor(z, dtype=dtype)
+    with autojac.enable_grad():  # grad mode on: the tensor path (_low_rank_logdet)
+        tensor_path = JacobianTransform(make(autojac, dtype), low_rank=1).log_abs_det_jacobian(xa)
+    got, want, tensor_path = _np(got), _np(_torch_logdet(make(torch), torch.tensor(z))), _np(tensor_path)
+    if case == "singular":
+        assert want[0] < -25 and got[0] < -25 and tensor_path[0] < -25  # (det ~ 1e-16: rounding decides how small)
+        got, want, tensor_path = got[1:], want[1:], tensor_path[1:]
+    tol = dict(rtol=1e-5, atol=1e-5) if case == "float32" else dict(rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(got, want, **tol)
+    np.testing.assert_allclose(tensor_path, got, **tol)
+
+
+def test_rank_one_path_exact_singular_jacobian_gives_minus_inf():
+    w = np.array([1.0, 0.0, 0.0])
+    auto = JacobianTransform(lambda x: x - autojac.tensor(w) * (x @ autojac.tensor(w)).unsqueeze(-1), low_rank=1)
+    with autojac.no_grad():  # I - w w^T with |w| = 1: a projection, det 0 exactly on every sample
+        got = auto.log_abs_det_jacobian(autojac.tensor(np.random.default_rng(5).normal(size=(4, 3))))
+    assert auto.last_path == "low_rank" and np.all(_np(got) == -np.inf)
+
+
+def test_rank_one_second_pass_reruns_f_when_the_tape_cannot_stand_for_it():
+    """The second pass replays the first's recorded JVP rules; an ``f`` writing in place makes it run ``f`` again."""
+    rng = np.random.default_rng(9)
+    u, w, z = rng.normal(size=4) * 0.5, rng.normal(size=4), rng.normal(size=(6, 4))
+    calls = []
+
+    def make(T, in_place, ut):
+        def f(x):
+            calls.append(1)
+            y = x * 1.0
+            step = ut * T.tanh(x @ T.tensor(w)).unsqueeze(-1)
+            return y.add_(step) if in_place else y + step
+        return f
+
+    ut = torch.tensor(u, requires_grad=True)
+    want = _torch_logdet(make(torch, False, ut), torch.tensor(z))
+    (want_grad,) = torch.autograd.grad(want.sum(), ut)
+    for in_place, passes in ((False, 1), (True, 2)):
+        ua = autojac.tensor(u, requires_grad=True)
+        auto = JacobianTransform(make(autojac, in_place, ua))
+        with autojac.no_grad():
+            auto.log_abs_det_jacobian(autojac.tensor(z))  # (the first batch: the per-sample check)
+            calls.clear()
+            got = auto.log_abs_det_jacobian(autojac.tensor(z))
+        assert auto.last_path == "low_rank" and len(calls) == passes
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-11, atol=1e-12)
+        calls.clear()
+        got = auto.log_abs_det_jacobian(autojac.tensor(z))  # grad mode on: the tensor path, differentiable
+        assert auto.last_path == "low_rank" and len(calls) == passes and got.requires_grad
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-11, atol=1e-12)
+        (grad,) = autojac.autograd.grad(got.sum(), ua)
+        np.testing.assert_allclose(_np(grad), _np(want_grad), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("low_rank", ["auto", 2])
+def test_call_fused_with_first_pass_in_grad_mode_keeps_gradients(low_rank):
+    """Grad mode on: the fused call's ``y`` carries ``f``'s graph and the log-det its own; the gradients of a
+    loss through both, with respect to the flow's parameters, are torch's."""
+    rng = np.random.default_rng(12)
+    d, rank = 6, 1 if low_rank == "auto" else 2
+    U0, W0 = rng.normal(size=(d, rank)) * 0.4, rng.normal(size=(d, rank))
+    Ua, Wa = autojac.tensor(U0, requires_grad=True), autojac.tensor(W0, requires_grad=True)
+    Ut, Wt = torch.tensor(U0, requires_grad=True), torch.tensor(W0, requires_grad=True)
+    t = JacobianTransform(_residual(autojac, Ua, Wa), low_rank=low_rank)
+    ft = _residual(torch, Ut, Wt)
+    for step in range(3):
+        z = rng.normal(size=(5, d))
+        x = autojac.tensor(z)
+        y = t(x)
+        assert (t._stash is not None) == (step > 0)
+        assert y.requires_grad and y.grad_fn is not None
+        lad = t.log_abs_det_jacobian(x, y)
+        assert t.last_path == "low_rank" and t._fuse
+        yt = ft(torch.tensor(z))
+        ladt = _torch_logdet(ft, torch.tensor(z))
+        np.testing.assert_allclose(_np(y), _np(yt), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(_np(lad), _np(ladt), rtol=1e-11, atol=1e-12)
+        ga = autojac.autograd.grad((y ** 2).sum() + lad.sum(), [Ua, Wa])
+        gt = torch.autograd.grad((yt ** 2).sum() + ladt.sum(), [Ut, Wt])
+        for a, b in zip(ga, gt):
+            np.testing.assert_allclose(_np(a), _np(b), rtol=1e-9, atol=1e-12)
+
+
+def _shifted(x):  # (module level: picklable)
+    return x + 1.0
+
+
+def test_call_fused_with_first_pass_when_its_pair_comes_back():
+    """``y = t(x)`` then ``log_abs_det_jacobian(x, y)``: once seen, the next call runs the rank-one path's first
+    forward-mode pass and the log-det reuses it; any other pair, a modified ``x`` or grad mode on recomputes."""
+    rng = np.random.default_rng(8)
+    d = 5
+    u, w = rng.normal(size=d) * 0.5, rng.normal(size=d)
+    fa, ft = (_planar(T, T.tensor(u), T.tensor(w), 0.2) for T in (autojac, torch))
+    t = JacobianTransform(fa)
+    zs = [rng.normal(size=(7, d)) for _ in range(5)]
+
+    def check(x, y, z):
+        np.testing.assert_allclose(_np(y), _np(ft(torch.tensor(z))), rtol=1e-14, atol=1e-15)
+        got = t.log_abs_det_jacobian(x, y)
+        assert t.last_path == "low_rank" and not got.requires_grad
+        np.testing.assert_allclose(_np(got), _np(_torch_logdet(ft, torch.tensor(z))), rtol=1e-11, atol=1e-12)
+
+    with autojac.no_grad():
+        x0 = autojac.tensor(zs[0])
+        y0 = t(x0)
+        assert t._stash is None and not t._fuse
+        check(x0, y0, zs[0])
+        assert t._fuse  # the pair came back
+        x1 = autojac.tensor(zs[1])
+        y1 = t(x1)
+        assert t._stash is not None and not y1.requires_grad
+        check(x1, y1, zs[1])  # from the stash
+        assert t._stash is None and t._fuse
+        x2 = autojac.tensor(zs[2])
+        y2 = t(x2)
+        x2.mul_(0.5)  # modified in place: the stash no longer describes x2
+        check(x2, fa(x2), zs[2] * 0.5)
+        y3 = t(autojac.tensor(zs[3]))
+        check(x1, y1, zs[1])  # another pair: recomputed
+        x4 = autojac.tensor(zs[4])
+        y4 = t(x4)
+    check(x4, y4, zs[4])  # grad mode on: the tensor path, the stash dropped
+    assert t._stash is None and t._fuse
+    with autojac.no_grad():
+        t(x4)
+        t(x4)  # the last call's pair never came back: no more fused calls
+        assert t._stash is None and not t._fuse
+    del y2, y3
+    kept = JacobianTransform(_shifted)
+    kept(autojac.ones(2, 3))
+    import pickle
+    assert pickle.loads(pickle.dumps(kept))._last_pair is None
+
+
 def test_low_rank_auto_stops_trying_after_a_miss_and_bad_values():
     t = JacobianTransform(lambda x: x + 0.5 * autojac.tanh(x))
     x = autojac.tensor(np.random.default_rng(23).normal(size=(4, 5)))

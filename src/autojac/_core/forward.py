@@ -43,6 +43,7 @@ class _ThreadLevels(threading.local):
     def __init__(self) -> None:
         self.stack: list[int] = []  # this thread's active levels, oldest first
         self.carriers: dict[int, list] = {}  # level -> weak refs to the tensors given a recorded tangent at it
+        self.tapes: dict[int, list] = {}  # level -> the pushes recorded at it (record_tape)
 
 
 _LOCAL = _ThreadLevels()
@@ -76,6 +77,7 @@ def exit_level(level: int) -> None:
         raise RuntimeError(f"Trying to exit a forward AD level ({level}) that is not active")
     local.stack.remove(level)
     ANY_LEVELS.remove(level)
+    local.tapes.pop(level, None)  # (a tape not stopped: its primals are not kept)
     for ref in local.carriers.pop(level, ()):
         t = ref()
         if t is not None:
@@ -126,7 +128,8 @@ def has_tangent(*xs) -> bool:
 def propagate(op, args: tuple, params: dict, out) -> None:
     """Set the tangents of ``out`` (a Tensor, or a tuple for multi-output ops) at every
     level active in this thread from the tangents of ``args``."""
-    stack = _LOCAL.stack
+    local = _LOCAL
+    stack = local.stack
     if not stack:
         return  # only other threads use forward mode
     for k, level in enumerate(tuple(stack)):
@@ -144,6 +147,8 @@ def propagate(op, args: tuple, params: dict, out) -> None:
             total = _push(op, args, params, out, pairs)
         finally:
             stack.extend(newer)
+        if local.tapes and level in local.tapes:
+            _record(local.tapes[level], op, args, params, out, pairs)
         if total is None:
             continue
         i, a, t = pairs[0]
@@ -183,3 +188,77 @@ def _fit_tangent(tt: Tensor, batch: tuple, out: Tensor) -> Tensor:
     from .broadcast import fit_tangent
 
     return fit_tangent(tt, batch, out)
+
+
+def record_tape(level: int) -> None:
+    """Record every tangent push at ``level`` (this thread) until ``stop_tape``: what ``replay`` reruns."""
+    _LOCAL.tapes[level] = []
+
+
+def stop_tape(level: int) -> list:
+    """The pushes recorded at ``level`` since ``record_tape``. The tape holds the pass's primal tensors; their
+    ``level`` tangents are dropped here (read the ones you need first), so that it holds nothing more."""
+    tape = _LOCAL.tapes.pop(level, [])
+    for entry in tape:
+        out = entry[3]
+        for o in (out if type(out) is tuple else (out,)):
+            if o._fw is not None:
+                _strip(o, level)
+    return tape
+
+
+def _record(tape: list, op, args: tuple, params: dict, out, pairs: list) -> None:
+    """One push for ``replay``: the op, its primal operands and outputs, which operands had a tangent, and
+    the version counters that show a later in-place write."""
+    tape.append((op, args, params, out, tuple(p[0] for p in pairs),
+                 tuple(x._vc[0] if isinstance(x, Tensor) else None for x in args), _versions(out)))
+
+
+def _versions(out) -> tuple:
+    return tuple(o._vc[0] for o in out) if type(out) is tuple else (out._vc[0],)
+
+
+def replay(tape: list, inputs: list, output: Tensor):
+    """The tangent of ``output`` for new ``inputs`` tangents (``[(tensor, tangent), ...]``), from a recorded pass.
+
+    Only the JVP rules run, on the primal values the recorded pass computed (``linearize``): the primal
+    is not evaluated again. A new tangent may have another number of leading batch dims than the
+    recorded one. Returns None where the tape cannot stand for the pass: a tensor written in place since
+    (its version moved) or a tangent set outside ``propagate`` (in-place ops, custom Functions), which
+    shows as an operand that had a tangent when recorded and has none now; the caller reruns the pass.
+
+    >>> import autojac
+    >>> from autojac.autograd.forward_ad import make_dual_batched, unpack_batched
+    >>> x = autojac.tensor([1.0, 2.0])
+    >>> lv = enter_level(); record_tape(lv)
+    >>> d = make_dual_batched(x, autojac.ones(1, 2), lv)
+    >>> y = d.sin() * d
+    >>> unpack_batched(y, lv).tangent
+    tensor([[1.3818, 0.0770]])
+    >>> tape = stop_tape(lv); exit_level(lv)
+    >>> replay(tape, [(d, autojac.tensor([[1.0, 0.0], [0.0, 1.0]]))], y)
+    tensor([[1.3818, 0.0000],
+            [0.0000, 0.0770]])
+    """
+    tangents = {id(x): t for x, t in inputs}
+    for op, args, params, out, positions, arg_versions, out_versions in tape:
+        if _versions(out) != out_versions or any(
+                v is not None and a._vc[0] != v for a, v in zip(args, arg_versions)):
+            return None
+        pairs = []
+        for i in positions:
+            t = tangents.get(id(args[i]))
+            if t is None:
+                return None
+            pairs.append((i, args[i], t))
+        total = _push(op, args, params, out, pairs)
+        if total is None:
+            continue
+        batch = batch_shape(pairs[0][2], pairs[0][1])
+        if op.n_out == 1:
+            tangents[id(out)] = _fit_tangent(total, batch, out)
+        else:
+            for o, tt in zip(out, total):
+                if tt is not None and o._data.dtype.kind in "fc":
+                    tangents[id(o)] = _fit_tangent(tt, batch, o)
+    return tangents.get(id(output))

@@ -6,17 +6,23 @@ from one batched pass (as many tangents as event elements, each set on every sam
 forward mode by default, reverse mode on request), valid because ``f`` maps each sample on its
 own (checked once, on the first batch of two or more samples). Before that, a Jacobian that is
 the identity plus a rank-one matrix (planar, radial and residual flows with one unit) is looked
-for with two cheap forward passes (``r + 1 = 2`` random tangents, then one; ``low_rank=``):
-found on every sample, ``log|det|`` is ``log|1 + c|`` with no Jacobian built (the determinant
-lemma, ``_low_rank_logdet``); not found, the transform stops looking. A Jacobian found
-triangular at the point (autoregressive and coupling flows) takes ``sum log|diag|``; any other
-one a batched ``slogdet`` (vectorized across samples for ``n <= 16``: ``_small_slogdet``).
-``event_dim=0`` (elementwise maps) needs only the diagonal: one backward pass.
+for with two cheap forward passes (``r + 1 = 2`` random tangents, then one; ``low_rank=``), the
+second replaying the first's recorded JVP rules on its primals (``forward.replay``: ``f`` runs
+once): found on every sample, ``log|det|`` is ``log|1 + c|`` with no Jacobian built (the
+determinant lemma, ``_low_rank_logdet``; with grad mode off, on arrays: ``_rank_one_logdet``);
+not found, the transform stops looking. A flow's ``y = t(x)`` then ``log_abs_det_jacobian(x, y)``
+shares that first pass: once such a pair has come back, the call runs the pass and returns its
+primal (``_call``). A Jacobian found triangular at the point (autoregressive and coupling flows)
+takes ``sum log|diag|``; any other one a batched ``slogdet`` (vectorized across samples for
+``n <= 16``: ``_small_slogdet``). ``event_dim=0`` (elementwise maps) needs only the diagonal: one
+backward pass.
 
-Cost on ``bench/bench_flows.py`` (10,000 samples, ``n = 8``, a loaded 2-core machine): a 2-layer
-planar flow's log-density ~2.9x the closed-form one (rank-one path; the full-Jacobian path,
-``low_rank=None``, ~11x: ``n`` evaluations of ``f`` plus an LU per sample), and with the
-gradient ~3x; an affine coupling flow (triangular) ~3.3x its hand-written log-det.
+Cost on ``bench/bench_flows.py`` (10,000 samples, ``n = 8``, a loaded 2-core machine, medians of
+3 runs): a 2-layer planar flow's log-density ~1.9x the closed-form one (rank-one path; the
+full-Jacobian path, ``low_rank=None``, ~11x: ``n`` evaluations of ``f`` plus an LU per sample),
+and with the gradient ~2.7x; an affine coupling flow (triangular) ~3.1x its hand-written log-det.
+In a process whose allocator returns freed memory to the system (no larger array freed before),
+the planar flow's extra ``(2, batch, n)`` tangents cost page faults too: ~3x.
 
 >>> import autojac
 >>> from autojac.distributions.transforms import JacobianTransform
@@ -28,11 +34,14 @@ tensor([2.3026, 4.2485])
 
 from __future__ import annotations
 
+import math
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
 from .._core import forward
+from .._core.batched import BATCHING
 from .._core.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor, _wrap
 from ..autograd.api import grad as _grad
@@ -103,6 +112,14 @@ class JacobianTransform(Transform):
         self._basis_cache: tuple | None = None
         self._probe_cache: tuple | None = None
         self.last_path: str | None = None  # how the last log-det was taken: diagonal/triangular/low_rank/slogdet
+        self._last_pair: tuple | None = None  # weak refs to the last (x, f(x)) of a call (see _call)
+        self._fuse = False  # the last call's pair came back to log_abs_det_jacobian: the next call runs pass 1
+        self._stash: tuple | None = None  # (x, version of x, y, grad mode, first pass) from a fused call
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.update(_last_pair=None, _stash=None, _fuse=False)  # (weak references do not pickle)
+        return state
 
     @property
     def event_dim(self) -> int:
@@ -130,7 +147,53 @@ class JacobianTransform(Transform):
                                  low_rank=self.low_rank)
 
     def _call(self, x):
-        return self.f(x)
+        """``f(x)``; fused with the low-rank path's first forward-mode pass when a log-det is expected.
+
+        A flow calls ``y = t(x)`` then ``t.log_abs_det_jacobian(x, y)``, and that pass evaluates ``f(x)``
+        again as its primal. Once a call's ``(x, y)`` has come back to ``log_abs_det_jacobian`` on the
+        low-rank path, the next call runs the pass itself (its primal is ``y``, with the same graph) and
+        keeps its tangents for the log-det of its own ``(x, y)``, taken in the same grad mode with ``x``
+        not modified in place since; a call whose pair does not come back turns this off.
+        """
+        if self._stash is not None:  # the last fused call's pair never came back: stop predicting
+            self._stash, self._fuse = None, False
+        dims = self._fuse and not BATCHING and isinstance(x, Tensor) and self._low_rank_dims(x)
+        if dims:
+            n, nb, r = dims
+            first = self._probe_pass(x, n, nb, r)
+            y = first[1].pop()
+            self._stash = (weakref.ref(x), x._version, weakref.ref(y), is_grad_enabled(), first)
+            return y
+        y = self.f(x)
+        self._last_pair = (weakref.ref(x), weakref.ref(y)) if isinstance(x, Tensor) and isinstance(y, Tensor) else None
+        return y
+
+    def _low_rank_dims(self, x: Tensor) -> tuple[int, int, int] | None:
+        """``(n, nb, r)`` when ``log_abs_det_jacobian(x)`` tries the low-rank path first, else None."""
+        nd, r = self._event_dim, 1 if self.low_rank == "auto" else self.low_rank
+        if nd == 0 or self.mode != "forward" or x.dim() < nd or r is None:
+            return None
+        if self.low_rank == "auto" and self._low_rank_seen_failing:
+            return None
+        n, nb = math.prod(x.shape[x.dim() - nd:]), math.prod(x.shape[:x.dim() - nd])
+        if r + 1 >= n or nb == 0 or (nb > 1 and not self._per_sample_checked):
+            return None
+        return n, nb, r
+
+    def _take_stash(self, x: Tensor, y) -> tuple | None:
+        """The first pass kept by the call that produced ``y`` from ``x`` in this grad mode, if that is this pair."""
+        stash, self._stash = self._stash, None
+        if stash is None:
+            return None
+        rx, version, ry, grad_mode, first = stash
+        ok = y is not None and rx() is x and ry() is y and x._version == version and grad_mode == is_grad_enabled()
+        return first if ok else None
+
+    def _note_pair(self, x: Tensor, y) -> None:
+        """``(x, y)`` from the last call came back: fuse the next call with the first pass."""
+        pair = self._last_pair
+        if pair is not None and y is not None and pair[0]() is x and pair[1]() is y:
+            self._fuse = True
 
     def _inverse(self, y):
         if self.f_inv is None:
@@ -148,9 +211,9 @@ class JacobianTransform(Transform):
         if x.dim() < nd:
             raise ValueError(f"JacobianTransform: the input has {x.dim()} dimensions, fewer than event_dim={nd}")
         create = is_grad_enabled()
+        stash = self._take_stash(x, y)  # (always taken: a stash serves only the log-det right after its call)
         batch = tuple(x.shape[:x.dim() - nd])
-        n = int(np.prod(x.shape[x.dim() - nd:], dtype=np.int64))
-        nb = int(np.prod(batch, dtype=np.int64))
+        n, nb = math.prod(x.shape[x.dim() - nd:]), math.prod(batch)
         if nd == 0 or self.mode == "reverse" or (not self._per_sample_checked and nb > 1):
             with enable_grad():
                 xin = alias(x) if x.requires_grad else x.detach().requires_grad_()
@@ -163,7 +226,11 @@ class JacobianTransform(Transform):
                     return self._logdet(self._reverse_jacobian(x, xin, out, n, nb, create)).reshape(batch)
         r = 1 if self.low_rank == "auto" else self.low_rank
         if r is not None and r + 1 < n and nb > 0 and not (self.low_rank == "auto" and self._low_rank_seen_failing):
-            logdet = self._low_rank_logdet(x, n, nb, r, create)
+            if r == 1 and not create:
+                logdet = self._rank_one_logdet(x, n, nb, stash)
+            else:
+                logdet = self._low_rank_logdet(x, n, nb, r, create, stash)
+            self._note_pair(x, y)
             if logdet is not None:
                 return logdet.reshape(batch)
             self._low_rank_seen_failing = True
@@ -193,14 +260,38 @@ class JacobianTransform(Transform):
             self._basis_cache = (key, basis)
         return _wrap(self._basis_cache[1])
 
-    def _jvp(self, x: Tensor, tangent: Tensor) -> Tensor:
-        """``J v`` for each of the leading directions of ``tangent`` (``(k, *x.shape)``), every sample at once."""
+    def _jvp(self, x: Tensor, tangent: Tensor, recorded: list | None = None) -> Tensor:
+        """``J v`` for each of the leading directions of ``tangent`` (``(k, *x.shape)``), every sample at once.
+
+        With a list ``recorded``, the pass is recorded into it (``[tape, dual input, f's output, f(x)]``) for
+        ``_jvp_again``.
+        """
         level = forward.enter_level()
         try:
-            out = unpack_batched(self._checked_call(make_dual_batched(x, tangent, level), x), level).tangent
+            if recorded is not None:
+                forward.record_tape(level)
+            dual = make_dual_batched(x, tangent, level)
+            result = self._checked_call(dual, x)
+            out = unpack_batched(result, level)
         finally:
+            if recorded is not None:
+                recorded[:] = [forward.stop_tape(level), dual, result]
             forward.exit_level(level)
-        return out if out is not None else _wrap(np.zeros(tangent._data.shape, dtype=x._data.dtype))
+        if recorded is not None:
+            recorded.append(out.primal)
+        return out.tangent if out.tangent is not None else _wrap(np.zeros(tangent._data.shape, dtype=x._data.dtype))
+
+    def _jvp_again(self, x: Tensor, recorded: list, tangent: Tensor) -> Tensor:
+        """``J v`` for a new ``tangent`` after ``_jvp(..., recorded)``: the recorded JVP rules replayed on its
+        primals (``forward.replay``; ``f`` is not evaluated again), or a new pass where the tape cannot stand
+        for one (``f`` writes in place or holds custom Functions). Empties ``recorded``."""
+        tape, dual, result = recorded[:3]
+        recorded.clear()  # (its primals are freed before a rerun)
+        if tangent._data.dtype is not dual._data.dtype:
+            tangent = tangent.to(dual.dtype)
+        out = forward.replay(tape, [(dual, tangent)], result)
+        del tape, dual, result
+        return out if out is not None else self._jvp(x, tangent)
 
     def _probe(self, r: int, n: int, nb: int, shape: tuple, dtype) -> np.ndarray:
         """``r`` fixed random directions (the same on every sample): ``(r, *shape)``, kept between calls."""
@@ -212,7 +303,8 @@ class JacobianTransform(Transform):
             self._probe_cache = (key, probe)
         return self._probe_cache[1]
 
-    def _low_rank_logdet(self, x: Tensor, n: int, nb: int, r: int, create: bool) -> Tensor | None:
+    def _low_rank_logdet(self, x: Tensor, n: int, nb: int, r: int, create: bool,
+                         first: tuple | None = None) -> Tensor | None:
         """``log|det(I + A)|`` for ``A = J - I`` of rank at most ``r`` on every sample, else None.
 
         ``Omega`` holds ``r + 1`` fixed random directions. ``A`` has rank ``<= r`` exactly when ``A Omega``
@@ -223,19 +315,20 @@ class JacobianTransform(Transform):
         (Sylvester); ``C`` is the least-squares solution of ``Y1 C = Y2`` (for ``r > 1`` its residual
         is checked too, and a sketch too ill-conditioned for an accurate ``C`` is refused).
         Residuals are measured against rounding: ``64 n eps`` times the norms that produced them.
+        ``first``: the first pass, run by the call that produced ``y`` (see ``_call``).
         """
         shape, dtype = tuple(x.shape), x._data.dtype
         tol2 = (64 * n * np.finfo(dtype).eps) ** 2
         omega = _wrap(self._probe(r + 1, n, nb, shape, dtype))
         with set_grad_enabled(create):  # recorded (differentiable) only when grad mode is on
-            j_omega = self._jvp(x, omega)
+            j_omega, recorded = first if first is not None else self._probe_pass(x, n, nb, r)
             graph = j_omega.requires_grad  # the checks read arrays; tensor ops only where a gradient flows
             jo, om = j_omega._data.reshape(r + 1, nb, n), omega._data.reshape(r + 1, nb, n)
             ao = jo - om
             if _in_span(ao[:r], ao[r:], tol2, _sq_norms(jo[r]) + _sq_norms(om[r])) is None:
                 return None  # rank above r (or the first r columns dependent)
             y1 = (j_omega - omega).reshape(r + 1, nb, n)[:r] if graph else _wrap(ao[:r])
-            jy = self._jvp(x, y1.reshape((r,) + shape))
+            jy = self._jvp_again(x, recorded, y1.reshape((r,) + shape))
             graph = graph or jy.requires_grad
             jyd = jy._data.reshape(r, nb, n)
             y1d = ao[:r]
@@ -258,6 +351,51 @@ class JacobianTransform(Transform):
             q, rr = qr(y1.permute(1, 2, 0))  # Y1 per sample: (element, probe)
             c = solve(rr, q.transpose(-1, -2) @ y2.permute(1, 2, 0))
             return slogdet(c + _wrap(np.eye(r, dtype=dtype)))[1]
+
+    def _probe_pass(self, x: Tensor, n: int, nb: int, r: int = 1) -> tuple[Tensor, list]:
+        """The low-rank path's first pass: ``J omega`` for its ``r + 1`` probes (``(r + 1, *x.shape)``), and
+        the pass recorded for the second (``_jvp``'s ``recorded``, ``f(x)`` last)."""
+        probe = _wrap(self._probe(r + 1, n, nb, tuple(x.shape), x._data.dtype))
+        recorded: list = []
+        return self._jvp(x, probe, recorded), recorded
+
+    def _rank_one_logdet(self, x: Tensor, n: int, nb: int, stash: tuple | None = None) -> Tensor | None:
+        """``_low_rank_logdet`` for ``r = 1`` when no gradient is wanted: the same checks and answer on arrays.
+
+        The arrays are reused in place and every per-sample dot product goes through one scratch array
+        (a product, then a BLAS product with ones), so one ``(batch, n)`` temporary is made: on 10,000
+        samples a fresh array costs more in page faults than its arithmetic. ``||omega_2||`` comes from
+        one row (the probe is the same on every sample). ``det(I + A) = a . J a / a . a`` with
+        ``a = A omega_1``; ``J a`` replays the first pass (``_jvp_again``).
+        """
+        shape, dtype = tuple(x.shape), x._data.dtype
+        tol2 = (64 * n * np.finfo(dtype).eps) ** 2
+        om = self._probe(2, n, nb, shape, dtype).reshape(2, nb, n)
+        j_omega, recorded = stash if stash is not None else self._probe_pass(x, n, nb)  # (stash: see _call)
+        ao = j_omega._data.reshape(2, nb, n)
+        del j_omega
+        dots = _Dots(ao[0])
+        if ao.flags.writeable and not np.may_share_memory(ao, om):  # a fresh tangent (not the probe itself)
+            np.subtract(ao, om, out=ao)
+        else:
+            ao = ao - om
+        a0, a1 = ao[0], ao[1]
+        g00 = dots(a0, a0)
+        if not (g00 > 0).all():
+            return None  # a zero column: rank unknown
+        g01 = dots(a0, a1)
+        off = np.multiply(a0, (g01 / g00)[:, None], out=dots.scratch)
+        np.subtract(a1, off, out=a1)  # a1's component off a0's line
+        rr = dots(a1, a1)
+        # measured against rounding in the norms that produced it: |J omega_2| <= |A omega_2| + |omega_2|,
+        # and |A omega_2|^2 is the sum of its parts along a0 and off it (no dot product more)
+        w1 = om[1, 0]
+        if not (rr <= tol2 * (np.sqrt(rr + g01 * g01 / g00) + np.sqrt(w1 @ w1)) ** 2).all():
+            return None  # rank above one
+        ja = self._jvp_again(x, recorded, _wrap(ao[:1].reshape((1,) + shape)))._data.reshape(nb, n)
+        self.last_path = "low_rank"
+        with np.errstate(divide="ignore"):  # a singular Jacobian: -inf, as the tensor log gives
+            return _wrap(np.log(np.abs(dots(a0, ja) / g00)))
 
     def _forward_jacobian(self, x: Tensor, n: int, nb: int, create: bool) -> Tensor:
         """Column ``k`` of every sample's Jacobian from one forward-mode pass with tangent basis ``e_k``."""
@@ -339,6 +477,18 @@ def _sq_norms(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Squared norms (or dot products with ``w``) along the last axis: a product with ones, through BLAS,
     is faster than ``sum(-1)`` or einsum on short rows."""
     return (v * (v if w is None else w)) @ np.ones(v.shape[-1], dtype=v.dtype)
+
+
+class _Dots:
+    """Per-row dot products of ``(batch, n)`` arrays through one scratch array: the elementwise product into
+    it, then a BLAS product with ones (faster than ``einsum`` or ``sum(-1)`` on short rows)."""
+
+    def __init__(self, like: np.ndarray) -> None:
+        self.scratch = np.empty(like.shape, dtype=like.dtype)
+        self.ones = np.ones(like.shape[-1], dtype=like.dtype)
+
+    def __call__(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.multiply(v, w, out=self.scratch) @ self.ones
 
 
 def _in_span(basis: np.ndarray, targets: np.ndarray, tol2: float, scale: np.ndarray) -> np.ndarray | bool | None:

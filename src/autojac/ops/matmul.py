@@ -105,8 +105,24 @@ def _matmul_batch(call, args, batched, params, size):
 def _matmul_op(grad_name: str):
     # OTHER_OPERANDS: each rule reads only the other operand, so, as PyTorch, a write to an operand that
     # requires grad is fine when the other does not
-    return linear("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), cast="promote", grad_name=grad_name,
-                  saves_inputs=Saves.OTHER_OPERANDS, sparsity=MATMUL, batch=_matmul_batch)
+    op = linear("matmul", _matmul_forward, vjp=(_vjp_a, _vjp_b), cast="promote", grad_name=grad_name,
+                saves_inputs=Saves.OTHER_OPERANDS, sparsity=MATMUL, batch=_matmul_batch)
+    op.jvp = tuple(_stacked_jvp(op, i, rule) for i, rule in enumerate(op.jvp))
+    return op
+
+
+def _stacked_jvp(op, i: int, generic):
+    """The JVP of operand ``i`` as one product when the tangent's batch dims can lead as matmul's own stack
+    dims (``a``'s tangent against ``b`` of at most ``max(a.ndim, 2)`` dims; ``b``'s against a vector ``a`` or
+    one of at most ``b.ndim`` dims); otherwise the batching rule (``linear``'s default)."""
+    def rule(t, ans, a, b):
+        na, nb = a._data.ndim, b._data.ndim
+        if i == 0 and nb <= max(na, 2):
+            return op(t, b)
+        if i == 1 and nb >= 2 and (na == 1 or na <= nb):
+            return op(a, t)
+        return generic(t, ans, a, b)
+    return rule
 
 
 _mm = _matmul_op("MmBackward0")

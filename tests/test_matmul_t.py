@@ -145,3 +145,15 @@ def test_linear_has_no_transpose_node_and_matches_torch():
     assert not any("Transpose" in n or n == "TBackward0" for n in names), names
     for u, v in zip(autojac.autograd.grad(ya.sum(), (xa, wa, ba)), torch.autograd.grad(yt.sum(), (xt, wt, bt))):
         np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,ta,tb", CASES)
+def test_jacfwd_batched_tangents_match_torch(name, ta, tb):
+    """jacfwd pushes a batch of tangents through at once: the JVP rules meet tangents with a leading batch dim."""
+    a, b = _operands(name, ta, tb)
+    for argnums in (0, 1):
+        got = autojac.func.jacfwd(lambda p, q: matmul_t(p, q, ta=ta, tb=tb), argnums=argnums)(
+            autojac.tensor(a), autojac.tensor(b))
+        want = torch.func.jacfwd(lambda p, q: _torch_t(p, ta) @ _torch_t(q, tb), argnums=argnums)(
+            torch.tensor(a), torch.tensor(b))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)

@@ -115,13 +115,13 @@ def _stacked_jvp(op, i: int, generic):
     """The JVP of operand ``i`` as one product when the tangent's batch dims can lead as matmul's own stack
     dims (``a``'s tangent against ``b`` of at most ``max(a.ndim, 2)`` dims; ``b``'s against a vector ``a`` or
     one of at most ``b.ndim`` dims); otherwise the batching rule (``linear``'s default)."""
-    def rule(t, ans, a, b):
+    def rule(t, ans, a, b, **flags):
         na, nb = a._data.ndim, b._data.ndim
         if i == 0 and nb <= max(na, 2):
-            return op(t, b)
+            return op(t, b, **flags)
         if i == 1 and nb >= 2 and (na == 1 or na <= nb):
-            return op(a, t)
-        return generic(t, ans, a, b)
+            return op(a, t, **flags)
+        return generic(t, ans, a, b, **flags)
     return rule
 
 

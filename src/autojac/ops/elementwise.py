@@ -283,9 +283,15 @@ def _relu_forward(x):
     _real_only(x, "clamp is not supported for complex types")
     return np.maximum(x, 0)
 # a mask, not a product (PyTorch's threshold_backward): a nan cotangent stays out where the output is <= 0,
-# and a nan input (nan output) passes the gradient through, as there
-relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: where(ans <= 0, 0.0, g),),
-             jvp=(lambda t, ans, x: where(ans <= 0, 0.0, t),), saves_inputs=Saves.NOTHING, saves_ans=True,
+# and a nan input (nan output) passes the gradient through, as there. One primitive, linear in the cotangent
+# (the mask's own derivative is zero), so relu's backward and double backward are one op each
+relu_backward = linear(
+    "threshold_backward", lambda g, ans: np.where(ans <= 0, 0, g),
+    vjp=(lambda gg, out, g, ans: relu_backward(gg, ans), None), saves_inputs=Saves.OTHER_OPERANDS,
+    grad_name="ThresholdBackwardBackward0", sparsity=LINEAR, batch=BROADCAST,
+)
+relu = defop("relu", _relu_forward, vjp=(lambda g, ans, x: relu_backward(g, ans),),
+             jvp=(lambda t, ans, x: relu_backward(t, ans),), saves_inputs=Saves.NOTHING, saves_ans=True,
              sparsity=ELEMENTWISE, batch=BROADCAST)
 
 

@@ -30,6 +30,8 @@ SAMPLERS = {
     "normal_tensor_mean": lambda T: (lambda a: T.normal(a, 2.0)),
     "dropout": lambda T: (lambda a: T.nn.functional.dropout(a, 0.5)),
     "dropout1d": lambda T: (lambda a: T.nn.functional.dropout1d(a.reshape(1, 3, 1).expand(1, 3, 4), 0.5)),
+    "normal_": lambda T: (lambda a: a.clone().normal_()),
+    "uniform_f32": lambda T: (lambda a: a.float().uniform_(-2.0, 3.0).double()),
 }
 
 
@@ -44,8 +46,10 @@ def _vectorized(call):
         return call()
 
 
-# torch refuses normal() of a batched mean under "same" (a draw it does not batch); we draw once and add
-CASES = [(n, m) for n in SAMPLERS for m in ("different", "same") if (n, m) != ("normal_tensor_mean", "same")]
+# torch refuses normal() of a batched mean under "same" (a draw it does not batch; we draw once and add), and
+# an in-place fill of a batched tensor under "same" (we loop)
+CASES = [(n, m) for n in SAMPLERS for m in ("different", "same")
+         if (n, m) != ("normal_tensor_mean", "same") and not (n.startswith(("normal_", "uniform_")) and m == "same")]
 
 
 @pytest.mark.parametrize("name,mode", CASES)
@@ -122,14 +126,15 @@ def test_fallback_after_a_draw_rewinds_the_generator():
 
 
 @pytest.mark.parametrize("T", LIBS, ids=["torch", "autojac"])
-def test_randperm_and_inplace_fills_differ_per_element(T):
-    """Draws with no batched form here (a permutation each, an in-place fill of a batch) still give each
-    element its own numbers (autojac runs them through the loop)."""
+def test_randperm_and_nested_inplace_fills_differ_per_element(T):
+    """Draws with no batched form here (a permutation each, an in-place fill under two vmap levels) still
+    give each element its own numbers (autojac runs them through the loop)."""
     T.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", VmapFallbackWarning)
         perms = T.func.vmap(lambda a: a + T.randperm(6), randomness="different")(T.zeros(5, 6, dtype=T.int64))
-        fills = T.func.vmap(lambda a: a.clone().normal_(), randomness="different")(T.zeros(5, 3))
+        inner = T.func.vmap(lambda a: a.clone().normal_(), randomness="different")
+        fills = T.func.vmap(inner, randomness="different")(T.zeros(5, 2, 3)).reshape(10, 3)
     for out in (perms.numpy(), fills.numpy()):
         assert not all(np.array_equal(out[0], r) for r in out[1:])
     assert all(sorted(r) == list(range(6)) for r in perms.numpy().tolist())

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from .. import _dtype
-from .._core.batched import read_batched
+from .._core.batched import Batched, read_batched
 from .._device import check_device
 from .._random import batched_draw, check_vmap_randomness, default_generator
 from .._tensor import Tensor, _wrap
@@ -499,8 +499,17 @@ def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requir
 def _sampler_(draw):
     def method(self: Tensor, *args, generator=None, **kw) -> Tensor:
         gen, levels = _gen(generator)
-        if levels:  # a batch of draws written in place: the loop over the batch writes them
-            read_batched("an in-place random fill under vmap(randomness='different')")
+        if levels:
+            d = self._data
+            if not (len(levels) == 1 and type(d) is Batched and d.level == levels[0].level
+                    and type(d.phys._data) is not Batched):  # other nestings: the loop over the batch writes them
+                read_batched("an in-place random fill under vmap(randomness='different')")
+            phys = d.phys  # one fill of the whole batch, as torch.func draws it
+            phys._data[...] = draw(phys, gen, *args, **kw).reshape(phys._data.shape).astype(phys._data.dtype)
+            phys._vc[0] += 1
+            if self._vc is not phys._vc:
+                self._vc[0] += 1
+            return self
         vals = draw(self, gen, *args, **kw)
         self._data[...] = vals.reshape(self._data.shape).astype(self._data.dtype)
         self._vc[0] += 1

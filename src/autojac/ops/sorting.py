@@ -73,7 +73,8 @@ def select(x: np.ndarray, k: int, dim: int, largest: bool = True) -> np.ndarray:
         equal |= nan & tnan
     need = k - better.sum(-1, keepdims=True)
     chosen = better | (equal & (np.cumsum(equal, axis=-1) <= need))
-    idx = np.argsort(~chosen, axis=-1, kind="stable")[..., :k]  # the k chosen, in input order
+    # exactly k chosen per slice: their positions, in input order (nonzero walks rows in order)
+    idx = np.nonzero(chosen)[-1].reshape(chosen.shape[:-1] + (k,))
     ranked = np.take_along_axis(idx, order(np.take_along_axis(xm, idx, -1), -1, largest), -1)
     return np.moveaxis(ranked, -1, dim)
 

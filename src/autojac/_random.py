@@ -232,6 +232,11 @@ def check_vmap_randomness(generator: Generator | None = None) -> list:
     return levels
 
 
+def draw_shape(levels: list, shape: tuple) -> tuple:
+    """The shape a sampler draws for ``shape`` under the vectorized vmaps ``levels`` (``check_vmap_randomness``)."""
+    return tuple(f.size for f in levels) + tuple(shape)
+
+
 def batched_draw(t, levels: list):
     """``t`` (the draws, one leading dim per level of ``levels``) as a tensor batched at those vmap levels."""
     for f in levels:

@@ -97,16 +97,20 @@ def batched_nondiff(run: Callable, args: tuple, params: dict):
     level, size = _newest(args)
     if not level:
         return None
-    phys, batched = _split(args, level)
-    out = run_rule(run.batch, lambda a, p: run(*a, **p), phys, batched, params, size, run.__name__)
+    if run.batch is BROADCAST:
+        out = run(*_broadcast_physical(args, level), **params)
+    else:
+        phys, batched = _split(args, level)
+        out = run_rule(run.batch, lambda a, p: run(*a, **p), phys, batched, params, size, run.__name__)
     if type(out) is tuple:
         return tuple(_wrap(placeholder(o, level, size)) for o in out)
     return _wrap(placeholder(out, level, size))
 
 
 def _broadcast_physical(args: tuple, level: int) -> tuple:
-    """``_broadcast(*_split(args, level))`` in one pass: the op's hottest path inside vmap. A placeholder's
-    own rank is its logical rank, so the common rank is read without looking at the physical tensors."""
+    """The ``BROADCAST`` rule's operands: the physical tensors of those batched at ``level``, padded after the
+    batch dim to the common logical rank. One pass, the hottest path inside vmap: a placeholder's own rank
+    is its logical rank, so the common rank is read without looking at the physical tensors."""
     phys = []
     ranks = []  # (position, logical rank) of the batched operands
     n = 0
@@ -130,20 +134,9 @@ def _broadcast_physical(args: tuple, level: int) -> tuple:
     return tuple(phys)
 
 
-def _broadcast(args: list, batched: list) -> tuple:
-    """The ``BROADCAST`` rule's arguments: batched operands padded after the batch dim to the common logical rank."""
-    n = 0
-    for a, b in zip(args, batched):
-        k = logical_ndim(a, b)
-        if k > n:
-            n = k
-    return tuple(pad_to(a, n) if b else a for a, b in zip(args, batched))
-
-
 def run_rule(rule, call: Callable, args: list, batched: list, params: dict, size: int, name: str):
-    """Run ``call`` (the op) on physical ``args`` by ``rule``; the output(s), batch dim first."""
-    if rule is BROADCAST:
-        return call(list(_broadcast(args, batched)), params)
+    """Run ``call`` (the op) on physical ``args`` by ``rule``; the output(s), batch dim first. (``BROADCAST``
+    never comes here: the callers run it from the unsplit arguments, ``_broadcast_physical``.)"""
     if rule is None or rule is PER_ELEMENT:
         return run_per_element(call, args, batched, params, size, name)
     if callable(rule):

@@ -13,7 +13,7 @@ import numpy as np
 from .._core.batched import Batched, read_batched
 from .._core.broadcast import expand
 from .._tensor import Tensor
-from .views import refresh_views
+from .views import take_graph
 
 __all__ = ["logical_ndim", "pad_to", "materialize", "run_per_element", "store", "widths_batch"]
 
@@ -103,19 +103,11 @@ def store(self: Tensor, result: Tensor, store_plain: Callable) -> None:
         if tuple(pr.shape) != tuple(ps.shape):
             pr = pr.expand(tuple(ps.shape))
         store_plain(ps, pr)
-        _take_graph(ps, pr)
+        if pr._fw is not None:  # before the views are refreshed from it
+            ps._fw = pr._fw
+        take_graph(ps, pr)
     else:
         store_plain(ps, pad_to(pr, sd.ndim))
     if self._vc is not ps._vc:
         self._vc[0] += 1
 
-
-def _take_graph(target: Tensor, result: Tensor) -> None:
-    """``target``, just overwritten with ``result``'s values, stands for ``result`` in the graph (and tangents)."""
-    target._grad_fn = result._grad_fn
-    target._requires_grad = result._requires_grad
-    target._output_nr = result._output_nr
-    if result._fw is not None:
-        target._fw = result._fw
-    if "_views" in target.__dict__:  # its live views (those a batching rule made, too) read the new value
-        refresh_views(target)

@@ -32,7 +32,7 @@ from .._core.trace import TRACERS, note_store, plain
 from .._tensor import Tensor, _wrap
 from ._batched import store
 from .creation import tensor
-from .views import alias, inplace_on_view, refresh_views, save_written
+from .views import alias, inplace_on_view, refresh_views, save_written, take_graph
 
 __all__ = ["defop", "Saves", "saves_of", "elementwise", "binary", "linear", "renamed", "named", "operand", "inplace",
            "apply", "Op", "conj", "conj_op"]
@@ -272,12 +272,7 @@ def inplace(self: Tensor, fn: Callable[..., Tensor], *args, saves_self: bool = T
         self._fw = result._fw
     if result._grad_fn is not None:
         save_written(result, self)
-        self._grad_fn = result._grad_fn
-        self._requires_grad = True
-        self._output_nr = result._output_nr
-        self._retains_grad = False
-        if "_views" in self.__dict__:
-            refresh_views(self)
+        take_graph(self, result)
     return self
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._core.batched import Batched, read_batched
 from .._device import check_device
-from .._random import batched_draw, check_vmap_randomness, default_generator
+from .._random import batched_draw, check_vmap_randomness, default_generator, draw_shape
 from .._tensor import Tensor, _wrap
 
 __all__ = [
@@ -371,13 +371,9 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 def _gen(generator):
     """The generator to draw from, and the vectorized vmaps (randomness "different") whose batches the
-    draw spans: one leading dim each, in front of the requested shape (see ``_lead``)."""
+    draw spans: one leading dim each, in front of the requested shape (``draw_shape``)."""
     levels = check_vmap_randomness(generator)
     return (default_generator if generator is None else generator), levels
-
-
-def _lead(levels: list) -> tuple:
-    return tuple(f.size for f in levels)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -386,7 +382,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     d = _float_dtype(dtype)
     shape = _allocatable(_size(sizes, size, "rand"), d)
     gen, levels = _gen(generator)
-    shape = _lead(levels) + shape
+    shape = draw_shape(levels, shape)
     if d.kind == "c":  # PyTorch draws the real and imaginary parts as one real tensor of twice the size
         f = _real_of(d)
         vals = gen.uniform(2 * math.prod(shape), f).astype(f)
@@ -408,7 +404,7 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     d = _float_dtype(dtype)
     shape = _allocatable(_size(sizes, size, "randn"), d)
     gen, levels = _gen(generator)
-    shape = _lead(levels) + shape
+    shape = draw_shape(levels, shape)
     if d.kind == "c":  # PyTorch: normal parts of variance 1/2, drawn as one real tensor of twice the size
         f, n = _real_of(d), 2 * math.prod(shape)
         vals = gen.normal(n, f)
@@ -441,7 +437,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     d = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
     shape = _allocatable(_size((), size, "randint"), d.np)
     gen, levels = _gen(generator)
-    shape = _lead(levels) + shape
+    shape = draw_shape(levels, shape)
     vals = gen.integers(int(low), int(high), math.prod(shape))
     return batched_draw(_finish(vals.astype(d.np).reshape(shape), requires_grad), levels)
 

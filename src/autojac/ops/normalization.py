@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._core.grad_mode import no_grad
-from .._random import batched_draw, check_vmap_randomness, default_generator
+from .._random import batched_draw, check_vmap_randomness, default_generator, draw_shape
 from .._tensor import Tensor, _wrap
 from ._declare import named
 
@@ -81,7 +81,7 @@ def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> Tensor:
     """PyTorch's ``empty(shape).bernoulli_(1 - p).div_(1 - p)`` on the CPU generator (under
     ``vmap(randomness="different")`` one mask per batch element, drawn at once as PyTorch does)."""
     levels = check_vmap_randomness()
-    shape = tuple(f.size for f in levels) + tuple(shape)
+    shape = draw_shape(levels, shape)
     keep = default_generator.uniform(math.prod(shape), np.dtype(np.float64)) < 1.0 - p
     return batched_draw(_wrap((keep.astype(dtype) / dtype.type(1.0 - p)).reshape(shape)), levels)
 

@@ -95,6 +95,17 @@ def refresh_views(root: Tensor, skip: Tensor | None = None) -> None:
     root._views = alive
 
 
+def take_graph(target: Tensor, result: Tensor) -> None:
+    """``target``, just overwritten in place with ``result``'s values, stands for ``result`` in the graph; its
+    live views read the new value (PyTorch's rebase of an in-place op's history)."""
+    target._grad_fn = result._grad_fn
+    target._requires_grad = result._requires_grad
+    target._output_nr = result._output_nr
+    target._retains_grad = False
+    if "_views" in target.__dict__:
+        refresh_views(target)
+
+
 def save_written(result: Tensor, target: Tensor) -> None:
     """An in-place op that saves its output saves the written tensor, as PyTorch does: a later
     write to it is then caught at backward time (instead of the rule reading a private copy)."""
